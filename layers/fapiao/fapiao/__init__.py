@@ -1,0 +1,1 @@
+"""fapiao: the shared layer of the invoice hub."""

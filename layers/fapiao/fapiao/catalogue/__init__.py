@@ -1,0 +1,1 @@
+"""The vocabularies: invoice types and error codes, one table each."""

@@ -1,0 +1,228 @@
+"""The error catalogue: every code the hub sends or receives, one row each.
+
+Services raise ``HubError(Problem.X)``: what went wrong, in the hub's own words. Each
+API family answers it in its own envelope with the row that ``lookup(family, problem)``
+finds here, never by matching words in a message. Rows whose ``problem`` is None are
+codes the hub only receives (from exocr) or sends as a success.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Family(StrEnum):
+    """An API family: the envelope and code vocabulary of one or two specs."""
+
+    PLATFORM = "platform"  # 000 ocrSync, 001 invoice/create: resCode
+    PLATFORM_INVOICE = "platform_invoice"  # 000/001: data.invoice_message_code
+    MAYCUR = "maycur"  # 002 import-invoice-pic: errorCode
+    EXOCR = "exocr"  # 003 verify_invoice: error_code (the call)
+    EXOCR_RESULT = "exocr_result"  # 003 verify_invoice: result.result_code (the check)
+    YIPIAOYUN = "yipiaoyun"  # 004 identify: code
+
+
+class Problem(StrEnum):
+    """What went wrong, independent of any wire format."""
+
+    INVALID_REQUEST = "invalid_request"
+    UNAUTHORISED = "unauthorised"
+    NOT_FOUND = "not_found"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL = "internal"
+    UPSTREAM_UNAVAILABLE = "upstream_unavailable"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    DUPLICATE_INVOICE = "duplicate_invoice"
+    UNKNOWN_EMPLOYEE = "unknown_employee"
+    UNKNOWN_EXPENSE = "unknown_expense"
+    EXPENSE_LOCKED = "expense_locked"
+    UNRECOGNISABLE = "unrecognisable"
+    FILE_TOO_LARGE = "file_too_large"
+    FILE_UNREACHABLE = "file_unreachable"
+    UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    family: Family
+    code: str  # as on the wire (numbers written as text; the envelope decides the type)
+    http_status: int
+    message: str
+    retryable: bool  # can the same request succeed later?
+    problem: Problem | None = None  # None: received from upstream, or success
+    source: str = "hub"  # the spec that defines the code, or "hub" for the hub's own
+
+
+E = CatalogueEntry
+F = Family
+P = Problem
+
+CATALOGUE: tuple[CatalogueEntry, ...] = (
+    # 000/001 resCode: 200000 is the specs'; the appendix ("见附录") is not in the seeds,
+    # so the error codes are the hub's: HTTP status x 1000.
+    E(F.PLATFORM, "200000", 200, "success", False, None, "000/001"),
+    E(F.PLATFORM, "400000", 400, "请求参数错误", False, P.INVALID_REQUEST),
+    E(F.PLATFORM, "401000", 401, "未授权的调用", False, P.UNAUTHORISED),
+    E(F.PLATFORM, "404000", 404, "记录不存在", False, P.NOT_FOUND),
+    E(F.PLATFORM, "409000", 409, "bizId 已用于另一请求", False, P.IDEMPOTENCY_CONFLICT),
+    E(F.PLATFORM, "413000", 413, "文件超过大小限制", False, P.FILE_TOO_LARGE),
+    E(F.PLATFORM, "413001", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE),
+    E(F.PLATFORM, "415000", 415, "文件类型不支持", False, P.UNSUPPORTED_FILE_TYPE),
+    E(F.PLATFORM, "422000", 422, "文件无法访问", False, P.FILE_UNREACHABLE),
+    E(F.PLATFORM, "429000", 429, "请求过于频繁", True, P.RATE_LIMITED),
+    E(F.PLATFORM, "500000", 500, "系统内部错误", True, P.INTERNAL),
+    E(F.PLATFORM, "503000", 503, "查验服务暂不可用", True, P.UPSTREAM_UNAVAILABLE),
+    # 000/001 data.invoice_message_code: the outcome of one invoice (HTTP 200, status F).
+    E(F.PLATFORM_INVOICE, "907002", 200, "发票已导入", False, P.DUPLICATE_INVOICE, "000/001"),
+    E(F.PLATFORM_INVOICE, "907006", 200, "发票无法识别", False, P.UNRECOGNISABLE),
+    # 002 Maycur errorCode: the spec's, plus the hub's for what 002 does not name.
+    E(F.MAYCUR, "ACK", 200, "success", False, None, "002"),
+    E(F.MAYCUR, "AUTH0007", 404, "员工不存在", False, P.UNKNOWN_EMPLOYEE, "002"),
+    E(F.MAYCUR, "EXPENSE_ERR_13", 404, "费用不存在", False, P.UNKNOWN_EXPENSE, "002"),
+    E(
+        F.MAYCUR,
+        "EXPENSE_ERR_58",
+        409,
+        "费用关联的报销单为非可编辑状态",
+        False,
+        P.EXPENSE_LOCKED,
+        "002",
+    ),
+    E(F.MAYCUR, "INV20006", 422, "传入的文件无法识别", False, P.UNRECOGNISABLE, "002"),
+    E(F.MAYCUR, "INV20002", 409, "发票无法保存", False, P.DUPLICATE_INVOICE, "002"),
+    E(F.MAYCUR, "INV30109", 413, "发票文件超过 8M", False, P.FILE_TOO_LARGE, "002"),
+    E(F.MAYCUR, "INV30002", 422, "发票文件无法访问", False, P.FILE_UNREACHABLE, "002"),
+    E(F.MAYCUR, "INV30104", 415, "发票文件类型错误", False, P.UNSUPPORTED_FILE_TYPE, "002"),
+    E(F.MAYCUR, "HUB40000", 400, "请求参数错误", False, P.INVALID_REQUEST),
+    E(F.MAYCUR, "HUB40100", 401, "未授权的调用", False, P.UNAUTHORISED),
+    E(F.MAYCUR, "HUB40400", 404, "记录不存在", False, P.NOT_FOUND),
+    E(F.MAYCUR, "HUB41300", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE),
+    E(F.MAYCUR, "HUB42900", 429, "请求过于频繁,限流 2 次/秒", True, P.RATE_LIMITED),
+    E(F.MAYCUR, "HUB50000", 500, "系统内部错误", True, P.INTERNAL),
+    E(F.MAYCUR, "HUB50300", 503, "查验服务暂不可用", True, P.UPSTREAM_UNAVAILABLE),
+    # 003 exocr error_code: the call. Received from exocr, and sent by the hub's own
+    # verify endpoint for the same situations.
+    E(F.EXOCR, "0", 200, "调用成功", False, None, "003"),
+    E(
+        F.EXOCR,
+        "3202",
+        502,
+        "发票查验操作异常(调用上游接口出现异常)",
+        True,
+        P.UPSTREAM_UNAVAILABLE,
+        "003",
+    ),
+    E(F.EXOCR, "3204", 400, "发票代码格式错误", False, None, "003"),
+    E(F.EXOCR, "3207", 400, "5年以前开具的发票无法查询", False, None, "003"),
+    E(F.EXOCR, "3210", 400, "普票后六位校验码不能为空", False, None, "003"),
+    E(F.EXOCR, "3213", 502, "查验异常(查验通道网络原因)", True, None, "003"),
+    E(F.EXOCR, "4001", 400, "参数非法,请重试", False, P.INVALID_REQUEST, "003"),
+    E(
+        F.EXOCR,
+        "4002",
+        401,
+        "授权验证未通过,请检查appKey与appSecret是否正确",
+        False,
+        P.UNAUTHORISED,
+        "003",
+    ),
+    E(F.EXOCR, "4007", 503, "服务器忙,请重试", True, P.INTERNAL, "003"),
+    E(F.EXOCR, "4290", 429, "请求过于频繁", True, P.RATE_LIMITED),
+    E(F.EXOCR, "4130", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE),
+    # 003 exocr result_code: the check. 2 (daily cap) is deferred, not retried at once.
+    E(F.EXOCR_RESULT, "1", 200, "查验成功", False, None, "003"),
+    E(F.EXOCR_RESULT, "2", 200, "超过该张票当天查验次数", True, None, "003"),
+    E(F.EXOCR_RESULT, "6", 200, "查验成功发票不一致", False, None, "003"),
+    E(F.EXOCR_RESULT, "7", 200, "查验异常(查验通道网络原因)", True, None, "003"),
+    E(F.EXOCR_RESULT, "8", 200, "发票查验操作异常(调用上游接口出现异常)", True, None, "003"),
+    E(F.EXOCR_RESULT, "9", 200, "所查发票不存在", False, None, "003"),
+    E(F.EXOCR_RESULT, "105", 200, "查询发票不规范", False, None, "003"),
+    # 004 yipiaoyun code: 0 success, -1 any error with its message; HTTP status tells which.
+    E(F.YIPIAOYUN, "0", 200, "success", False, None, "004"),
+    E(F.YIPIAOYUN, "-1", 400, "请求参数错误", False, P.INVALID_REQUEST, "004"),
+    E(F.YIPIAOYUN, "-1", 401, "未授权的调用", False, P.UNAUTHORISED, "004"),
+    E(F.YIPIAOYUN, "-1", 404, "未查询到对应识别请求", False, P.NOT_FOUND, "004"),
+    E(F.YIPIAOYUN, "-1", 413, "图片最大支持1M", False, P.FILE_TOO_LARGE, "004"),
+    E(F.YIPIAOYUN, "-1", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE, "004"),
+    E(F.YIPIAOYUN, "-1", 415, "图片文件类型不支持", False, P.UNSUPPORTED_FILE_TYPE, "004"),
+    E(F.YIPIAOYUN, "-1", 422, "图片URL无法访问", False, P.FILE_UNREACHABLE, "004"),
+    E(F.YIPIAOYUN, "-1", 429, "请求过于频繁", True, P.RATE_LIMITED, "004"),
+    E(F.YIPIAOYUN, "-1", 500, "系统内部错误", True, P.INTERNAL, "004"),
+)
+
+del E, F, P
+
+_BY_PROBLEM: dict[tuple[Family, Problem], CatalogueEntry] = {}
+_BY_CODE: dict[tuple[Family, str], CatalogueEntry] = {}
+for _entry in CATALOGUE:
+    if _entry.problem is not None:
+        _BY_PROBLEM.setdefault((_entry.family, _entry.problem), _entry)
+    _BY_CODE.setdefault((_entry.family, _entry.code), _entry)
+
+
+SUCCESS: frozenset[tuple[Family, str]] = frozenset(
+    {
+        (Family.PLATFORM, "200000"),
+        (Family.MAYCUR, "ACK"),
+        (Family.EXOCR, "0"),
+        (Family.EXOCR_RESULT, "1"),
+        (Family.YIPIAOYUN, "0"),
+    }
+)
+
+
+class UnknownErrorCode(LookupError):
+    pass
+
+
+def lookup(family: Family, problem: Problem) -> CatalogueEntry:
+    """The row a family answers ``problem`` with; every family answers the generic ones."""
+    try:
+        return _BY_PROBLEM[(family, problem)]
+    except KeyError:
+        raise LookupError(f"{family.value} has no code for {problem.value}") from None
+
+
+def by_code(family: Family, code: str | int) -> CatalogueEntry:
+    """The row of a code received on the wire (e.g. exocr's error_code 3213)."""
+    try:
+        return _BY_CODE[(family, str(code))]
+    except KeyError:
+        raise UnknownErrorCode(f"unknown {family.value} code: {code!r}") from None
+
+
+class HubError(Exception):
+    """A failure the caller should hear about, in its API's own envelope."""
+
+    def __init__(self, problem: Problem, detail: str | None = None, **context: object) -> None:
+        super().__init__(detail or problem.value)
+        self.problem = problem
+        self.detail = detail
+        self.context = context
+
+    def entry(self, family: Family) -> CatalogueEntry:
+        return lookup(family, self.problem)
+
+
+def markdown_table() -> str:
+    """The README's error table, generated from the catalogue (a test keeps them equal)."""
+    lines = [
+        "| family | code | HTTP | message | retry helps | situation | defined by |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in CATALOGUE:
+        if e.problem is not None:
+            situation = e.problem.value
+        else:
+            situation = "success" if (e.family, e.code) in SUCCESS else "upstream answer"
+        lines.append(
+            f"| {e.family.value} | `{e.code}` | {e.http_status} | {e.message} | "
+            f"{'yes' if e.retryable else 'no'} | {situation} | {e.source} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m fapiao.catalogue.errors > table.md
+    print(markdown_table())

@@ -1,0 +1,1 @@
+"""The local hub and command line (not shipped in the Lambda layer)."""

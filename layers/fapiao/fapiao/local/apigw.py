@@ -1,0 +1,219 @@
+"""What API Gateway does between an HTTP client and a Lambda handler, done locally.
+
+An HTTP request becomes a REST API (v1) proxy event, the handler's answer becomes the
+HTTP response, and API Gateway's own refusals keep their shape: 413 for a body over
+10 MiB, 502 when the handler raises, 404 for a route the template does not declare.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fapiao.local.template import FunctionDef, Route, Template
+
+logger = logging.getLogger("fapiao-local")
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+STAGE = "v1"
+_TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded", "+json")
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass
+class LambdaContext:
+    """The fields of Lambda's context object that Powertools and handlers read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    timeout_seconds: int = 29
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:local:123456789012:function:{self.function_name}"
+        )
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str  # without the query string
+    query: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    source_ip: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @classmethod
+    def json(cls, status: int, payload: object) -> HttpResponse:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        return cls(status, [("Content-Type", "application/json")], body)
+
+
+def _is_text(content_type: str) -> bool:
+    return any(marker in content_type.lower() for marker in _TEXT_TYPES)
+
+
+def to_event(
+    request: HttpRequest, route: Route, path_parameters: Mapping[str, str]
+) -> dict[str, Any]:
+    """The REST API proxy event API Gateway would give the function for ``request``."""
+    headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        headers[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    query_pairs = parse_qsl(request.query, keep_blank_values=True)
+    query: dict[str, str] = {}
+    multi_query: dict[str, list[str]] = {}
+    for name, value in query_pairs:
+        query[name] = value
+        multi_query.setdefault(name, []).append(value)
+    content_type = next((v for k, v in request.headers if k.lower() == "content-type"), "")
+    body: str | None
+    if not request.body:
+        body, is_base64 = None, False
+    elif _is_text(content_type):
+        try:
+            body, is_base64 = request.body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            body, is_base64 = base64.b64encode(request.body).decode("ascii"), True
+    else:
+        body, is_base64 = base64.b64encode(request.body).decode("ascii"), True
+    now = time.time()
+    return {
+        "resource": route.path,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": headers or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": dict(path_parameters) or None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "resourcePath": route.path,
+            "httpMethod": request.method,
+            "path": f"/{STAGE}{request.path}",
+            "stage": STAGE,
+            "protocol": "HTTP/1.1",
+            "requestId": str(uuid.uuid4()),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "identity": {
+                "sourceIp": request.source_ip,
+                "userAgent": headers.get("User-Agent") or headers.get("user-agent"),
+            },
+        },
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def from_result(result: Any) -> HttpResponse:
+    """The HTTP response for a proxy integration result (502 if it is malformed)."""
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        return HttpResponse.json(502, {"message": "Internal server error"})
+    headers: list[tuple[str, str]] = []
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers.extend((name, str(v)) for v in values)
+    seen = {name.lower() for name, _ in headers}
+    for name, value in (result.get("headers") or {}).items():
+        if name.lower() not in seen:
+            headers.append((name, str(value)))
+    body = result.get("body") or ""
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
+    return HttpResponse(result["statusCode"], headers, raw)
+
+
+def load_handler(template: Template, function: FunctionDef) -> Handler:
+    """Import the handler that template.yaml names, as Lambda would."""
+    module_name, _, attribute = function.handler.rpartition(".")
+    source = (template.root / function.code_uri / f"{module_name.replace('.', '/')}.py").resolve()
+    spec = importlib.util.spec_from_file_location(f"fapiao_function_{function.logical_id}", source)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {function.handler} from {source}")
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler: Handler = getattr(module, attribute)
+    return handler
+
+
+class Router:
+    """The template's routes, each bound to its function's handler."""
+
+    def __init__(self, template: Template, loader: Callable[[FunctionDef], Handler]) -> None:
+        functions = {f.logical_id: f for f in template.functions}
+        self.routes = template.routes
+        self._handlers = {r.function: loader(functions[r.function]) for r in self.routes}
+        self._patterns = [(r, r.pattern) for r in self.routes]
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route, pattern in self._patterns:
+            found = pattern.match(path)
+            if found and route.method in (method, "ANY"):
+                return route, found.groupdict()
+        return None
+
+    def path_known(self, path: str) -> bool:
+        return any(pattern.match(path) for _, pattern in self._patterns)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        if len(request.body) > MAX_BODY_BYTES:
+            return HttpResponse.json(413, {"message": "Request Too Long"})
+        matched = self.match(request.method, request.path)
+        if matched is None:
+            if self.path_known(request.path):
+                return HttpResponse.json(405, {"message": "Method Not Allowed"})
+            return HttpResponse.json(404, {"message": "Not Found"})
+        route, parameters = matched
+        event = to_event(request, route, parameters)
+        try:
+            result = self._handlers[route.function](event, LambdaContext(route.function))
+        except Exception:  # API Gateway answers a failed invocation with 502
+            logger.exception("handler %s raised", route.function)
+            return HttpResponse.json(502, {"message": "Internal server error"})
+        return from_result(result)
+
+
+def default_loader(template: Template) -> Callable[[FunctionDef], Handler]:
+    return lambda function: load_handler(template, function)
+
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "HttpRequest",
+    "HttpResponse",
+    "LambdaContext",
+    "Router",
+    "default_loader",
+    "from_result",
+    "load_handler",
+    "to_event",
+]

@@ -1,0 +1,84 @@
+"""The `fapiao` command: `fapiao serve` starts the local hub."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import warnings
+from pathlib import Path
+from types import FrameType
+
+from fapiao.settings import LocalHubSettings, SettingsError
+
+
+def _parser(defaults: LocalHubSettings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fapiao", description="fapiao invoice hub")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the local hub (API, local AWS)")
+    serve.add_argument("--host", default=defaults.host, help="address to listen on")
+    serve.add_argument("--port", type=int, default=defaults.port, help="HTTP API port")
+    serve.add_argument(
+        "--aws-port", type=int, default=defaults.aws_port, help="local AWS endpoint port"
+    )
+    serve.add_argument("--data", type=Path, default=defaults.data_dir, help="state folder")
+    serve.add_argument("--inbox", type=Path, default=defaults.inbox, help="folder to watch")
+    serve.add_argument("--template", type=Path, default=defaults.template, help="SAM template")
+    return parser
+
+
+def serve(args: argparse.Namespace, settings: LocalHubSettings) -> int:
+    from fapiao.local.hub import HubConfig, LocalHub
+    from fapiao.local.template import TemplateError
+
+    config = HubConfig(
+        host=args.host,
+        port=args.port,
+        aws_port=args.aws_port,
+        data_dir=args.data,
+        inbox=args.inbox,
+        template=args.template,
+        region=settings.region,
+    )
+    try:
+        hub = LocalHub(config)
+        hub.start()
+    except (TemplateError, OSError) as error:
+        print(f"fapiao serve: cannot start: {error}", file=sys.stderr)
+        return 1
+    print(hub.banner(), flush=True)
+
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    stopping.wait()
+    print("stopping fapiao hub", flush=True)
+    hub.stop()
+    print("stopped", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    # Functions log their own metrics; an empty flush on a laptop is not news.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    try:
+        settings = LocalHubSettings.from_env()
+    except SettingsError as error:
+        print(f"fapiao: {error}", file=sys.stderr)
+        return 2
+    args = _parser(settings).parse_args(argv)
+    if args.command == "serve":
+        return serve(args, settings)
+    return 2  # argparse refuses unknown commands before this
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The local hub: the template's API, handlers and AWS resources on one laptop.
+
+It starts the local AWS (moto behind the serialising gateway), creates what
+template.yaml declares, gives the handlers the environment Lambda would, and serves the
+template's routes over HTTP by calling the same handlers in process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+
+from fapiao.local.apigw import MAX_BODY_BYTES, HttpRequest, HttpResponse, Router, default_loader
+from fapiao.local.aws import LocalAws
+from fapiao.local.resources import LocalNames, provision
+from fapiao.local.template import Template
+
+logger = logging.getLogger("fapiao-local")
+
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "fapiao-local",
+    "AWS_SECRET_ACCESS_KEY": "fapiao-local",
+}
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    host: str
+    port: int
+    aws_port: int
+    data_dir: Path
+    inbox: Path
+    template: Path
+    region: str
+
+
+class LocalHub:
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self.template = Template(config.template)
+        self.names = LocalNames(self.template, config.region)
+        self.aws = LocalAws(config.data_dir, host="127.0.0.1", port=config.aws_port)
+        self.router: Router | None = None
+        self.created: list[str] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "hub not started"
+        return f"http://{self.config.host}:{self._server.server_address[1]}"
+
+    def environment(self, aws_endpoint: str) -> dict[str, str]:
+        """What a Lambda function would find in its environment, pointed at local AWS."""
+        return {
+            **LOCAL_CREDENTIALS,
+            "AWS_ENDPOINT_URL": aws_endpoint,
+            "AWS_REGION": self.config.region,
+            "AWS_DEFAULT_REGION": self.config.region,
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon on a laptop
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            **self.names.function_environment(),
+        }
+
+    def start(self) -> None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.config.inbox.mkdir(parents=True, exist_ok=True)
+        endpoint = self.aws.start()
+        try:
+            os.environ.update(self.environment(endpoint))
+            self.created = provision(self.template, self.names, boto3.session.Session())
+            # Handlers read their settings at import, so they load after the environment.
+            self.router = Router(self.template, default_loader(self.template))
+            self._server = ThreadingHTTPServer(
+                (self.config.host, self.config.port), _make_handler(self.router)
+            )
+        except BaseException:
+            self.aws.stop()
+            raise
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fapiao-hub", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        self.aws.stop()
+
+    def banner(self) -> str:
+        assert self.router is not None
+        lines = [
+            f"fapiao hub listening on {self.url}",
+            f"  local AWS  {self.aws.endpoint} (moto; state kept in {self.config.data_dir}/, "
+            f"{self.aws.replayed} requests replayed)",
+            f"  inbox      {self.config.inbox}/ (not watched yet: the S3 drop pipeline comes "
+            "with a later issue)",
+            "  resources  "
+            + ", ".join(
+                f"{kind} {self.names.ref(logical)}"
+                for kind, logicals in (
+                    ("table", [t.logical_id for t in self.template.tables]),
+                    ("bucket", self.template.buckets),
+                    ("bus", self.template.event_buses),
+                )
+                for logical in logicals
+            ),
+            "  routes",
+        ]
+        for route in self.router.routes:
+            lines.append(f"    {route.method:<6} {route.path:<45} -> {route.function}")
+        lines.append("Ctrl-C stops it.")
+        return "\n".join(lines)
+
+
+def _make_handler(router: Router) -> type[BaseHTTPRequestHandler]:
+    class HubHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "fapiao-local"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES or self.headers.get("Transfer-Encoding"):
+                # Not read: answer and close rather than swallow an unbounded body.
+                self.close_connection = True
+                response = HttpResponse.json(
+                    413 if length else 411,
+                    {"message": "Request Too Long" if length else "Length Required"},
+                )
+            else:
+                parts = urlsplit(self.path)
+                request = HttpRequest(
+                    method=self.command,
+                    path=parts.path,
+                    query=parts.query,
+                    headers=list(self.headers.items()),
+                    body=self.rfile.read(length) if length else b"",
+                    source_ip=self.client_address[0],
+                )
+                response = router.handle(request)
+            self.send_response(response.status)
+            for name, value in response.headers:
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:
+            logger.info("%s %s", self.address_string(), format % args)
+
+    return HubHandler

@@ -1,0 +1,194 @@
+"""Give the template's resources local names and create them in the local AWS.
+
+The same template that AWS deploys decides what exists locally: each table with its key
+schema, indexes and TTL, each bucket with encryption and public access blocked, each
+event bus. Intrinsic values in function environments (!Ref, !GetAtt, !Sub) resolve to
+the local names, so handlers read the same variables they read in Lambda.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from fapiao.local.template import Template, TemplateError
+
+STACK_NAME = "fapiao-local"
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+
+class LocalNames:
+    """Resolve the template's intrinsic functions against the local stack."""
+
+    def __init__(self, template: Template, region: str) -> None:
+        self.template = template
+        self.region = region
+        self.pseudo = {
+            "AWS::StackName": STACK_NAME,
+            "AWS::Region": region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws-cn" if region.startswith("cn-") else "aws",
+            "AWS::URLSuffix": "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com",
+        }
+
+    def ref(self, name: str) -> str:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        parameters = self.template.data.get("Parameters", {})
+        if name in parameters:
+            return str(parameters[name].get("Default", ""))
+        resource = self.template.resources.get(name)
+        if resource is None:
+            raise TemplateError(f"!Ref to unknown {name}")
+        kind = resource["Type"]
+        props = resource.get("Properties", {})
+        if kind == "AWS::DynamoDB::Table":
+            return str(self.resolve(props.get("TableName", name)))
+        if kind == "AWS::S3::Bucket":
+            return str(self.resolve(props.get("BucketName", f"{STACK_NAME}-{name.lower()}")))
+        if kind == "AWS::Events::EventBus":
+            return str(self.resolve(props["Name"]))
+        return name
+
+    def get_att(self, name: str, attribute: str) -> str:
+        resource = self.template.resources.get(name)
+        if resource is None:
+            raise TemplateError(f"!GetAtt to unknown {name}")
+        kind, physical = resource["Type"], self.ref(name)
+        partition = self.pseudo["AWS::Partition"]
+        if attribute == "Arn":
+            if kind == "AWS::DynamoDB::Table":
+                return f"arn:{partition}:dynamodb:{self.region}:{ACCOUNT_ID}:table/{physical}"
+            if kind == "AWS::S3::Bucket":
+                return f"arn:{partition}:s3:::{physical}"
+            if kind == "AWS::Events::EventBus":
+                return f"arn:{partition}:events:{self.region}:{ACCOUNT_ID}:event-bus/{physical}"
+            if kind == "AWS::SQS::Queue":
+                return f"arn:{partition}:sqs:{self.region}:{ACCOUNT_ID}:{physical}"
+        if attribute in ("Name", "QueueName"):
+            return physical
+        raise TemplateError(f"!GetAtt {name}.{attribute} is not known to the local hub")
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref":
+                return self.ref(argument)
+            if key == "Fn::GetAtt":
+                return self.get_att(*argument)
+            if key == "Fn::Sub":
+                return self._sub(argument)
+            if key == "Fn::Join":
+                separator, parts = argument
+                return separator.join(str(self.resolve(p)) for p in parts)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(self.resolve(variables[name]))
+            if "." in name and not name.startswith("AWS::"):
+                return self.get_att(*name.split(".", 1))
+            return self.ref(name)
+
+        return re.sub(r"\$\{([^}!]+)\}", replace, text)
+
+    def function_environment(self) -> dict[str, str]:
+        """The variables every function gets, resolved; conflicting values are an error."""
+        environment: dict[str, str] = {}
+        for function in self.template.functions:
+            for name, value in function.environment.items():
+                resolved = str(self.resolve(value))
+                if environment.setdefault(name, resolved) != resolved:
+                    raise TemplateError(
+                        f"{name} differs between functions; the local hub runs them in one process"
+                    )
+        return environment
+
+
+_TABLE_KEYS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "BillingMode",
+    "StreamSpecification",
+)
+
+
+def provision(template: Template, names: LocalNames, session: Any) -> list[str]:
+    """Create what the template declares and the local AWS lacks; returns what it made."""
+    created: list[str] = []
+    dynamodb = session.client("dynamodb")
+    for table in template.tables:
+        name = names.ref(table.logical_id)
+        try:
+            dynamodb.describe_table(TableName=name)
+            continue
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+        args = {k: names.resolve(v) for k, v in table.properties.items() if k in _TABLE_KEYS}
+        args.setdefault("BillingMode", "PAY_PER_REQUEST")
+        dynamodb.create_table(TableName=name, **args)
+        if table.ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"AttributeName": table.ttl_attribute, "Enabled": True},
+            )
+        created.append(f"table {name}")
+
+    s3 = session.client("s3")
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for logical_id in template.buckets:
+        name = names.ref(logical_id)
+        if name in existing:
+            continue
+        props = template.resources[logical_id].get("Properties", {})
+        if names.region == "us-east-1":
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(
+                Bucket=name, CreateBucketConfiguration={"LocationConstraint": names.region}
+            )
+        if "BucketEncryption" in props:
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    # CloudFormation's name for the rule differs from the S3 API's
+                    "Rules": [
+                        {
+                            "ApplyServerSideEncryptionByDefault": rule[
+                                "ServerSideEncryptionByDefault"
+                            ]
+                        }
+                        for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                    ]
+                },
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=name,
+                PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
+            )
+        if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        created.append(f"bucket {name}")
+
+    events = session.client("events")
+    existing_buses = {b["Name"] for b in events.list_event_buses().get("EventBuses", [])}
+    for logical_id in template.event_buses:
+        name = names.ref(logical_id)
+        if name not in existing_buses:
+            events.create_event_bus(Name=name)
+            created.append(f"event bus {name}")
+    return created

@@ -1,0 +1,151 @@
+"""Read template.yaml: the one place that names tables, bucket, bus, functions and routes.
+
+The local hub builds its local AWS and its routes from what this module finds, and the
+tests read key schemas through it, so code and template cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class TemplateError(ValueError):
+    pass
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form intrinsic functions (!Ref, !Sub, ...)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506
+    except (OSError, yaml.YAMLError) as error:
+        raise TemplateError(f"cannot read {path}: {error}") from error
+    if not isinstance(data, dict) or "Resources" not in data:
+        raise TemplateError(f"{path} has no Resources")
+    return data
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # upper case, or ANY
+    path: str  # /common/invoice/create, may hold {param} or {proxy+}
+    function: str  # logical id
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        regex = ""
+        for part in re.split(r"(\{[^}]+\})", self.path):
+            if part.startswith("{") and part.endswith("+}"):
+                regex += f"(?P<{part[1:-2]}>.+)"
+            elif part.startswith("{"):
+                regex += f"(?P<{part[1:-1]}>[^/]+)"
+            else:
+                regex += re.escape(part)
+        return re.compile(f"^{regex}$")
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    logical_id: str
+    code_uri: Path  # relative to the template's folder
+    handler: str  # module.attribute
+    environment: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Table:
+    logical_id: str
+    properties: dict[str, Any]
+
+    @property
+    def key_schema(self) -> dict[str, str]:
+        """KeyType -> attribute name, e.g. {"HASH": "invoice_key"}."""
+        return {k["KeyType"]: k["AttributeName"] for k in self.properties["KeySchema"]}
+
+    @property
+    def ttl_attribute(self) -> str | None:
+        spec = self.properties.get("TimeToLiveSpecification") or {}
+        return spec.get("AttributeName") if spec.get("Enabled") else None
+
+
+class Template:
+    """The parts of a SAM template the hub needs, with intrinsic values left as found."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.root = path.parent
+        self.data = load_template(path)
+        self.resources: dict[str, dict[str, Any]] = self.data["Resources"]
+
+    def _of_type(self, type_name: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v.get("Type") == type_name}
+
+    @property
+    def tables(self) -> list[Table]:
+        return [
+            Table(k, v.get("Properties", {}))
+            for k, v in self._of_type("AWS::DynamoDB::Table").items()
+        ]
+
+    def table(self, logical_id: str) -> Table:
+        for table in self.tables:
+            if table.logical_id == logical_id:
+                return table
+        raise TemplateError(f"no table {logical_id} in {self.path}")
+
+    @property
+    def buckets(self) -> list[str]:
+        return list(self._of_type("AWS::S3::Bucket"))
+
+    @property
+    def event_buses(self) -> list[str]:
+        return list(self._of_type("AWS::Events::EventBus"))
+
+    @property
+    def functions(self) -> list[FunctionDef]:
+        globals_env = (self.data.get("Globals", {}).get("Function", {}).get("Environment", {})).get(
+            "Variables", {}
+        )
+        result = []
+        for logical_id, resource in self._of_type("AWS::Serverless::Function").items():
+            props = resource.get("Properties", {})
+            env = dict(globals_env)
+            env.update(props.get("Environment", {}).get("Variables", {}))
+            result.append(FunctionDef(logical_id, Path(props["CodeUri"]), props["Handler"], env))
+        return result
+
+    @property
+    def routes(self) -> list[Route]:
+        routes = []
+        for logical_id, resource in self._of_type("AWS::Serverless::Function").items():
+            events = resource.get("Properties", {}).get("Events", {}) or {}
+            for event in events.values():
+                if event.get("Type") != "Api":
+                    continue
+                props = event["Properties"]
+                routes.append(Route(props["Method"].upper(), props["Path"], logical_id))
+        return routes

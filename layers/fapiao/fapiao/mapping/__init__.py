@@ -1,0 +1,1 @@
+"""Mappers between wire models and the canonical model, one module per spec."""

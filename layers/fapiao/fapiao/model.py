@@ -1,0 +1,167 @@
+"""The canonical invoice: one model that every wire format maps into and out of.
+
+Field names follow ``receipt_ocr.invoices[]`` and ``receipt_check`` of spec 001, which
+cover the fields of the other four specs. Money is ``Decimal`` throughout; dates are
+calendar dates of Asia/Shanghai (see ``fapiao.dates``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fapiao.catalogue.types import InvoiceType
+
+
+class InvoiceStatus(StrEnum):
+    """Status letters of spec 000/001 (``invoice_status``)."""
+
+    VERIFIED = "Y"  # 已验真
+    CHECK_FAILED = "F"  # 查验失败
+    AWAITING_CHECK = "C"  # 待查验
+    RECOGNISING = "R"  # 识别中
+    UNRECOGNISABLE = "U"  # 无法识别
+    RECOGNISED = "I"  # 已识别
+
+
+class InvoiceState(StrEnum):
+    """State of an invoice at the tax authority (exocr ``inv_status``)."""
+
+    NORMAL = "normal"  # 0
+    VOID = "void"  # 10 作废
+    RED_LETTER = "red_letter"  # 20 红票
+    RED_REVERSED = "red_reversed"  # 30 红冲
+    PARTLY_RED_REVERSED = "partly_red_reversed"  # 40 部分红冲
+    FULLY_RED_REVERSED = "fully_red_reversed"  # 50 全额红冲
+
+
+class _Canonical(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class LineItem(_Canonical):
+    """One line of goods or services (001 ``detail_list[]``)."""
+
+    name: str | None = None
+    specification: str | None = None
+    unit: str | None = None
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None  # 不含税单价
+    amount: Decimal | None = None  # 金额 (pre-tax)
+    tax_rate: Decimal | None = None  # a fraction: 0.13, not 13
+    tax_amount: Decimal | None = None
+    total_amount: Decimal | None = None
+
+
+class FlightSegment(_Canonical):
+    """One leg of a flight itinerary (001 ``flight_detail[]``)."""
+
+    departure: str | None = None  # from
+    arrival: str | None = None  # to
+    date: str | None = None
+    time: str | None = None  # HH:mm
+    seat: str | None = None
+    flight_class: str | None = None
+    class_name: str | None = None
+    flight_number: str | None = None
+    carrier: str | None = None
+
+
+class Invoice(_Canonical):
+    """What is printed on one invoice, whichever format it came from."""
+
+    invoice_type: InvoiceType
+    invoice_code: str | None = None
+    invoice_number: str | None = None
+    receipt_date: dt.date | None = None  # 开票日期, Asia/Shanghai calendar date
+    check_code: str | None = None
+    title: str | None = None
+
+    amount: Decimal | None = None  # 不含税金额
+    tax_amount: Decimal | None = None
+    total_amount: Decimal | None = None  # 价税合计
+    subtotal_amount: Decimal | None = None
+    tax_rate: Decimal | None = None
+    currency: str | None = None
+
+    buyer_name: str | None = None
+    buyer_tax_code: str | None = None
+    buyer_address_phone: str | None = None
+    buyer_account: str | None = None  # 开户行及账号
+    seller_name: str | None = None
+    seller_tax_code: str | None = None
+    seller_address_phone: str | None = None
+    seller_account: str | None = None
+
+    remark: str | None = None
+    agent_mark: str | None = None
+    machine_number: str | None = None
+    company_seal: bool | None = None
+    purchase_invoice: bool | None = None
+    highway_flag: bool | None = None
+    other_info: str | None = None
+    error_num_flag: bool | None = None
+
+    # Transport fields (train, taxi, toll, bus, flight).
+    start_time: str | None = None  # HH:mm
+    end_time: str | None = None  # HH:mm
+    start_datetime: str | None = None  # HH:mm (train)
+    mileage: Decimal | None = None
+    destination_city: str | None = None  # 起点
+    destination_city_to: str | None = None  # 终点
+    train_number: str | None = None
+    train_class: str | None = None
+    passenger_name: str | None = None  # 001 ``name``
+    id_card: str | None = None
+    fare: Decimal | None = None
+    fuel_surcharge: Decimal | None = None
+    civil_avn_dev_fund: Decimal | None = None
+    other_taxes: Decimal | None = None
+    insurance: Decimal | None = None
+    international_flag: str | None = None  # D domestic, I international
+    flight_detail: list[FlightSegment] = Field(default_factory=list)
+
+    items: list[LineItem] = Field(default_factory=list)
+
+    # Where the file lies and how the invoice sits on it.
+    attachment_url: str | None = None
+    image_size: list[int] | None = None
+    direction: int | None = None
+    region: list[int] | None = None
+
+    @property
+    def invoice_key(self) -> str | None:
+        return invoice_key(self.invoice_code, self.invoice_number)
+
+
+class CheckResult(_Canonical):
+    """The tax authority's answer for one invoice (001 ``receipt_check``)."""
+
+    success: bool  # 001 result == 1
+    error: str | None = None
+    message: str | None = None
+    checked_at: dt.datetime | None = None  # aware datetime
+    invoice: Invoice  # the invoice as the tax authority knows it
+    cancelled: bool = False  # 作废标识
+    state: InvoiceState = InvoiceState.NORMAL
+    repeat_flag: str | None = None
+    verify_count: int | None = None
+
+
+_DIGITS = re.compile(r"\D")
+
+
+def invoice_key(code: str | None, number: str | None) -> str | None:
+    """The key that makes an invoice unique: the digits of code + number.
+
+    数电 invoices have a 20-digit number and no code; a 20-digit number that arrives
+    split into a 12-digit "code" and an 8-digit "number" joins back into the same key.
+    """
+    number_digits = _DIGITS.sub("", number or "")
+    if not number_digits:
+        return None
+    return _DIGITS.sub("", code or "") + number_digits

@@ -1,0 +1,1 @@
+"""Use cases: each one function that a handler calls."""

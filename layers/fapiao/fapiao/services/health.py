@@ -1,0 +1,48 @@
+"""Use case: is each component the hub depends on there and answering?"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+
+from fapiao.settings import HubSettings
+
+
+class ResourceProbe(Protocol):
+    """Port: asks the cloud whether a resource exists; raises when it cannot tell."""
+
+    def table_exists(self, name: str) -> bool: ...
+    def bucket_exists(self, name: str) -> bool: ...
+    def event_bus_exists(self, name: str) -> bool: ...
+
+
+class ComponentHealth(BaseModel):
+    ok: bool
+    detail: str
+
+
+class HealthReport(BaseModel):
+    status: Literal["ok", "degraded"]
+    components: dict[str, ComponentHealth]
+
+
+def check_health(settings: HubSettings, probe: ResourceProbe) -> HealthReport:
+    checks = {
+        "invoices_table": (probe.table_exists, settings.invoices_table),
+        "idempotency_table": (probe.table_exists, settings.idempotency_table),
+        "drop_bucket": (probe.bucket_exists, settings.drop_bucket),
+        "event_bus": (probe.event_bus_exists, settings.event_bus),
+    }
+    components: dict[str, ComponentHealth] = {}
+    for component, (exists, name) in checks.items():
+        try:
+            ok = exists(name)
+            detail = name if ok else f"{name} does not exist"
+        except Exception as error:  # any failure to ask is itself the finding
+            ok, detail = False, f"{name}: {type(error).__name__}"
+        components[component] = ComponentHealth(ok=ok, detail=detail)
+    status: Literal["ok", "degraded"] = (
+        "ok" if all(c.ok for c in components.values()) else "degraded"
+    )
+    return HealthReport(status=status, components=components)

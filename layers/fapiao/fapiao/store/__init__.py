@@ -1,0 +1,1 @@
+"""Ports (small protocols) and their AWS adapters."""

@@ -1,0 +1,112 @@
+"""The local AWS: tables from the template, DynamoDB's conditional writes, state kept."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from fapiao.local.aws import JOURNAL_NAME, LocalAws
+from fapiao.local.resources import LocalNames, provision
+from fapiao.local.template import Template
+from support import Session
+
+
+def test_tables_have_the_template_key_schemas(local_aws: Session, template: Template) -> None:
+    dynamodb = local_aws.client("dynamodb")
+    for table in template.tables:
+        described = dynamodb.describe_table(TableName=table.logical_id)["Table"]
+        assert {k["KeyType"]: k["AttributeName"] for k in described["KeySchema"]} == (
+            table.key_schema
+        )
+    ttl = dynamodb.describe_time_to_live(TableName="IdempotencyTable")["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiration"}
+
+
+def test_bucket_is_encrypted_and_blocks_public_access(
+    local_aws: Session, names: LocalNames
+) -> None:
+    s3 = local_aws.client("s3")
+    bucket = names.ref("DropBucket")
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+
+
+def put_if_absent(session: Session, key: str, writer: str) -> bool:
+    try:
+        session.client("dynamodb").put_item(
+            TableName="InvoicesTable",
+            Item={"invoice_key": {"S": key}, "writer": {"S": writer}},
+            ConditionExpression="attribute_not_exists(invoice_key)",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def test_racing_conditional_writes_admit_exactly_one(local_aws: Session) -> None:
+    results: list[bool] = []
+    start = threading.Barrier(8)
+
+    def race(writer: int) -> None:
+        start.wait()
+        results.append(put_if_absent(local_aws, "033022100211:68552329", f"w{writer}"))
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def test_state_survives_a_restart_and_still_refuses_the_duplicate(
+    tmp_path: Path, template: Template, names: LocalNames
+) -> None:
+    data = tmp_path / "data"
+    with LocalAws(data) as aws:
+        session = Session(aws.endpoint)
+        provision(template, names, session)
+        assert put_if_absent(session, "k-1", "first")
+        assert not put_if_absent(session, "k-1", "second")  # refused: not journaled
+        session.client("s3").put_object(
+            Bucket=names.ref("DropBucket"), Key="acme/inbox/a.pdf", Body=b"%PDF-1.7"
+        )
+
+    with LocalAws(data) as aws:
+        assert aws.replayed > 0
+        session = Session(aws.endpoint)
+        assert provision(template, names, session) == []  # all there already
+        item = session.client("dynamodb").get_item(
+            TableName="InvoicesTable", Key={"invoice_key": {"S": "k-1"}}
+        )["Item"]
+        assert item["writer"] == {"S": "first"}
+        assert not put_if_absent(session, "k-1", "after restart")
+        body = (
+            session.client("s3")
+            .get_object(Bucket=names.ref("DropBucket"), Key="acme/inbox/a.pdf")["Body"]
+            .read()
+        )
+        assert body == b"%PDF-1.7"
+
+
+def test_reads_and_refused_writes_are_not_journaled(
+    tmp_path: Path, template: Template, names: LocalNames
+) -> None:
+    data = tmp_path / "data"
+    with LocalAws(data) as aws:
+        session = Session(aws.endpoint)
+        provision(template, names, session)
+        lines_after_setup = len((data / JOURNAL_NAME).read_text().splitlines())
+        put_if_absent(session, "k-2", "first")
+        put_if_absent(session, "k-2", "refused")
+        session.client("dynamodb").get_item(
+            TableName="InvoicesTable", Key={"invoice_key": {"S": "k-2"}}
+        )
+        lines = len((data / JOURNAL_NAME).read_text().splitlines())
+    assert lines == lines_after_setup + 1

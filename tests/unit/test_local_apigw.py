@@ -1,0 +1,154 @@
+"""The local hub hands handlers the event API Gateway would, and answers as it would."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from fapiao.local.apigw import (
+    MAX_BODY_BYTES,
+    HttpRequest,
+    Router,
+    from_result,
+    to_event,
+)
+from fapiao.local.template import Route, Template
+
+TEMPLATE = """
+Resources:
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/echo/
+      Handler: app.lambda_handler
+      Events:
+        Post:
+          Type: Api
+          Properties: {Path: "/items/{item_id}", Method: post}
+        Files:
+          Type: Api
+          Properties: {Path: "/files/{proxy+}", Method: get}
+  BrokenFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/broken/
+      Handler: app.lambda_handler
+      Events:
+        Get:
+          Type: Api
+          Properties: {Path: /broken, Method: get}
+"""
+
+
+def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {
+        "statusCode": 201,
+        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"path": event["pathParameters"], "fn": context.function_name}),
+        "isBase64Encoded": False,
+    }
+
+
+def broken(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    raise RuntimeError("secret stack detail")
+
+
+@pytest.fixture
+def router(tmp_path: Path) -> Router:
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE, encoding="utf-8")
+    handlers = {"EchoFunction": echo, "BrokenFunction": broken}
+    return Router(Template(path), lambda function: handlers[function.logical_id])
+
+
+def request(method: str, path: str, body: bytes = b"", query: str = "") -> HttpRequest:
+    return HttpRequest(method, path, query, [("Content-Type", "application/json")], body)
+
+
+def test_event_is_what_powertools_reads_as_an_api_gateway_event() -> None:
+    route = Route("POST", "/items/{item_id}", "EchoFunction")
+    raw = to_event(
+        HttpRequest(
+            "POST",
+            "/items/7",
+            "a=1&a=2&b=x",
+            [("Content-Type", "application/json"), ("x-api-key", "k")],
+            b'{"n": 1}',
+        ),
+        route,
+        {"item_id": "7"},
+    )
+    event = APIGatewayProxyEvent(raw)
+    assert event.http_method == "POST"
+    assert event.path == "/items/7"
+    assert event.resource == "/items/{item_id}"
+    assert event.path_parameters == {"item_id": "7"}
+    assert event.query_string_parameters == {"a": "2", "b": "x"}
+    assert event.multi_value_query_string_parameters == {"a": ["1", "2"], "b": ["x"]}
+    assert event.headers["x-api-key"] == "k"
+    assert event.json_body == {"n": 1}
+    assert event.request_context.stage == "v1"
+
+
+def test_binary_bodies_arrive_base64_encoded() -> None:
+    route = Route("POST", "/f", "F")
+    pdf = b"%PDF-1.7\x00\xff"
+    raw = to_event(
+        HttpRequest("POST", "/f", "", [("Content-Type", "application/pdf")], pdf), route, {}
+    )
+    assert raw["isBase64Encoded"] is True
+    assert base64.b64decode(raw["body"]) == pdf
+
+
+def test_result_headers_and_base64_bodies_become_the_http_response() -> None:
+    response = from_result(
+        {
+            "statusCode": 200,
+            "headers": {"Content-Type": "image/png"},
+            "multiValueHeaders": {"X-A": ["1", "2"]},
+            "body": base64.b64encode(b"\x89PNG").decode(),
+            "isBase64Encoded": True,
+        }
+    )
+    assert response.body == b"\x89PNG"
+    assert [v for k, v in response.headers if k == "X-A"] == ["1", "2"]
+
+
+def test_a_malformed_result_is_a_502() -> None:
+    assert from_result({"body": "no status"}).status == 502
+    assert from_result(None).status == 502
+
+
+def test_route_with_path_parameter_reaches_its_handler(router: Router) -> None:
+    response = router.handle(request("POST", "/items/42", b"{}"))
+    assert response.status == 201
+    assert json.loads(response.body) == {"path": {"item_id": "42"}, "fn": "EchoFunction"}
+
+
+def test_greedy_path_parameter_takes_the_rest(router: Router) -> None:
+    route, params = router.match("GET", "/files/a/b/c.pdf")  # type: ignore[misc]
+    assert route.function == "EchoFunction"
+    assert params == {"proxy": "a/b/c.pdf"}
+
+
+def test_unknown_path_is_404_and_wrong_method_405(router: Router) -> None:
+    assert router.handle(request("GET", "/nowhere")).status == 404
+    assert router.handle(request("GET", "/items/1")).status == 405
+
+
+def test_a_raising_handler_is_a_502_without_its_details(router: Router) -> None:
+    response = router.handle(request("GET", "/broken"))
+    assert response.status == 502
+    assert b"secret" not in response.body
+    assert json.loads(response.body) == {"message": "Internal server error"}
+
+
+def test_body_over_api_gateway_limit_is_413(router: Router) -> None:
+    response = router.handle(request("POST", "/items/1", b"x" * (MAX_BODY_BYTES + 1)))
+    assert response.status == 413

@@ -11,6 +11,7 @@ from fapiao.dates import (
     SHANGHAI,
     InvalidDate,
     date_to_iso_utc,
+    date_to_utc_midnight_iso,
     datetime_to_epoch_millis,
     now_in_shanghai,
     parse_date,
@@ -19,6 +20,7 @@ from fapiao.dates import (
     to_chinese_date,
     to_epoch_millis,
     to_iso_utc,
+    to_utc_midnight_millis,
     to_yyyymmdd,
     today_in_shanghai,
 )
@@ -456,3 +458,12 @@ def test_parse_hhmm_rejects(value: str) -> None:
         parse_hhmm(value)
     assert repr(value) in str(raised.value)
     assert "08:05" in str(raised.value)
+
+
+def test_platform_check_dates_are_utc_midnight_of_the_calendar_date() -> None:
+    # 000's checkResult example: 1712707200000 for the invoice of 2024-04-10
+    assert to_utc_midnight_millis(date(2024, 4, 10)) == 1712707200000
+    assert parse_date(to_utc_midnight_millis(date(2024, 4, 10))) == date(2024, 4, 10)
+    # 001's receipt_check example
+    assert date_to_utc_midnight_iso(date(2022, 6, 27)) == "2022-06-27T00:00:00.000Z"
+    assert parse_date(date_to_utc_midnight_iso(date(2022, 6, 27))) == date(2022, 6, 27)

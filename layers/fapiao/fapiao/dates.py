@@ -229,6 +229,24 @@ def date_to_iso_utc(value: date) -> str:
     return to_iso_utc(datetime.combine(day, time(), SHANGHAI))
 
 
+def to_utc_midnight_millis(value: date) -> int:
+    """Epoch milliseconds of 00:00 UTC on ``value``.
+
+    The platform writes check dates this way (000 ``checkResult.receiptDate``
+    1712707200000 for 2024-04-10); it reads as the same calendar date in UTC and in
+    Asia/Shanghai, where Shanghai midnight would read as the day before in UTC.
+    """
+    day = _require_date(value, "to_utc_midnight_millis")
+    return (datetime.combine(day, time(), UTC) - _EPOCH) // _MILLISECOND
+
+
+def date_to_utc_midnight_iso(value: date) -> str:
+    """00:00 UTC on ``value``, as 001's ``receipt_check.receipt_date`` example writes it:
+    2022-06-27 -> "2022-06-27T00:00:00.000Z"."""
+    day = _require_date(value, "date_to_utc_midnight_iso")
+    return to_iso_utc(datetime.combine(day, time(), UTC))
+
+
 def to_chinese_date(value: date) -> str:
     """The date as "2019年07月06日"."""
     day = _require_date(value, "to_chinese_date")

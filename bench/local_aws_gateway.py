@@ -23,13 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 ROUNDS = 300
 
 
-def client(endpoint: str):  # noqa: ANN201
+def client(endpoint: str):
     return boto3.session.Session(
         aws_access_key_id="b", aws_secret_access_key="b", region_name="cn-north-1"
     ).client("dynamodb", endpoint_url=endpoint)
 
 
-def timed(call, rounds: int) -> float:  # noqa: ANN001
+def timed(call, rounds: int) -> float:
     samples = []
     for i in range(rounds):
         start = time.perf_counter()
@@ -46,9 +46,10 @@ def main() -> int:
         with LocalAws(data) as aws:
 
             class Session:
-                def client(self, service: str):  # noqa: ANN202
+                def client(self, service: str):
                     return boto3.session.Session(
-                        aws_access_key_id="b", aws_secret_access_key="b",
+                        aws_access_key_id="b",
+                        aws_secret_access_key="b",
                         region_name="cn-north-1",
                     ).client(service, endpoint_url=aws.endpoint)
 
@@ -56,12 +57,12 @@ def main() -> int:
             gateway = client(aws.endpoint)
             direct = client(f"http://127.0.0.1:{aws._upstream.port}")  # type: ignore[union-attr]
 
-            def put(db, prefix):  # noqa: ANN001, ANN202
+            def put(db, prefix):
                 return lambda i: db.put_item(
                     TableName="InvoicesTable", Item={"invoice_key": {"S": f"{prefix}{i}"}}
                 )
 
-            def get(db, prefix):  # noqa: ANN001, ANN202
+            def get(db, prefix):
                 return lambda i: db.get_item(
                     TableName="InvoicesTable", Key={"invoice_key": {"S": f"{prefix}{i}"}}
                 )
@@ -76,12 +77,18 @@ def main() -> int:
             replayed = again.replayed
         replay = time.perf_counter() - start
 
-    print(f"PutItem median: moto {put_direct * 1e3:.2f} ms, gateway {put_gateway * 1e3:.2f} ms,"
-          f" ratio {put_gateway / put_direct:.2f}x (serialised + journaled with fsync)")
-    print(f"GetItem median: moto {get_direct * 1e3:.2f} ms, gateway {get_gateway * 1e3:.2f} ms,"
-          f" ratio {get_gateway / get_direct:.2f}x (serialised, not journaled)")
-    print(f"restart: {replayed} journaled requests replayed in {replay:.2f} s "
-          f"({replay / max(replayed, 1) * 1e3:.2f} ms each, moto start included)")
+    print(
+        f"PutItem median: moto {put_direct * 1e3:.2f} ms, gateway {put_gateway * 1e3:.2f} ms,"
+        f" ratio {put_gateway / put_direct:.2f}x (serialised + journaled with fsync)"
+    )
+    print(
+        f"GetItem median: moto {get_direct * 1e3:.2f} ms, gateway {get_gateway * 1e3:.2f} ms,"
+        f" ratio {get_gateway / get_direct:.2f}x (serialised, not journaled)"
+    )
+    print(
+        f"restart: {replayed} journaled requests replayed in {replay:.2f} s "
+        f"({replay / max(replayed, 1) * 1e3:.2f} ms each, moto start included)"
+    )
     return 0
 
 

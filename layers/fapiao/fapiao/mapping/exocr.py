@@ -1,0 +1,825 @@
+"""Spec 003 (exocr verify_invoice) to and from the canonical model.
+
+Calling exocr: ``to_verify_request`` builds the form, ``check_from_exocr`` reads the
+answer. Serving exocr's shape on the hub's own verify endpoint:
+``invoice_from_verify_request`` reads the form, ``to_exocr_response`` writes the answer.
+
+Amounts in exocr's VAT answer: ``total`` is the pre-tax sum (合计金额), ``total_tax``
+the tax, ``amount`` the total with tax (价税合计). Tax rates are percent ("9" is 9 %);
+the canonical rate is a fraction (0.09). Money is ``Decimal`` from the wire's text,
+never float.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from fapiao.catalogue.errors import CatalogueEntry, Family, UnknownErrorCode, by_code
+from fapiao.catalogue.types import (
+    ExocrTotal,
+    InvoiceType,
+    TypeNotInVocabulary,
+    Vocabulary,
+    decode,
+    from_exocr_response_code,
+    to_exocr_request_code,
+    to_exocr_response_code,
+)
+from fapiao.dates import SHANGHAI, InvalidDate, parse_date, parse_datetime, parse_hhmm, to_yyyymmdd
+from fapiao.model import CheckResult, FlightSegment, Invoice, InvoiceState, LineItem
+from fapiao.wire.exocr import (
+    FlightDetail,
+    FlightItineraryData,
+    MotorVehicleData,
+    RailTicketData,
+    RollData,
+    RollItem,
+    TollData,
+    TollItem,
+    UsedCarData,
+    VatData,
+    VatItem,
+    VerifyData,
+    VerifyRequest,
+    VerifyResponse,
+    VerifyResult,
+)
+
+__all__ = [
+    "IncompleteInvoiceError",
+    "InvalidAmountError",
+    "MissingCheckDataError",
+    "UnknownInvoiceStateError",
+    "check_from_exocr",
+    "invoice_from_verify_request",
+    "to_exocr_response",
+    "to_verify_request",
+]
+
+
+class IncompleteInvoiceError(ValueError):
+    """The invoice lacks a field that exocr needs to verify it."""
+
+    def __init__(self, invoice_type: InvoiceType, field: str) -> None:
+        super().__init__(f"{invoice_type.name} needs {field} to be verified by exocr")
+        self.field = field
+
+
+class InvalidAmountError(ValueError):
+    """A wire amount that is not a decimal number."""
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(f"{field} is not a decimal amount: {value!r}")
+        self.field = field
+        self.value = value
+
+
+class UnknownInvoiceStateError(ValueError):
+    """An ``inv_status`` outside 003's list (0, 10, 20, 30, 40, 50)."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(f"unknown exocr inv_status: {value!r}")
+        self.value = value
+
+
+class MissingCheckDataError(ValueError):
+    """exocr answered no invoice data and the caller gave no requested invoice."""
+
+
+# 003 inv_status: 0 正常, 10 作废, 20 红票, 30 红冲, 40 部分红冲, 50 全额红冲.
+_STATES: dict[str, InvoiceState] = {
+    "0": InvoiceState.NORMAL,
+    "10": InvoiceState.VOID,
+    "20": InvoiceState.RED_LETTER,
+    "30": InvoiceState.RED_REVERSED,
+    "40": InvoiceState.PARTLY_RED_REVERSED,
+    "50": InvoiceState.FULLY_RED_REVERSED,
+}
+_STATUS_CODES: dict[InvoiceState, str] = {state: code for code, state in _STATES.items()}
+
+_VERIFIED = 1
+_MISMATCH = 6  # 查验成功发票不一致: the tax authority's data comes back with it
+_OPERATION_ERROR = 8  # what a failure without an exocr code is reported as
+
+# 003 lists no response type code for the 数电 rail and flight tickets; their data
+# schema says which they are. The hub answers them with 110 (电子发票(普通发票)), the
+# family they belong to. TODO(catalogue): move to catalogue/types.py if exocr names codes.
+_SCHEMA_TYPES: dict[type[VerifyData], InvoiceType] = {
+    RailTicketData: InvoiceType.DIGITAL_RAIL,
+    FlightItineraryData: InvoiceType.DIGITAL_FLIGHT,
+}
+_RESPONSE_CODE_FALLBACK: dict[InvoiceType, str] = {
+    InvoiceType.DIGITAL_RAIL: "110",
+    InvoiceType.DIGITAL_FLIGHT: "110",
+}
+
+_CENT = Decimal("0.01")
+_HUNDRED = Decimal(100)
+_TAX_CODE = re.compile(r"[0-9A-Za-z]{15,20}")
+
+
+# --- calling exocr ----------------------------------------------------------------
+
+
+def to_verify_request(
+    invoice: Invoice, app_key: str, app_secret: str, *, want_image: bool = False
+) -> VerifyRequest:
+    """The 003 form that asks exocr to verify ``invoice``.
+
+    Raises ``TypeNotInVocabulary`` for a type exocr cannot verify and
+    ``IncompleteInvoiceError`` when a field exocr needs for the type is missing.
+    """
+    invoice_type = invoice.invoice_type
+    code = to_exocr_request_code(invoice_type)
+    if not invoice.invoice_number:
+        raise IncompleteInvoiceError(invoice_type, "invoice_number")
+    if invoice.receipt_date is None:
+        raise IncompleteInvoiceError(invoice_type, "receipt_date")
+    return VerifyRequest(
+        app_key=app_key,
+        app_secret=app_secret,
+        invoice_type=code,
+        invoice_no=invoice.invoice_number,
+        invoice_code=invoice.invoice_code or None,
+        check_code_last6=_check_code_tail(invoice),
+        total=_request_total(invoice),
+        create_date=to_yyyymmdd(invoice.receipt_date),
+        want_image=1 if want_image else None,
+    )
+
+
+def _request_total(invoice: Invoice) -> str | None:
+    """003 ``total``: a different amount per type (``InvoiceType.exocr_total``)."""
+    kind = invoice.invoice_type.exocr_total
+    if kind is None:
+        raise TypeNotInVocabulary(Vocabulary.EXOCR_REQUEST, invoice.invoice_type)
+    if kind is ExocrTotal.NONE:
+        return None  # 可不传
+    # 02's 合计金额 is the pre-tax sum like the others; 15's 车价合计 is the total.
+    pretax = kind in (ExocrTotal.PRETAX, ExocrTotal.SUM)
+    field = "amount" if pretax else "total_amount"
+    value = invoice.amount if pretax else invoice.total_amount
+    if value is None:
+        raise IncompleteInvoiceError(invoice.invoice_type, field)
+    return _money(value)
+
+
+def _check_code_tail(invoice: Invoice) -> str | None:
+    """Last six digits of the check code; a blockchain invoice sends five (003)."""
+    code = (invoice.check_code or "").strip()
+    if not code:
+        return None
+    return code[-5:] if invoice.invoice_type is InvoiceType.BLOCKCHAIN else code[-6:]
+
+
+def check_from_exocr(response: VerifyResponse, requested: Invoice | None = None) -> CheckResult:
+    """The canonical check result of an exocr answer, for every per-type schema.
+
+    ``requested`` is the invoice that was sent: it stands in for the invoice when exocr
+    answers no data (a failed call, an invoice that does not exist). ``success`` means
+    the call worked (error_code 0) and the invoice verified (result_code 1).
+    """
+    result = response.result
+    data = result.data if result is not None else None
+    if response.error_code != 0:
+        error: str | None = str(response.error_code)
+        message = response.description
+    elif result is None or result.result_code != _VERIFIED:
+        code = result.result_code if result is not None else None
+        error = str(code) if code is not None else None
+        message = result.desc if result is not None else response.description
+    else:
+        error, message = None, result.desc
+    success = error is None
+
+    if data is not None and data.model_fields_set:
+        invoice = _invoice_from_data(data, requested)
+        cancelled = _flag(data.cancel_flag) is True
+        status = data.inv_status if not isinstance(data, RollData) else None
+        state = _state(status, cancelled)
+        checked_at = parse_datetime(_text(data.verify_date))
+        verify_count = _int(data.verify_count)
+    elif requested is not None:
+        invoice, cancelled, state = requested, False, InvoiceState.NORMAL
+        checked_at, verify_count = None, None
+    else:
+        raise MissingCheckDataError(
+            f"exocr answered no invoice data (error {error}) and no requested invoice was given"
+        )
+    return CheckResult(
+        success=success,
+        error=error,
+        message=message,
+        checked_at=checked_at,
+        invoice=invoice,
+        # 作废 is said twice (cancel_flag, inv_status 10); either one makes it void.
+        cancelled=cancelled or state is InvoiceState.VOID,
+        state=state,
+        verify_count=verify_count,
+    )
+
+
+def _state(inv_status: str | None, cancelled: bool) -> InvoiceState:
+    text = _text(inv_status)
+    if text is None:
+        # The roll schema has no inv_status; its cancel_flag is all there is.
+        return InvoiceState.VOID if cancelled else InvoiceState.NORMAL
+    key = str(int(text)) if text.isdigit() else text  # "00" is 0
+    try:
+        return _STATES[key]
+    except KeyError:
+        raise UnknownInvoiceStateError(text) from None
+
+
+def _invoice_type(data: VerifyData, requested: Invoice | None) -> InvoiceType:
+    for schema, invoice_type in _SCHEMA_TYPES.items():
+        if isinstance(data, schema):
+            return invoice_type
+    code = _text(data.invoice_type)
+    if code is None and requested is not None:
+        return requested.invoice_type
+    return from_exocr_response_code(code or "")  # UnknownTypeCode for "" too
+
+
+def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
+    invoice_type = _invoice_type(data, requested)
+    common = {
+        "invoice_type": invoice_type,
+        "invoice_code": _text(data.invoice_code),
+        "invoice_number": _text(data.invoice_no),
+        "receipt_date": parse_date(_text(data.create_date)),
+    }
+    match data:
+        case VatData():
+            return Invoice(
+                **common,
+                check_code=_text(data.check_code),
+                amount=_decimal(data.total, "total"),
+                tax_amount=_decimal(data.total_tax, "total_tax"),
+                total_amount=_decimal(data.amount, "amount"),
+                buyer_name=_text(data.buyer_name),
+                buyer_tax_code=_text(data.buyer_tax_no),
+                buyer_address_phone=_text(data.buyer_address),
+                buyer_account=_text(data.buyer_bank_info),
+                seller_name=_text(data.seller_name),
+                seller_tax_code=_text(data.seller_tax_no),
+                seller_address_phone=_text(data.seller_address),
+                seller_account=_text(data.seller_bank_info),
+                remark=_text(data.note),
+                machine_number=_text(data.machine_no),
+                agent_mark=_text(data.agent_mark),
+                items=[_vat_item(item) for item in data.detail_list or []],
+            )
+        case RollData():
+            return Invoice(
+                **common,
+                check_code=_text(data.check_code),
+                amount=_decimal(data.total, "total"),
+                tax_amount=_decimal(data.total_tax, "total_tax"),
+                total_amount=_decimal(data.amount, "amount"),
+                buyer_name=_text(data.buyer_name),
+                buyer_tax_code=_text(data.buyer_tax_no),
+                seller_name=_text(data.seller_name),
+                seller_tax_code=_text(data.seller_tax_no),
+                remark=_text(data.note),
+                machine_number=_text(data.machine_no),
+                agent_mark=_text(data.agent_mark),
+                items=[_roll_item(item) for item in data.detail_list or []],
+            )
+        case MotorVehicleData():
+            # By the spec's descriptions: the seller is tounit_name (seller_name is the
+            # vehicle type) and note is the VIN, so it is not the remark.
+            return Invoice(
+                **common,
+                amount=_decimal(data.total, "total"),
+                tax_amount=_decimal(data.zztax, "zztax"),
+                tax_rate=_rate(data.zztax_rate),
+                total_amount=_decimal(data.amount, "amount"),
+                buyer_name=_text(data.buyer_tax_name),
+                buyer_tax_code=_text(data.buyer_tax_no) or _text(data.buyer_id),
+                seller_name=_text(data.tounit_name),
+                seller_tax_code=_text(data.seller_tax_no),
+                seller_address_phone=_join(data.account, data.phone),
+                seller_account=_text(data.receive_bank),
+                machine_number=_text(data.chinese_key),
+            )
+        case UsedCarData():
+            return Invoice(
+                **common,
+                total_amount=_decimal(data.total, "total"),  # 车价合计
+                buyer_name=_text(data.buyer_tax_name),
+                buyer_tax_code=_text(data.buyer_tax_no),
+                buyer_address_phone=_join(data.buyer_tax_address, data.buyer_tax_phone),
+                seller_name=_text(data.selier_name),
+                seller_tax_code=_text(data.selier_id),
+                seller_address_phone=_join(data.selier_tax_address, data.selier_tax_phone),
+                remark=_text(data.remark),
+                machine_number=_text(data.chinese_key),
+            )
+        case TollData():
+            return Invoice(
+                **common,
+                check_code=_text(data.check_code),
+                amount=_decimal(data.total, "total"),
+                tax_amount=_decimal(data.total_tax, "total_tax"),
+                total_amount=_decimal(data.amount, "amount"),
+                buyer_name=_text(data.buyer_name),
+                buyer_tax_code=_text(data.buyer_tax_no),
+                buyer_address_phone=_text(data.buyer_address),
+                buyer_account=_text(data.buyer_bank_info),
+                seller_name=_text(data.seller_name),
+                seller_tax_code=_text(data.seller_tax_no),
+                seller_address_phone=_text(data.seller_address),
+                seller_account=_text(data.seller_bank_info),
+                remark=_text(data.note),
+                machine_number=_text(data.equio_no),
+                highway_flag=_flag(data.txf_flag),
+                items=[_toll_item(item) for item in data.detail_list or []],
+            )
+        case RailTicketData():
+            buyer_name, buyer_tax_code = _buyer_by_content(data.buyer_name, data.buyer_tax_no)
+            return Invoice(
+                **common,
+                amount=_decimal(data.total, "total"),
+                tax_amount=_decimal(data.total_tax, "total_tax"),
+                total_amount=_decimal(data.amount, "amount"),  # 票价
+                tax_rate=_rate(data.tax_rate),
+                buyer_name=buyer_name,
+                buyer_tax_code=buyer_tax_code,
+                passenger_name=_text(data.name),
+                id_card=_text(data.id_no),
+                destination_city=_text(data.station_from),
+                destination_city_to=_text(data.station_to),
+                train_number=_text(data.train_no),
+                train_class=_text(data.seat_class),
+                start_datetime=_hhmm(data.departure_time),
+                remark=_text(data.remark),
+            )
+        case FlightItineraryData():
+            return Invoice(
+                **common,
+                tax_amount=_decimal(data.total_tax, "total_tax"),
+                total_amount=_decimal(data.amount, "amount"),
+                buyer_name=_text(data.buyer_name),
+                buyer_tax_code=_text(data.buyer_tax_no),
+                passenger_name=_text(data.name),
+                id_card=_text(data.id_no),
+                international_flag=_international_flag(data.domestic_or_intl),
+                flight_detail=[_segment(detail) for detail in data.detail_list or []],
+                remark=_text(data.remark),
+            )
+
+
+def _vat_item(item: VatItem) -> LineItem:
+    amount = _decimal(item.amount, "detail_list.amount")
+    tax = _decimal(item.tax, "detail_list.tax")
+    return LineItem(
+        name=_text(item.name),
+        specification=_text(item.type),
+        unit=_text(item.unit),
+        quantity=_decimal(item.count, "detail_list.count"),
+        unit_price=_decimal(item.unit_price, "detail_list.unit_price"),
+        amount=amount,
+        tax_rate=_rate(item.tax_rate),
+        tax_amount=tax,
+        total_amount=amount + tax if amount is not None and tax is not None else None,
+    )
+
+
+def _roll_item(item: RollItem) -> LineItem:
+    # unit_prcie is tax-inclusive and LineItem.unit_price is not: it has no place.
+    return LineItem(
+        name=_text(item.item),
+        quantity=_decimal(item.count, "detail_list.count"),
+        total_amount=_decimal(item.amount, "detail_list.amount"),  # 含税金额
+    )
+
+
+def _toll_item(item: TollItem) -> LineItem:
+    return LineItem(
+        name=_text(item.name),
+        specification=_text(item.type),
+        amount=_decimal(item.total, "detail_list.total"),
+        tax_rate=_rate(item.tax_rate),
+        tax_amount=_decimal(item.tax, "detail_list.tax"),
+    )
+
+
+def _segment(detail: FlightDetail) -> FlightSegment:
+    return FlightSegment(
+        departure=_text(detail.from_),
+        arrival=_text(detail.to),
+        carrier=_text(detail.carrier),
+        flight_number=_text(detail.flight_no),
+        seat=_text(detail.seat_class),
+        class_name=_text(detail.fare_basis),
+        date=_iso_date_or_text(detail.date),
+        time=_hhmm(detail.time),
+    )
+
+
+def _buyer_by_content(name: str | None, tax_no: str | None) -> tuple[str | None, str | None]:
+    """003 describes the rail schema's buyer_name and buyer_tax_no the wrong way round.
+
+    Read them by what they hold: a tax code is 15 to 20 letters and digits.
+    """
+    name, tax_no = _text(name), _text(tax_no)
+    if name and _TAX_CODE.fullmatch(name) and not (tax_no and _TAX_CODE.fullmatch(tax_no)):
+        return tax_no, name
+    return name, tax_no
+
+
+# --- serving exocr's shape --------------------------------------------------------
+
+
+def invoice_from_verify_request(request: VerifyRequest) -> Invoice:
+    """The invoice a 003 form asks about (the hub's own verify endpoint).
+
+    Request code 16 covers every 数电 type and decodes to 电子发票(普通发票). Only the
+    tail of the check code travels, so ``check_code`` stays empty: compare the tail
+    with ``request.check_code_last6``.
+    """
+    invoice_type = decode(Vocabulary.EXOCR_REQUEST, request.invoice_type)
+    total = _decimal(request.total, "total")
+    pretax = invoice_type.exocr_total in (ExocrTotal.PRETAX, ExocrTotal.SUM)
+    with_tax = invoice_type.exocr_total in (ExocrTotal.TOTAL_WITH_TAX, ExocrTotal.CAR_PRICE)
+    return Invoice(
+        invoice_type=invoice_type,
+        invoice_code=_text(request.invoice_code),
+        invoice_number=_text(request.invoice_no),
+        receipt_date=parse_date(_text(request.create_date)),
+        amount=total if pretax else None,
+        total_amount=total if with_tax else None,
+    )
+
+
+def to_exocr_response(
+    check: CheckResult,
+    *,
+    request_id: str | None = None,
+    recognize_time: int | None = None,
+    available_count: int | None = None,
+    image_base64: str | None = None,
+) -> VerifyResponse:
+    """The 003 answer for ``check``, as the hub's own verify endpoint serves it.
+
+    A failure whose ``error`` is an exocr call code of the error catalogue answers that
+    ``error_code`` and no result; an exocr result code answers error_code 0 and that
+    ``result_code``; any other failure is result_code 8 (发票查验操作异常).
+    Data travels with result codes 1 and 6 (verified, or verified but different).
+    """
+    request_id = request_id or uuid.uuid4().hex.upper()
+    error = (check.error or "").strip()
+    call_error = None if check.success else _entry(Family.EXOCR, error)
+    if call_error is not None and call_error.code != "0":
+        return VerifyResponse(
+            result=None,
+            error_code=int(call_error.code),
+            description=check.message or call_error.message,
+            request_id=request_id,
+            recognize_time=recognize_time,
+            available_count=available_count,
+            version=None,
+        )
+    if check.success:
+        result = by_code(Family.EXOCR_RESULT, _VERIFIED)
+    else:
+        known = _entry(Family.EXOCR_RESULT, error)
+        verified = known is not None and known.code == str(_VERIFIED)
+        result = (
+            by_code(Family.EXOCR_RESULT, _OPERATION_ERROR) if known is None or verified else known
+        )
+    result_code = int(result.code)
+    with_data = result_code in (_VERIFIED, _MISMATCH)
+    return VerifyResponse(
+        result=VerifyResult(
+            desc=check.message or result.message,
+            data=_to_data(check) if with_data else None,
+            image_base64=image_base64,
+            result_code=result_code,
+        ),
+        error_code=0,
+        description=by_code(Family.EXOCR, 0).message,
+        request_id=request_id,
+        recognize_time=recognize_time,
+        available_count=available_count,
+        version=None,
+    )
+
+
+def _entry(family: Family, code: str) -> CatalogueEntry | None:
+    """The catalogue row of an error code, if ``code`` is one of ``family``'s."""
+    try:
+        return by_code(family, code)
+    except UnknownErrorCode:
+        return None
+
+
+def _response_code(invoice_type: InvoiceType) -> str:
+    try:
+        return to_exocr_response_code(invoice_type)
+    except TypeNotInVocabulary:
+        if invoice_type in _RESPONSE_CODE_FALLBACK:
+            return _RESPONSE_CODE_FALLBACK[invoice_type]
+        raise
+
+
+def _to_data(check: CheckResult) -> VerifyData:
+    invoice = check.invoice
+    invoice_type = invoice.invoice_type
+    common = {
+        "invoice_code": _out(invoice.invoice_code),
+        "invoice_no": _out(invoice.invoice_number),
+        "invoice_type": _response_code(invoice_type),
+        "verify_count": "" if check.verify_count is None else str(check.verify_count),
+        "create_date": to_yyyymmdd(invoice.receipt_date) if invoice.receipt_date else "",
+        "verify_date": (
+            check.checked_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+            if check.checked_at is not None
+            else ""
+        ),
+        "cancel_flag": "Y" if check.cancelled else "N",
+    }
+    inv_status = _STATUS_CODES[check.state]
+    match invoice_type:
+        case InvoiceType.VAT_ROLL:
+            return RollData(
+                **common,
+                seller_name=_out(invoice.seller_name),
+                seller_tax_no=_out(invoice.seller_tax_code),
+                buyer_name=_out(invoice.buyer_name),
+                buyer_tax_no=_out(invoice.buyer_tax_code),
+                machine_no=_out(invoice.machine_number),
+                total_tax=_money(invoice.tax_amount),
+                amount=_money(invoice.total_amount),
+                note=_out(invoice.remark),
+                check_code=_out(invoice.check_code),
+                total=_money(invoice.amount),
+                receiver="",
+                productO_oil_flag="",
+                detail_list=[
+                    RollItem(
+                        item=_out(item.name),
+                        count=_number(item.quantity),
+                        unit_prcie="",
+                        amount=_money(item.total_amount),
+                    )
+                    for item in invoice.items
+                ],
+                agent_mark=_out(invoice.agent_mark),
+            )
+        case InvoiceType.MOTOR_VEHICLE:
+            return MotorVehicleData(
+                **common,
+                chinese_key=_out(invoice.machine_number),
+                buyer_tax_name=_out(invoice.buyer_name),
+                buyer_tax_no=_out(invoice.buyer_tax_code),
+                total=_money(invoice.amount),
+                tounit_name=_out(invoice.seller_name),
+                seller_tax_no=_out(invoice.seller_tax_code),
+                account=_out(invoice.seller_address_phone),
+                receive_bank=_out(invoice.seller_account),
+                zztax_rate=_percent(invoice.tax_rate),
+                zztax=_money(invoice.tax_amount),
+                inv_status=inv_status,
+                amount=_money(invoice.total_amount),
+            )
+        case InvoiceType.USED_CAR:
+            return UsedCarData(
+                **common,
+                chinese_key=_out(invoice.machine_number),
+                buyer_tax_name=_out(invoice.buyer_name),
+                buyer_tax_no=_out(invoice.buyer_tax_code),
+                buyer_tax_address=_out(invoice.buyer_address_phone),
+                total=_money(invoice.total_amount),
+                selier_name=_out(invoice.seller_name),
+                selier_id=_out(invoice.seller_tax_code),
+                selier_tax_address=_out(invoice.seller_address_phone),
+                inv_status=inv_status,
+                remark=_out(invoice.remark),
+            )
+        case InvoiceType.VAT_ELECTRONIC_TOLL:
+            return TollData(
+                **common,
+                seller_name=_out(invoice.seller_name),
+                seller_tax_no=_out(invoice.seller_tax_code),
+                seller_address=_out(invoice.seller_address_phone),
+                seller_bank_info=_out(invoice.seller_account),
+                buyer_name=_out(invoice.buyer_name),
+                buyer_tax_no=_out(invoice.buyer_tax_code),
+                buyer_address=_out(invoice.buyer_address_phone),
+                buyer_bank_info=_out(invoice.buyer_account),
+                check_code=_out(invoice.check_code),
+                total_tax=_money(invoice.tax_amount),
+                amount=_money(invoice.total_amount),
+                note=_out(invoice.remark),
+                equio_no=_out(invoice.machine_number),
+                total=_money(invoice.amount),
+                txf_flag=_yes_no(invoice.highway_flag),
+                detail_list=[
+                    TollItem(
+                        name=_out(item.name),
+                        type=_out(item.specification),
+                        total=_money(item.amount),
+                        tax_rate=_percent(item.tax_rate),
+                        tax=_money(item.tax_amount),
+                    )
+                    for item in invoice.items
+                ],
+                inv_status=inv_status,
+            )
+        case InvoiceType.DIGITAL_RAIL:
+            return RailTicketData(
+                **common,
+                buyer_name=_out(invoice.buyer_name),
+                buyer_tax_no=_out(invoice.buyer_tax_code),
+                name=_out(invoice.passenger_name),
+                id_no=_out(invoice.id_card),
+                total=_money(invoice.amount),
+                total_tax=_money(invoice.tax_amount),
+                amount=_money(invoice.total_amount),
+                tax_rate=_percent(invoice.tax_rate),
+                station_from=_out(invoice.destination_city),
+                station_to=_out(invoice.destination_city_to),
+                train_no=_out(invoice.train_number),
+                departure_time=_out(invoice.start_datetime),
+                seat_class=_out(invoice.train_class),
+                inv_status=inv_status,
+                remark=_out(invoice.remark),
+            )
+        case InvoiceType.DIGITAL_FLIGHT:
+            return FlightItineraryData(
+                **common,
+                buyer_name=_out(invoice.buyer_name),
+                buyer_tax_no=_out(invoice.buyer_tax_code),
+                name=_out(invoice.passenger_name),
+                id_no=_out(invoice.id_card),
+                total_tax=_money(invoice.tax_amount),
+                amount=_money(invoice.total_amount),
+                domestic_or_intl=_out(invoice.international_flag),
+                detail_list=[
+                    FlightDetail(
+                        invoice_detail_number=str(index),
+                        from_=_out(segment.departure),
+                        to=_out(segment.arrival),
+                        carrier=_out(segment.carrier),
+                        flight_no=_out(segment.flight_number),
+                        seat_class=_out(segment.seat),
+                        date=_out(segment.date),
+                        time=_out(segment.time),
+                        fare_basis=_out(segment.class_name),
+                    )
+                    for index, segment in enumerate(invoice.flight_detail, start=1)
+                ],
+                inv_status=inv_status,
+                remark=_out(invoice.remark),
+            )
+        case _:
+            return VatData(
+                **common,
+                buyer_name=_out(invoice.buyer_name),
+                buyer_tax_no=_out(invoice.buyer_tax_code),
+                buyer_address=_out(invoice.buyer_address_phone),
+                buyer_bank_info=_out(invoice.buyer_account),
+                seller_name=_out(invoice.seller_name),
+                seller_tax_no=_out(invoice.seller_tax_code),
+                seller_address=_out(invoice.seller_address_phone),
+                seller_bank_info=_out(invoice.seller_account),
+                total=_money(invoice.amount),
+                total_tax=_money(invoice.tax_amount),
+                amount=_money(invoice.total_amount),
+                note=_out(invoice.remark),
+                machine_no=_out(invoice.machine_number),
+                check_code=_out(invoice.check_code),
+                inv_status=inv_status,
+                productO_oil_flag="",  # the canonical invoice does not know it
+                detail_list=[
+                    VatItem(
+                        name=_out(item.name),
+                        type=_out(item.specification),
+                        unit=_out(item.unit),
+                        count=_number(item.quantity),
+                        unit_price=_number(item.unit_price),
+                        amount=_money(item.amount),
+                        tax_rate=_percent(item.tax_rate),
+                        tax=_money(item.tax_amount),
+                    )
+                    for item in invoice.items
+                ],
+                agent_mark=_out(invoice.agent_mark),
+            )
+
+
+# --- values -----------------------------------------------------------------------
+
+
+def _text(value: str | None) -> str | None:
+    """The wire's text, with "" (exocr's way of saying nothing) as None."""
+    if value is None:
+        return None
+    text = value.strip()
+    return text or None
+
+
+def _out(value: str | None) -> str:
+    """exocr writes an empty string, not null, for a field with nothing in it."""
+    return value or ""
+
+
+def _decimal(value: str | None, field: str) -> Decimal | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        return Decimal(text.replace(",", "").lstrip("¥￥"))
+    except InvalidOperation:
+        raise InvalidAmountError(field, text) from None
+
+
+def _rate(value: str | None) -> Decimal | None:
+    """A tax rate as a fraction: "9", "9%" and "0.09" are all 0.09.
+
+    Words such as 免税 or 不征税 are not rates and give None (the tax amount says 0).
+    """
+    text = _text(value)
+    if text is None:
+        return None
+    percent = text.endswith("%")
+    try:
+        number = Decimal(text.rstrip("%").strip())
+    except InvalidOperation:
+        return None
+    if not percent and "." in text and number < 1:
+        return number  # already a fraction
+    return number / _HUNDRED
+
+
+def _percent(rate: Decimal | None) -> str:
+    """A fraction as exocr's percent text: 0.09 -> "9", 0.015 -> "1.5"."""
+    if rate is None:
+        return ""
+    return format((rate * _HUNDRED).normalize(), "f")
+
+
+def _money(value: Decimal | None) -> str:
+    """Money with at least two decimals, as exocr writes it ("1300.00")."""
+    if value is None:
+        return ""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -2:
+        return format(value.quantize(_CENT), "f")
+    return format(value, "f")
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else format(value, "f")
+
+
+def _int(value: str | None) -> int | None:
+    text = _text(value)
+    return int(text) if text is not None and text.isdigit() else None
+
+
+def _flag(value: str | None) -> bool | None:
+    text = (_text(value) or "").upper()
+    return {"Y": True, "N": False}.get(text)
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("Y" if value else "N")
+
+
+def _join(*parts: str | None) -> str | None:
+    """003 splits address and phone where the canonical model holds them together."""
+    return " ".join(text for part in parts if (text := _text(part))) or None
+
+
+def _hhmm(value: str | None) -> str | None:
+    """HH:mm when the text is a time of day; otherwise the text as it came."""
+    try:
+        return parse_hhmm(_text(value))
+    except InvalidDate:
+        return _text(value)
+
+
+def _iso_date_or_text(value: str | None) -> str | None:
+    """A segment date as YYYY-MM-DD when it is a date; otherwise the text as it came."""
+    try:
+        day = parse_date(_text(value))
+    except InvalidDate:
+        return _text(value)
+    return day.isoformat() if day is not None else None
+
+
+def _international_flag(value: str | None) -> str | None:
+    """D domestic, I international (001); exocr's wording is not documented."""
+    text = _text(value)
+    if text is None:
+        return None
+    if "国际" in text or text.upper() in ("I", "(I)"):
+        return "I"
+    if "国内" in text or text.upper() in ("D", "(D)"):
+        return "D"
+    return text

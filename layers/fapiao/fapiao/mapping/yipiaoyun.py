@@ -1,0 +1,657 @@
+"""Spec 004 (yipiaoyun identify) result data to and from the canonical model.
+
+``invoice_from_identify_result`` reads what yipiaoyun recognised; ``to_identify_result``
+writes the hub's own identify answer. Dates travel as "2019年07月06日", amounts as
+strings ("23.30") read into ``Decimal``; ``companySeal`` "1"/"0" is a bool.
+
+Decisions where 004 is silent or contradicts itself:
+
+- A 6001 payload in the machine-printed shape (see ``fapiao.wire.yipiaoyun``) is a
+  machine-printed invoice, answered back as 4000; a 6001 in the table's shape is a 完税
+  证明.
+- The VAT example's ``amountWithTax`` and the motor-vehicle example's ``sellerTaxNo``
+  are read when the table's ``totalAmount`` / ``sellerNumber`` are absent; the hub
+  writes the table's names. (``machineNumber``, like ``machineNo``, has no canonical
+  field.)
+- A flight itinerary's ``taxAmount`` (税费) is its other taxes, not VAT.
+- ``itemNames`` (comma-separated) becomes one line item per name.
+- Fields with no place in the canonical invoice (province, city, payee, trip lists …)
+  are not kept; the hub answers them empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fapiao.catalogue.types import InvoiceType, from_yipiaoyun_code, to_yipiaoyun_code
+from fapiao.dates import InvalidDate, parse_date, parse_hhmm, to_chinese_date
+from fapiao.model import FlightSegment, Invoice, LineItem
+from fapiao.wire.yipiaoyun import (
+    BusResult,
+    FlightInfo,
+    FlightItineraryResult,
+    IdentifyResultData,
+    MachinePrintedResult,
+    MotorVehicleResult,
+    OtherResult,
+    QuotaResult,
+    ReceiptResult,
+    RideHailingResult,
+    RollResult,
+    TaxCertificateResult,
+    TaxiResult,
+    TollResult,
+    TrainResult,
+    UsedCarResult,
+    VatResult,
+)
+
+__all__ = ["InvalidAmountError", "invoice_from_identify_result", "to_identify_result"]
+
+
+class InvalidAmountError(ValueError):
+    """A wire amount that is not a decimal number."""
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(f"{field} is not a decimal amount: {value!r}")
+        self.field = field
+        self.value = value
+
+
+_CENT = Decimal("0.01")
+_HUNDRED = Decimal(100)
+_VAT_TYPES = (InvoiceType.VAT_SPECIAL, InvoiceType.VAT_NORMAL, InvoiceType.VAT_ELECTRONIC_NORMAL)
+
+
+def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
+    """The canonical invoice of one 004 result, for every type.
+
+    Raises ``UnknownTypeCode`` for an ``invoiceType`` outside the catalogue and
+    ``InvalidDate`` / ``InvalidAmountError`` for values that are not what they claim.
+    """
+    match data:
+        case MachinePrintedResult():
+            # Typed 4000 by the table and 6001 by the example: the shape decides.
+            invoice_type = InvoiceType.MACHINE_PRINTED
+        case _:
+            invoice_type = from_yipiaoyun_code(data.invoiceType)
+    match data:
+        case VatResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_code=_text(data.invoiceCode),
+                invoice_number=_text(data.invoiceNo),
+                receipt_date=_date(data.date),
+                amount=_decimal(data.amountWithoutTax, "amountWithoutTax"),
+                tax_amount=_decimal(data.taxAmount, "taxAmount"),
+                # the table's totalAmount, else the example's amountWithTax
+                total_amount=_decimal(_text(data.totalAmount) or data.amountWithTax, "totalAmount"),
+                check_code=_text(data.checkCode),
+                buyer_name=_text(data.purchaserName),
+                buyer_tax_code=_text(data.purchaserTaxNo),
+                seller_name=_text(data.sellerName),
+                seller_tax_code=_text(data.sellerTaxNo),
+                company_seal=_seal(data.companySeal),
+                remark=_text(data.remark),
+                items=_items(data.itemNames),
+            )
+        case RollResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_code=_text(data.invoiceCode),
+                invoice_number=_text(data.invoiceNo),
+                receipt_date=_date(data.date),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                check_code=_text(data.checkCode),
+                buyer_name=_text(data.purchaserName),
+                buyer_tax_code=_text(data.purchaserTaxNo),
+                seller_name=_text(data.sellerName),
+                seller_tax_code=_text(data.sellerTaxNo),
+                company_seal=_seal(data.companySeal),
+                items=_items(data.itemNames),
+            )
+        case MachinePrintedResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_code=_text(data.invoiceCode),
+                invoice_number=_text(data.invoiceNo),
+                receipt_date=_date(data.date),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                check_code=_text(data.checkCode),
+                buyer_name=_text(data.purchaserName),
+                buyer_tax_code=_text(data.purchaserTaxNo),
+                seller_name=_text(data.sellerName),
+                seller_tax_code=_text(data.sellerTaxNo),
+                company_seal=_seal(data.companySeal),
+            )
+        case QuotaResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_code=_text(data.invoiceCode),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                company_seal=_seal(data.companySeal),
+            )
+        case TaxiResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_code=_text(data.invoiceCode),
+                invoice_number=_text(data.invoiceNo),
+                receipt_date=_date(data.date),
+                start_time=_hhmm(data.timeGetOn),
+                end_time=_hhmm(data.timeGetOff),
+                mileage=_decimal(data.mileage, "mileage"),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+            )
+        case TrainResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_number=_text(data.invoiceNo),
+                receipt_date=_date(data.date),
+                start_datetime=_hhmm(data.time),
+                destination_city=_text(data.stationGetOn),
+                destination_city_to=_text(data.stationGetOff),
+                train_number=_text(data.trainNumber),
+                train_class=_text(data.seat),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                id_card=_text(data.idNumber),
+            )
+        case BusResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_code=_text(data.invoiceCode),
+                invoice_number=_text(data.invoiceNo),
+                receipt_date=_date(data.date),
+                start_time=_hhmm(data.time),
+                destination_city=_text(data.stationGetOn),
+                destination_city_to=_text(data.stationGetOff),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                passenger_name=_text(data.name),
+            )
+        case TollResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_code=_text(data.invoiceCode),
+                invoice_number=_text(data.invoiceNo),
+                receipt_date=_date(data.date),
+                start_time=_hhmm(data.time),
+                destination_city=_text(data.entrance),
+                destination_city_to=_text(data.exit),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+            )
+        case FlightItineraryResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_number=_text(data.invoiceNo),
+                check_code=_text(data.checkCode),
+                receipt_date=_date(data.date),
+                passenger_name=_text(data.name),
+                id_card=_text(data.idNumber),
+                seller_name=_text(data.issueUnit),  # 填开单位
+                fare=_decimal(data.fareAmount, "fareAmount"),
+                other_taxes=_decimal(data.taxAmount, "taxAmount"),
+                fuel_surcharge=_decimal(data.fuelSurcharge, "fuelSurcharge"),
+                civil_avn_dev_fund=_decimal(data.caacDevelopmentFund, "caacDevelopmentFund"),
+                insurance=_decimal(data.insuranceAmount, "insuranceAmount"),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                international_flag=_international_flag(data.internationalFlag),
+                flight_detail=[_segment(info) for info in data.flightInfos or []],
+            )
+        case UsedCarResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_code=_text(data.invoiceCode),
+                invoice_number=_text(data.invoiceNo),
+                receipt_date=_date(data.date),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                seller_name=_text(data.sellerName),
+                seller_tax_code=_text(data.sellerNumber),
+                buyer_name=_text(data.purchaserName),
+                buyer_tax_code=_text(data.purchaserNumber),
+            )
+        case MotorVehicleResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_code=_text(data.invoiceCode),
+                invoice_number=_text(data.invoiceNo),
+                receipt_date=_date(data.date),
+                amount=_decimal(data.amountWithoutTax, "amountWithoutTax"),
+                tax_amount=_decimal(data.taxAmount, "taxAmount"),
+                tax_rate=_rate(data.taxRate),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                seller_name=_text(data.sellerName),
+                seller_tax_code=_text(data.sellerNumber) or _text(data.sellerTaxNo),
+                buyer_name=_text(data.purchaserName),
+                buyer_tax_code=_text(data.purchaserNumber),
+            )
+        case ReceiptResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                receipt_date=_date(data.date),
+                amount=_decimal(data.amountWithoutTax, "amountWithoutTax"),
+                tax_amount=_decimal(data.taxAmount, "taxAmount"),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                seller_name=_text(data.storeName),
+                currency=_text(data.currencyCode),
+            )
+        case TaxCertificateResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_number=_text(data.invoiceNo),
+                receipt_date=_date(data.date),
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                buyer_name=_text(data.purchaserName),
+                buyer_tax_code=_text(data.purchaserTaxNo),
+            )
+        case RideHailingResult():
+            return Invoice(
+                invoice_type=invoice_type,
+                receipt_date=_date(data.date),  # 申请日期
+                total_amount=_decimal(data.totalAmount, "totalAmount"),
+            )
+        case OtherResult():
+            # No table in 004: keep the fields every table shares, if they came.
+            extra: dict[str, Any] = data.model_extra or {}
+            return Invoice(
+                invoice_type=invoice_type,
+                invoice_code=_text(_str(extra.get("invoiceCode"))),
+                invoice_number=_text(_str(extra.get("invoiceNo"))),
+                receipt_date=_date(_str(extra.get("date"))),
+                total_amount=_decimal(_str(extra.get("totalAmount")), "totalAmount"),
+            )
+
+
+def _segment(info: FlightInfo) -> FlightSegment:
+    return FlightSegment(
+        departure=_text(info.startPoint),
+        arrival=_text(info.endPoint),
+        flight_number=_text(info.flightNumber),
+        date=_iso_date_or_text(info.date),
+        time=_hhmm(info.time),
+        seat=_text(info.seat),
+        carrier=_text(info.carrier),
+    )
+
+
+def _items(item_names: str | None) -> list[LineItem]:
+    """004 itemNames: 商品名称,每个以逗号隔开."""
+    names = (_text(item_names) or "").replace(",", ",").split(",")
+    return [LineItem(name=name.strip()) for name in names if name.strip()]
+
+
+def to_identify_result(invoice: Invoice) -> IdentifyResultData:
+    """The 004 result data for ``invoice``, as the hub's own identify API answers it.
+
+    Writes the table's field names and codes only, "" for what the invoice lacks (as
+    004's examples do). Raises ``TypeNotInVocabulary`` for a type 004 has no code for.
+    """
+    invoice_type = invoice.invoice_type
+    code = to_yipiaoyun_code(invoice_type)
+    date = to_chinese_date(invoice.receipt_date) if invoice.receipt_date else ""
+    if invoice_type in _VAT_TYPES:
+        return VatResult(
+            invoiceType=code,
+            invoiceCode=_out(invoice.invoice_code),
+            invoiceNo=_out(invoice.invoice_number),
+            date=date,
+            amountWithoutTax=_money(invoice.amount),
+            taxAmount=_money(invoice.tax_amount),
+            totalAmount=_money(invoice.total_amount),
+            checkCode=_out(invoice.check_code),
+            purchaserTaxNo=_out(invoice.buyer_tax_code),
+            purchaserName=_out(invoice.buyer_name),
+            sellerTaxNo=_out(invoice.seller_tax_code),
+            sellerName=_out(invoice.seller_name),
+            companySeal=_seal_out(invoice.company_seal),
+            formType="",
+            formName="",
+            ciphertext="",
+            payee="",
+            reviewer="",
+            ticketHolder="",
+            province="",
+            city="",
+            remark=_out(invoice.remark),
+            itemNames=_item_names(invoice),
+        )
+    match invoice_type:
+        case InvoiceType.VAT_ROLL:
+            return RollResult(
+                invoiceType=code,
+                invoiceCode=_out(invoice.invoice_code),
+                invoiceNo=_out(invoice.invoice_number),
+                date=date,
+                checkCode=_out(invoice.check_code),
+                purchaserTaxNo=_out(invoice.buyer_tax_code),
+                purchaserName=_out(invoice.buyer_name),
+                sellerTaxNo=_out(invoice.seller_tax_code),
+                sellerName=_out(invoice.seller_name),
+                category="",
+                totalAmount=_money(invoice.total_amount),
+                province="",
+                city="",
+                companySeal=_seal_out(invoice.company_seal),
+                serviceName="",
+                itemNames=_item_names(invoice),
+            )
+        case InvoiceType.MACHINE_PRINTED:
+            return MachinePrintedResult(
+                invoiceType=code,
+                invoiceCode=_out(invoice.invoice_code),
+                invoiceNo=_out(invoice.invoice_number),
+                date=date,
+                time="",
+                checkCode=_out(invoice.check_code),
+                category="",
+                totalAmount=_money(invoice.total_amount),
+                purchaserTaxNo=_out(invoice.buyer_tax_code),
+                purchaserName=_out(invoice.buyer_name),
+                sellerTaxNo=_out(invoice.seller_tax_code),
+                sellerName=_out(invoice.seller_name),
+                province="",
+                city="",
+                companySeal=_seal_out(invoice.company_seal),
+            )
+        case InvoiceType.QUOTA:
+            return QuotaResult(
+                invoiceType=code,
+                invoiceCode=_out(invoice.invoice_code),
+                totalAmount=_money(invoice.total_amount),
+                province="",
+                city="",
+                companySeal=_seal_out(invoice.company_seal),
+            )
+        case InvoiceType.TAXI:
+            return TaxiResult(
+                invoiceType=code,
+                invoiceCode=_out(invoice.invoice_code),
+                invoiceNo=_out(invoice.invoice_number),
+                date=date,
+                timeGetOn=_out(invoice.start_time),
+                timeGetOff=_out(invoice.end_time),
+                mileage=_number(invoice.mileage),
+                totalAmount=_money(invoice.total_amount),
+                place="",
+                province="",
+                city="",
+            )
+        case InvoiceType.TRAIN:
+            return TrainResult(
+                invoiceType=code,
+                invoiceNo=_out(invoice.invoice_number),
+                date=date,
+                time=_out(invoice.start_datetime),
+                stationGetOn=_out(invoice.destination_city),
+                stationGetOff=_out(invoice.destination_city_to),
+                trainNumber=_out(invoice.train_number),
+                seat=_out(invoice.train_class),
+                totalAmount=_money(invoice.total_amount),
+                serialNumber="",
+                idNumber=_out(invoice.id_card),
+            )
+        case InvoiceType.BUS:
+            return BusResult(
+                invoiceType=code,
+                invoiceCode=_out(invoice.invoice_code),
+                invoiceNo=_out(invoice.invoice_number),
+                date=date,
+                time=_out(invoice.start_time),
+                stationGetOn=_out(invoice.destination_city),
+                stationGetOff=_out(invoice.destination_city_to),
+                totalAmount=_money(invoice.total_amount),
+                name=_out(invoice.passenger_name),
+            )
+        case InvoiceType.TOLL:
+            return TollResult(
+                invoiceType=code,
+                invoiceCode=_out(invoice.invoice_code),
+                invoiceNo=_out(invoice.invoice_number),
+                date=date,
+                time=_out(invoice.start_time),
+                entrance=_out(invoice.destination_city),
+                exit=_out(invoice.destination_city_to),
+                totalAmount=_money(invoice.total_amount),
+            )
+        case InvoiceType.FLIGHT_ITINERARY:
+            return FlightItineraryResult(
+                invoiceType=code,
+                invoiceNo=_out(invoice.invoice_number),
+                checkCode=_out(invoice.check_code),
+                name=_out(invoice.passenger_name),
+                idNumber=_out(invoice.id_card),
+                date=date,
+                agentCode="",
+                issueUnit=_out(invoice.seller_name),
+                fareAmount=_money(invoice.fare),
+                taxAmount=_money(invoice.other_taxes),
+                fuelSurcharge=_money(invoice.fuel_surcharge),
+                caacDevelopmentFund=_money(invoice.civil_avn_dev_fund),
+                insuranceAmount=_money(invoice.insurance),
+                totalAmount=_money(invoice.total_amount),
+                internationalFlag=_international_flag_out(invoice.international_flag),
+                flightInfos=[
+                    FlightInfo(
+                        startPoint=_out(segment.departure),
+                        endPoint=_out(segment.arrival),
+                        flightNumber=_out(segment.flight_number),
+                        date=_chinese_date_or_text(segment.date),
+                        time=_out(segment.time),
+                        seat=_out(segment.seat),
+                        carrier=_out(segment.carrier),
+                    )
+                    for segment in invoice.flight_detail
+                ],
+            )
+        case InvoiceType.USED_CAR:
+            return UsedCarResult(
+                invoiceType=code,
+                invoiceCode=_out(invoice.invoice_code),
+                invoiceNo=_out(invoice.invoice_number),
+                date=date,
+                totalAmount=_money(invoice.total_amount),
+                sellerName=_out(invoice.seller_name),
+                sellerNumber=_out(invoice.seller_tax_code),
+                purchaserName=_out(invoice.buyer_name),
+                purchaserNumber=_out(invoice.buyer_tax_code),
+                companyName="",
+                companyTaxNo="",
+                licensePlate="",
+                registrationNumber="",
+                carCode="",
+                carModel="",
+                province="",
+                city="",
+            )
+        case InvoiceType.MOTOR_VEHICLE:
+            return MotorVehicleResult(
+                invoiceType=code,
+                invoiceCode=_out(invoice.invoice_code),
+                invoiceNo=_out(invoice.invoice_number),
+                machineCode="",
+                machineNo="",
+                date=date,
+                amountWithoutTax=_money(invoice.amount),
+                totalAmount=_money(invoice.total_amount),
+                sellerName=_out(invoice.seller_name),
+                sellerNumber=_out(invoice.seller_tax_code),
+                purchaserName=_out(invoice.buyer_name),
+                purchaserNumber=_out(invoice.buyer_tax_code),
+                taxAuthoritiesName="",
+                taxAuthoritiesCode="",
+                carCode="",
+                carEngineCode="",
+                carModel="",
+                certificateNumber="",
+                taxAmount=_money(invoice.tax_amount),
+                taxRate=_percent(invoice.tax_rate),
+                province="",
+                city="",
+            )
+        case InvoiceType.RECEIPT:
+            return ReceiptResult(
+                invoiceType=code,
+                date=date,
+                time="",
+                amountWithoutTax=_money(invoice.amount),
+                taxAmount=_money(invoice.tax_amount),
+                totalAmount=_money(invoice.total_amount),
+                storeName=_out(invoice.seller_name),
+                discountAmount="",
+                tipAmount="",
+                currencyCode=_out(invoice.currency),
+            )
+        case InvoiceType.TAX_CERTIFICATE:
+            return TaxCertificateResult(
+                invoiceType=code,
+                invoiceNo=_out(invoice.invoice_number),
+                date=date,
+                totalAmount=_money(invoice.total_amount),
+                purchaserTaxNo=_out(invoice.buyer_tax_code),
+                purchaserName=_out(invoice.buyer_name),
+            )
+        case InvoiceType.RIDE_HAILING_ITINERARY:
+            return RideHailingResult(
+                invoiceType=code,
+                date=date,
+                startDate="",
+                endDate="",
+                phone="",
+                totalAmount=_money(invoice.total_amount),
+                tripInfos=[],
+            )
+        case _:
+            # 6000 可报销其他发票 and 0000 其他: no table, so the fields every table shares.
+            return OtherResult.model_validate(
+                {
+                    "invoiceType": code,
+                    "invoiceCode": _out(invoice.invoice_code),
+                    "invoiceNo": _out(invoice.invoice_number),
+                    "date": date,
+                    "totalAmount": _money(invoice.total_amount),
+                }
+            )
+
+
+# --- values -----------------------------------------------------------------------
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _text(value: str | None) -> str | None:
+    """The wire's text, with "" (004's way of saying nothing) as None."""
+    if value is None:
+        return None
+    text = value.strip()
+    return text or None
+
+
+def _out(value: str | None) -> str:
+    """004's examples write an empty string, not null, for a field with nothing in it."""
+    return value or ""
+
+
+def _date(value: str | None) -> dt.date | None:
+    return parse_date(_text(value))
+
+
+def _decimal(value: str | None, field: str) -> Decimal | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        return Decimal(text.replace(",", "").lstrip("¥￥"))
+    except InvalidOperation:
+        raise InvalidAmountError(field, text) from None
+
+
+def _rate(value: str | None) -> Decimal | None:
+    """A tax rate as a fraction: "17%", "17" and "0.17" are all 0.17; words give None."""
+    text = _text(value)
+    if text is None:
+        return None
+    percent = text.endswith("%")
+    try:
+        number = Decimal(text.rstrip("%").strip())
+    except InvalidOperation:
+        return None
+    if not percent and "." in text and number < 1:
+        return number
+    return number / _HUNDRED
+
+
+def _percent(rate: Decimal | None) -> str:
+    """A fraction as 004's percent text: 0.17 -> "17%"."""
+    if rate is None:
+        return ""
+    return format((rate * _HUNDRED).normalize(), "f") + "%"
+
+
+def _money(value: Decimal | None) -> str:
+    """Money with at least two decimals, as 004 writes it ("23.30")."""
+    if value is None:
+        return ""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -2:
+        return format(value.quantize(_CENT), "f")
+    return format(value, "f")
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else format(value, "f")
+
+
+def _seal(value: str | None) -> bool | None:
+    """companySeal: "1" has a seal, "0" has none; anything else is not known."""
+    return {"1": True, "0": False}.get(_text(value) or "")
+
+
+def _seal_out(value: bool | None) -> str:
+    return "" if value is None else ("1" if value else "0")
+
+
+def _item_names(invoice: Invoice) -> str:
+    return ",".join(item.name for item in invoice.items if item.name)
+
+
+def _hhmm(value: str | None) -> str | None:
+    """HH:mm when the text is a time of day; otherwise the text as it came."""
+    try:
+        return parse_hhmm(_text(value))
+    except InvalidDate:
+        return _text(value)
+
+
+def _iso_date_or_text(value: str | None) -> str | None:
+    """A segment date as YYYY-MM-DD when it is a date; otherwise the text as it came."""
+    try:
+        day = parse_date(_text(value))
+    except InvalidDate:
+        return _text(value)
+    return day.isoformat() if day is not None else None
+
+
+def _chinese_date_or_text(value: str | None) -> str:
+    try:
+        day = parse_date(_text(value))
+    except InvalidDate:
+        return _out(value)
+    return to_chinese_date(day) if day is not None else ""
+
+
+def _international_flag(value: str | None) -> str | None:
+    """004 "国内(D)" / "国际(I)" as 001's D / I."""
+    text = _text(value)
+    if text is None:
+        return None
+    if "国际" in text or "(I)" in text.upper() or text.upper() == "I":
+        return "I"
+    if "国内" in text or "(D)" in text.upper() or text.upper() == "D":
+        return "D"
+    return text
+
+
+def _international_flag_out(value: str | None) -> str:
+    return {"D": "国内(D)", "I": "国际(I)"}.get(value or "", _out(value))

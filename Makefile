@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint format typecheck unit bench build deploy clean
+.PHONY: help setup run test lint format typecheck unit readme bench build deploy clean
 
 help:
 	@echo "make run    - set up .venv and start the local hub on http://127.0.0.1:3000"
@@ -43,6 +43,9 @@ unit: setup
 
 test: lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+readme: setup
+	$(BIN)/python -m fapiao.local.readme
 
 bench: setup
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -107,6 +107,7 @@ def test_health_reports_each_component(hub: RunningHub) -> None:
     assert body["status"] == "ok"
     assert {name for name, c in body["components"].items() if c["ok"]} == {
         "invoices_table",
+        "expenses_table",
         "idempotency_table",
         "drop_bucket",
         "event_bus",

@@ -15,7 +15,6 @@ from fapiao.catalogue.errors import (
     UnknownErrorCode,
     by_code,
     lookup,
-    markdown_table,
 )
 
 # Every family that answers clients must answer the problems any request can meet.
@@ -127,8 +126,3 @@ def test_hub_error_finds_its_row_in_each_family() -> None:
     assert error.entry(Family.MAYCUR).code == "INV30109"
     assert error.entry(Family.PLATFORM).http_status == 413
     assert str(error) == "9 MB"
-
-
-def test_readme_error_table_is_the_catalogue(project_root: Path) -> None:
-    readme = (project_root / "README.md").read_text(encoding="utf-8")
-    assert markdown_table() in readme, "regenerate: python -m fapiao.catalogue.errors"

@@ -24,6 +24,7 @@ def test_all_components_present_is_ok() -> None:
     assert report.status == "ok"
     assert set(report.components) == {
         "invoices_table",
+        "expenses_table",
         "idempotency_table",
         "drop_bucket",
         "event_bus",

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from fapiao.settings import HubSettings, LocalHubSettings, SettingsError, markdown_table
+from fapiao.settings import HubSettings, LocalHubSettings, SettingsError
 
 
 def test_defaults_serve_the_local_hub_on_port_3000() -> None:
@@ -26,8 +26,3 @@ def test_empty_variable_means_default() -> None:
 def test_malformed_setting_names_the_variable(port: str) -> None:
     with pytest.raises(SettingsError, match="FAPIAO_PORT"):
         LocalHubSettings.from_env({"FAPIAO_PORT": port})
-
-
-def test_readme_settings_table_is_the_models(project_root: Path) -> None:
-    readme = (project_root / "README.md").read_text(encoding="utf-8")
-    assert markdown_table() in readme, "regenerate: python -m fapiao.settings"

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class SettingsError(ValueError):
@@ -63,6 +63,59 @@ class HubSettings(_EnvSettings):
         alias="FAPIAO_EVENT_BUS",
         description="EventBridge bus that outcomes are published on for the ERP",
     )
+    expenses_table: str = Field(
+        "fapiao-expenses",
+        alias="FAPIAO_EXPENSES_TABLE",
+        description="DynamoDB table of expenses (消费记录), keyed by expense_id",
+    )
+    company_parameter: str | None = Field(
+        None,
+        alias="FAPIAO_COMPANY_PARAMETER",
+        description="SSM parameter holding the company settings as JSON (titles, currencies)",
+    )
+    company_file: Path | None = Field(
+        None,
+        alias="FAPIAO_COMPANY_FILE",
+        description="JSON file of company settings; wins over the SSM parameter (local use)",
+    )
+    idempotency_seconds: int = Field(
+        86400,
+        alias="FAPIAO_IDEMPOTENCY_SECONDS",
+        ge=60,
+        description="how long a bizId replay returns the first answer",
+    )
+
+
+class CompanyTitle(BaseModel):
+    """A buyer title (发票抬头) the company accepts: its name and tax code."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    tax_code: str
+
+
+class CompanySettings(BaseModel):
+    """What spec 001's rules read (抬头校验, 币种, 验签), one validated model.
+
+    In AWS it is the JSON value of the SSM parameter ``FAPIAO_COMPANY_PARAMETER``
+    (read through Powertools Parameters); locally ``FAPIAO_COMPANY_FILE`` may name a file.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    titles: tuple[CompanyTitle, ...] = ()  # empty: the buyer-title check is not configured
+    currencies: frozenset[str] = frozenset(
+        {"CNY", "HKD", "MOP", "TWD", "USD", "EUR", "GBP", "JPY", "KRW", "SGD", "AUD", "CAD", "CHF"}
+    )
+    default_currency: str | None = None  # the company's currency; CNY when unset
+    verify_file_signatures: bool = False  # refuse files whose signature is not intact
+
+    @model_validator(mode="after")
+    def _default_currency_is_supported(self) -> Self:
+        if self.default_currency is not None and self.default_currency not in self.currencies:
+            raise ValueError(f"default_currency {self.default_currency} is not in currencies")
+        return self
 
 
 class LocalHubSettings(_EnvSettings):

@@ -34,6 +34,7 @@ class Problem(StrEnum):
     INTERNAL = "internal"
     UPSTREAM_UNAVAILABLE = "upstream_unavailable"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    REQUEST_IN_PROGRESS = "request_in_progress"
     DUPLICATE_INVOICE = "duplicate_invoice"
     UNKNOWN_EMPLOYEE = "unknown_employee"
     UNKNOWN_EXPENSE = "unknown_expense"
@@ -42,6 +43,23 @@ class Problem(StrEnum):
     FILE_TOO_LARGE = "file_too_large"
     FILE_UNREACHABLE = "file_unreachable"
     UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
+    # spec 001's rules: the request is refused, nothing is stored
+    ONE_INVOICE_ONLY = "one_invoice_only"
+    RECOGNITION_FAILED = "recognition_failed"
+    UNKNOWN_INVOICE_TYPE = "unknown_invoice_type"
+    CHECK_REQUIRED = "check_required"
+    CHECK_TYPE_MISMATCH = "check_type_mismatch"
+    CHECK_OF_ANOTHER_INVOICE = "check_of_another_invoice"
+    RECEIPT_DATE_REQUIRED = "receipt_date_required"
+    TYPE_FIELD_REQUIRED = "type_field_required"
+    REMARK_TOO_LONG = "remark_too_long"
+    UNSUPPORTED_CURRENCY = "unsupported_currency"
+    TAX_MISMATCH = "tax_mismatch"
+    # outcomes of one invoice: stored with its status and this message
+    CHECK_FAILED = "check_failed"
+    INVOICE_VOID = "invoice_void"
+    INVOICE_RED_LETTER = "invoice_red_letter"
+    TITLE_MISMATCH = "title_mismatch"
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.PLATFORM, "401000", 401, "未授权的调用", False, P.UNAUTHORISED),
     E(F.PLATFORM, "404000", 404, "记录不存在", False, P.NOT_FOUND),
     E(F.PLATFORM, "409000", 409, "bizId 已用于另一请求", False, P.IDEMPOTENCY_CONFLICT),
+    E(F.PLATFORM, "409001", 409, "同一 bizId 的请求正在处理", True, P.REQUEST_IN_PROGRESS),
     E(F.PLATFORM, "413000", 413, "文件超过大小限制", False, P.FILE_TOO_LARGE),
     E(F.PLATFORM, "413001", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE),
     E(F.PLATFORM, "415000", 415, "文件类型不支持", False, P.UNSUPPORTED_FILE_TYPE),
@@ -74,8 +93,24 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.PLATFORM, "429000", 429, "请求过于频繁", True, P.RATE_LIMITED),
     E(F.PLATFORM, "500000", 500, "系统内部错误", True, P.INTERNAL),
     E(F.PLATFORM, "503000", 503, "查验服务暂不可用", True, P.UPSTREAM_UNAVAILABLE),
+    # 001's rules that refuse a request (nothing stored): 4001xx, the field named in resMsg.
+    E(F.PLATFORM, "400101", 400, "只接受一张发票", False, P.ONE_INVOICE_ONLY, "001"),
+    E(F.PLATFORM, "400102", 400, "识别未成功(result 须为 1)", False, P.RECOGNITION_FAILED, "001"),
+    E(F.PLATFORM, "400103", 400, "发票类型不支持", False, P.UNKNOWN_INVOICE_TYPE, "001"),
+    E(F.PLATFORM, "400104", 400, "增值税发票需要查验结果", False, P.CHECK_REQUIRED, "001"),
+    E(F.PLATFORM, "400105", 400, "识别与查验的发票类型不一致", False, P.CHECK_TYPE_MISMATCH, "001"),
+    E(F.PLATFORM, "400106", 400, "查验结果不是这张发票的", False, P.CHECK_OF_ANOTHER_INVOICE),
+    E(F.PLATFORM, "400107", 400, "开票日期必填", False, P.RECEIPT_DATE_REQUIRED, "001"),
+    E(F.PLATFORM, "400108", 400, "该票据类型的必填字段缺失", False, P.TYPE_FIELD_REQUIRED, "001"),
+    E(F.PLATFORM, "400109", 400, "备注超过1024个字符", False, P.REMARK_TOO_LONG, "001"),
+    E(F.PLATFORM, "400110", 400, "币种不支持", False, P.UNSUPPORTED_CURRENCY, "001"),
+    E(F.PLATFORM, "400111", 400, "金额、税额与价税合计不符", False, P.TAX_MISMATCH, "001"),
     # 000/001 data.invoice_message_code: the outcome of one invoice (HTTP 200, status F).
     E(F.PLATFORM_INVOICE, "907002", 200, "发票已导入", False, P.DUPLICATE_INVOICE, "000/001"),
+    E(F.PLATFORM_INVOICE, "907001", 200, "发票查验失败", False, P.CHECK_FAILED),
+    E(F.PLATFORM_INVOICE, "907003", 200, "发票已作废", False, P.INVOICE_VOID),
+    E(F.PLATFORM_INVOICE, "907004", 200, "发票已红冲", False, P.INVOICE_RED_LETTER),
+    E(F.PLATFORM_INVOICE, "907005", 200, "发票抬头与公司不符", False, P.TITLE_MISMATCH),
     E(F.PLATFORM_INVOICE, "907006", 200, "发票无法识别", False, P.UNRECOGNISABLE),
     # 002 Maycur errorCode: the spec's, plus the hub's for what 002 does not name.
     E(F.MAYCUR, "ACK", 200, "success", False, None, "002"),

@@ -48,7 +48,7 @@ class LocalNames:
             return str(self.resolve(props.get("TableName", name)))
         if kind == "AWS::S3::Bucket":
             return str(self.resolve(props.get("BucketName", f"{STACK_NAME}-{name.lower()}")))
-        if kind == "AWS::Events::EventBus":
+        if kind in ("AWS::Events::EventBus", "AWS::SSM::Parameter"):
             return str(self.resolve(props["Name"]))
         return name
 
@@ -183,6 +183,21 @@ def provision(template: Template, names: LocalNames, session: Any) -> list[str]:
         if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         created.append(f"bucket {name}")
+
+    ssm = session.client("ssm")
+    for logical_id in template.ssm_parameters:
+        name = names.ref(logical_id)
+        props = template.resources[logical_id]["Properties"]
+        try:
+            ssm.get_parameter(Name=name)
+            continue  # kept: a value changed in the local AWS outlives a restart
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ParameterNotFound":
+                raise
+        ssm.put_parameter(
+            Name=name, Type=props.get("Type", "String"), Value=str(names.resolve(props["Value"]))
+        )
+        created.append(f"parameter {name}")
 
     events = session.client("events")
     existing_buses = {b["Name"] for b in events.list_event_buses().get("EventBuses", [])}

@@ -122,6 +122,10 @@ class Template:
         return list(self._of_type("AWS::S3::Bucket"))
 
     @property
+    def ssm_parameters(self) -> list[str]:
+        return list(self._of_type("AWS::SSM::Parameter"))
+
+    @property
     def event_buses(self) -> list[str]:
         return list(self._of_type("AWS::Events::EventBus"))
 

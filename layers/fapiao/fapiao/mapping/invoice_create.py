@@ -28,9 +28,12 @@ from fapiao.dates import (
     to_yyyymmdd,
 )
 from fapiao.model import CheckResult, FlightSegment, Invoice, InvoiceState, LineItem
+from fapiao.services.create_invoice import CreateCommand, CreateOutcome
 from fapiao.wire.invoice_create import (
     CheckDetailLine,
     CreateRequest,
+    CreateResponse,
+    ExpenseResult,
     FlightLeg,
     OcrInvoice,
     ReceiptCheck,
@@ -351,4 +354,40 @@ def to_create_request(
         user_code=user_code,
         receipt_ocr=ReceiptOcr(result=1, invoices=[to_ocr_invoice(invoice)]),
         receipt_check=None if check is None else to_receipt_check(check),
+    )
+
+
+# --- to and from the create_invoice use case ------------------------------------------
+
+
+def create_command_from_request(request: CreateRequest) -> CreateCommand:
+    """The use case's command: every invoice of the request (the rules count them)."""
+    invoices = invoices_from_create_request(request)
+    check = None
+    if request.receipt_check is not None:
+        default_type = invoices[0].invoice_type if invoices else None
+        check = check_from_receipt_check(request.receipt_check, default_type=default_type)
+    return CreateCommand(
+        biz_id=request.biz_id,
+        user_code=request.user_code,
+        recognition_result=request.receipt_ocr.result,
+        invoices=invoices,
+        check=check,
+    )
+
+
+def to_create_response(biz_id: str, outcome: CreateOutcome) -> CreateResponse:
+    """001's answer: resCode 200000 whenever the request was accepted, the invoice's own
+    outcome (status, message, code) in ``data``."""
+    code = outcome.message_code
+    return CreateResponse(
+        res_code=200000,
+        res_msg="success",
+        biz_id=biz_id,
+        data=ExpenseResult(
+            expense_id=outcome.expense_id,
+            invoice_message=outcome.message,
+            invoice_message_code=None if code is None else int(code),
+            invoice_status=outcome.status,
+        ),
     )

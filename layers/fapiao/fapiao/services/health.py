@@ -31,6 +31,7 @@ def check_health(settings: HubSettings, probe: ResourceProbe) -> HealthReport:
     checks = {
         "invoices_table": (probe.table_exists, settings.invoices_table),
         "idempotency_table": (probe.table_exists, settings.idempotency_table),
+        "expenses_table": (probe.table_exists, settings.expenses_table),
         "drop_bucket": (probe.bucket_exists, settings.drop_bucket),
         "event_bus": (probe.event_bus_exists, settings.event_bus),
     }

@@ -1,0 +1,59 @@
+"""GET /common/invoice/detail (发票明细查询 of spec 000): stored invoices in 000's shapes."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fapiao.api.platform import json_response, use_platform_envelope
+from fapiao.mapping.ocr_sync import to_ocr_sync_item
+from fapiao.services.invoice_detail import find_invoices
+from fapiao.settings import HubSettings
+from fapiao.store.invoices import DynamoInvoiceStore
+from fapiao.wire.ocr_sync import OcrSyncResponse
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver(enable_validation=True)
+use_platform_envelope(app)
+
+settings = HubSettings.from_env()
+store = DynamoInvoiceStore(settings.invoices_table, settings.expenses_table)
+
+
+@app.get(
+    "/common/invoice/detail",
+    summary="Stored invoices by invoice code + number, or by expense_id",
+    responses={
+        200: {
+            "description": "data: [{ocrResult, checkResult}]",
+            "content": {"application/json": {"model": OcrSyncResponse}},
+        }
+    },
+)
+@tracer.capture_method
+def detail(
+    invoice_code: Annotated[str | None, Query(max_length=20)] = None,
+    invoice_number: Annotated[str | None, Query(max_length=20)] = None,
+    expense_id: Annotated[int | None, Query(ge=1, lt=2**63)] = None,
+) -> Response[Any]:
+    found = find_invoices(
+        store, invoice_code=invoice_code, invoice_number=invoice_number, expense_id=expense_id
+    )
+    response = OcrSyncResponse(
+        res_code=200000,
+        res_msg="success",
+        data=[to_ocr_sync_item(s.invoice, s.check, s.status) for s in found],
+    )
+    return json_response(200, response.to_wire())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,91 @@
+"""Turn every failure a handler can meet into a catalogue row, for any API family.
+
+A handler never answers a stack trace or an unexplained 500: request validation errors,
+unreadable JSON, Powertools Idempotency's refusals and the hub's own ``HubError`` each
+become a ``Problem`` and a detail that names the field; anything else is INTERNAL,
+logged with its trace and answered without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from pydantic import ValidationError
+
+from fapiao.catalogue.errors import CatalogueEntry, Family, HubError, Problem, lookup
+from fapiao.catalogue.types import TypeNotInVocabulary, UnknownTypeCode
+from fapiao.dates import InvalidDate
+from fapiao.wire.common import WireError
+
+logger = Logger(child=True)
+
+# (problem, detail) -> the family's response
+EnvelopeWriter = Callable[[CatalogueEntry, str | None], Response[Any]]
+
+
+def _location(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "response")]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
+    return text or "body"
+
+
+def describe_validation_errors(errors: Sequence[dict[str, Any]]) -> str:
+    """Pydantic's errors as "field: message; field: message", wire names first."""
+    described = []
+    for error in errors[:10]:
+        described.append(f"{_location(error.get('loc', ()))}: {error.get('msg', 'invalid')}")
+    return "; ".join(described)
+
+
+def to_problem(error: Exception) -> tuple[Problem, str | None]:
+    """The problem an exception stands for, and a detail safe to show the caller."""
+    if isinstance(error, HubError):
+        return error.problem, error.detail
+    if isinstance(error, RequestValidationError | ValidationError):
+        return Problem.INVALID_REQUEST, describe_validation_errors(error.errors())  # type: ignore[arg-type]
+    if isinstance(error, WireError):
+        return Problem.INVALID_REQUEST, str(error)
+    if isinstance(error, UnknownTypeCode | TypeNotInVocabulary):
+        return Problem.UNKNOWN_INVOICE_TYPE, str(error)
+    if isinstance(error, InvalidDate):
+        return Problem.INVALID_REQUEST, str(error)
+    if isinstance(error, IdempotencyValidationError):
+        return Problem.IDEMPOTENCY_CONFLICT, "the same bizId came with a different payload"
+    if isinstance(error, IdempotencyAlreadyInProgressError):
+        return Problem.REQUEST_IN_PROGRESS, "a request with this bizId is being processed"
+    return Problem.INTERNAL, None
+
+
+def register_error_handlers(
+    app: APIGatewayRestResolver, family: Family, write: EnvelopeWriter
+) -> None:
+    """Answer every exception of ``app``'s routes in ``family``'s envelope."""
+
+    def entry_for(problem: Problem) -> CatalogueEntry:
+        try:
+            return lookup(family, problem)
+        except LookupError:  # a family without its own code answers the generic one
+            return lookup(family, Problem.INVALID_REQUEST)
+
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    def handle(error: Exception) -> Response[Any]:
+        problem, detail = to_problem(error)
+        if problem is Problem.INTERNAL:
+            logger.exception("unexpected failure", extra={"error_type": type(error).__name__})
+        else:
+            logger.info("request refused", extra={"problem": problem.value, "detail": detail})
+        return write(entry_for(problem), detail)
+
+    @app.not_found
+    def not_found(error: Exception) -> Response[Any]:
+        return write(lookup(family, Problem.NOT_FOUND), "no such route")

@@ -64,7 +64,7 @@ def router(tmp_path: Path) -> Router:
     path = tmp_path / "template.yaml"
     path.write_text(TEMPLATE, encoding="utf-8")
     handlers = {"EchoFunction": echo, "BrokenFunction": broken}
-    return Router(Template(path), lambda function: handlers[function.logical_id])
+    return Router(Template(path), lambda function, instance: handlers[function.logical_id])
 
 
 def request(method: str, path: str, body: bytes = b"", query: str = "") -> HttpRequest:
@@ -152,3 +152,40 @@ def test_a_raising_handler_is_a_502_without_its_details(router: Router) -> None:
 def test_body_over_api_gateway_limit_is_413(router: Router) -> None:
     response = router.handle(request("POST", "/items/1", b"x" * (MAX_BODY_BYTES + 1)))
     assert response.status == 413
+
+
+def test_concurrent_events_go_to_separate_containers_up_to_the_limit() -> None:
+    import threading
+
+    from fapiao.local.apigw import FunctionPool
+    from fapiao.local.template import FunctionDef
+
+    loaded: list[int] = []
+    inside = threading.Barrier(4)  # three events and this test
+    release = threading.Event()
+    seen: list[int] = []
+
+    def loader(function: FunctionDef, instance: int) -> Any:
+        loaded.append(instance)
+
+        def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            seen.append(instance)
+            if event.get("hold"):
+                inside.wait(timeout=5)
+                release.wait(timeout=5)
+            return {"statusCode": 200}
+
+        return handler
+
+    pool = FunctionPool(FunctionDef("F", Path("."), "app.handler"), loader, limit=3)
+    threads = [threading.Thread(target=pool.invoke, args=({"hold": True},)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    inside.wait(timeout=5)  # three events inside at once: three containers
+    release.set()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert sorted(loaded) == [0, 1, 2]
+    pool.invoke({})  # an idle container is reused, none is created
+    assert sorted(loaded) == [0, 1, 2]
+    assert len(seen) == 4

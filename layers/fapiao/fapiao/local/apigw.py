@@ -11,6 +11,7 @@ import base64
 import importlib.util
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -27,6 +28,7 @@ STAGE = "v1"
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded", "+json")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Loader = Callable[[FunctionDef, int], Handler]  # (function, container number) -> handler
 
 
 @dataclass
@@ -152,11 +154,14 @@ def from_result(result: Any) -> HttpResponse:
     return HttpResponse(result["statusCode"], headers, raw)
 
 
-def load_handler(template: Template, function: FunctionDef) -> Handler:
-    """Import the handler that template.yaml names, as Lambda would."""
+def load_handler(template: Template, function: FunctionDef, instance: int = 0) -> Handler:
+    """Import the handler that template.yaml names, as a new Lambda container would:
+    each instance is a fresh copy of the module, with module state of its own."""
     module_name, _, attribute = function.handler.rpartition(".")
     source = (template.root / function.code_uri / f"{module_name.replace('.', '/')}.py").resolve()
-    spec = importlib.util.spec_from_file_location(f"fapiao_function_{function.logical_id}", source)
+    spec = importlib.util.spec_from_file_location(
+        f"fapiao_function_{function.logical_id}_{instance}", source
+    )
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {function.handler} from {source}")
     module: ModuleType = importlib.util.module_from_spec(spec)
@@ -165,13 +170,48 @@ def load_handler(template: Template, function: FunctionDef) -> Handler:
     return handler
 
 
-class Router:
-    """The template's routes, each bound to its function's handler."""
+class FunctionPool:
+    """Lambda's concurrency model: one event at a time per container, more containers
+    (fresh module copies) while all are busy, up to ``limit``; then requests wait."""
 
-    def __init__(self, template: Template, loader: Callable[[FunctionDef], Handler]) -> None:
+    def __init__(self, function: FunctionDef, loader: Loader, limit: int = 16) -> None:
+        self.function = function
+        self._loader = loader
+        self._limit = limit
+        self._idle: list[Handler] = [loader(function, 0)]  # the first one loads at start
+        self._count = 1
+        self._available = threading.Condition()
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        handler = self._acquire()
+        try:
+            return handler(event, LambdaContext(self.function.logical_id))
+        finally:
+            with self._available:
+                self._idle.append(handler)
+                self._available.notify()
+
+    def _acquire(self) -> Handler:
+        with self._available:
+            while not self._idle and self._count >= self._limit:
+                self._available.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._count += 1
+            instance = self._count - 1
+        return self._loader(self.function, instance)  # a cold start, outside the lock
+
+
+class Router:
+    """The template's routes, each bound to its function's pool of handlers."""
+
+    def __init__(self, template: Template, loader: Loader) -> None:
         functions = {f.logical_id: f for f in template.functions}
         self.routes = template.routes
-        self._handlers = {r.function: loader(functions[r.function]) for r in self.routes}
+        self._pools = {
+            name: FunctionPool(functions[name], loader)
+            for name in {r.function for r in self.routes}
+        }
         self._patterns = [(r, r.pattern) for r in self.routes]
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -195,15 +235,15 @@ class Router:
         route, parameters = matched
         event = to_event(request, route, parameters)
         try:
-            result = self._handlers[route.function](event, LambdaContext(route.function))
+            result = self._pools[route.function].invoke(event)
         except Exception:  # API Gateway answers a failed invocation with 502
             logger.exception("handler %s raised", route.function)
             return HttpResponse.json(502, {"message": "Internal server error"})
         return from_result(result)
 
 
-def default_loader(template: Template) -> Callable[[FunctionDef], Handler]:
-    return lambda function: load_handler(template, function)
+def default_loader(template: Template) -> Loader:
+    return lambda function, instance: load_handler(template, function, instance)
 
 
 __all__ = [

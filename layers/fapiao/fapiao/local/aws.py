@@ -170,6 +170,13 @@ class _Upstream:
             self._connection.close()
 
 
+class Server(ThreadingHTTPServer):
+    """A threading HTTP server that takes a burst of clients (the default backlog is 5)."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 class LocalAws:
     """moto on a private port, and the serialising gateway that clients talk to."""
 
@@ -203,8 +210,7 @@ class LocalAws:
             self._upstream.send(request)
             self.replayed += 1
         self._journal = Journal(self.journal_path)
-        self._server = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
-        self._server.daemon_threads = True
+        self._server = Server((self.host, self.port), _make_handler(self))
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fapiao-aws-gateway", daemon=True
         )

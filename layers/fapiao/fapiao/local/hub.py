@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import boto3
 
 from fapiao.local.apigw import MAX_BODY_BYTES, HttpRequest, HttpResponse, Router, default_loader
-from fapiao.local.aws import LocalAws
+from fapiao.local.aws import LocalAws, Server
 from fapiao.local.resources import LocalNames, provision
 from fapiao.local.template import Template
 
@@ -79,13 +79,10 @@ class LocalHub:
             self.created = provision(self.template, self.names, boto3.session.Session())
             # Handlers read their settings at import, so they load after the environment.
             self.router = Router(self.template, default_loader(self.template))
-            self._server = ThreadingHTTPServer(
-                (self.config.host, self.config.port), _make_handler(self.router)
-            )
+            self._server = Server((self.config.host, self.config.port), _make_handler(self.router))
         except BaseException:
             self.aws.stop()
             raise
-        self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fapiao-hub", daemon=True
         )

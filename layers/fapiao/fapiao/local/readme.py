@@ -36,9 +36,16 @@ def render(readme: str, template: Template) -> str:
         pattern = re.compile(
             rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", flags=re.DOTALL
         )
-        if not pattern.search(readme):
+        found = pattern.search(readme)
+        if found is None:
             raise ValueError(f"README has no {name} markers")
-        readme = pattern.sub(lambda m, t=table: m.group(1) + t + m.group(2), readme)
+        readme = (
+            readme[: found.start()]
+            + found.group(1)
+            + table
+            + found.group(2)
+            + readme[found.end() :]
+        )
     return readme
 
 

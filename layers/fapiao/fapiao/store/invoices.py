@@ -180,6 +180,8 @@ class DynamoInvoiceStore:
                             "TableName": self.invoices_table,
                             "Item": to_item(invoice),
                             "ConditionExpression": "attribute_not_exists(invoice_key)",
+                            # a duplicate's answer needs the stored record: no second read
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
                     {
@@ -194,9 +196,16 @@ class DynamoInvoiceStore:
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            cancellations = error.response.get("CancellationReasons", [])
+            reasons = [r.get("Code") for r in cancellations]
             if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise DuplicateInvoice(self.get(invoice.invoice_key)) from None
+                old = cancellations[0].get("Item")
+                existing = (
+                    StoredInvoice.model_validate(from_item(old))
+                    if old
+                    else self.get(invoice.invoice_key)
+                )
+                raise DuplicateInvoice(existing) from None
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise ExpenseIdTaken(expense.expense_id) from None
             raise

@@ -23,6 +23,7 @@ class RunningHub:
     url: str
     aws: str
     replayed: int
+    api_key: str
     output: list[str] = field(default_factory=list)
 
     def stop(self) -> int:
@@ -54,6 +55,7 @@ def start_hub(data: Path) -> RunningHub:
     assert process.stdout is not None
     lines: list[str] = []
     url = aws = None
+    api_key = ""
     replayed = -1
     timer = threading.Timer(60, process.kill)  # a hub that never starts fails the test
     timer.start()
@@ -64,6 +66,8 @@ def start_hub(data: Path) -> RunningHub:
                 url = found.group(1)
             if found := re.search(r"local AWS\s+(http://\S+) .* (\d+) requests replayed", line):
                 aws, replayed = found.group(1), int(found.group(2))
+            if found := re.search(r"API key\s+(\S+)", line):
+                api_key = found.group(1)
             if "Ctrl-C stops it." in line:
                 break
     finally:
@@ -72,17 +76,29 @@ def start_hub(data: Path) -> RunningHub:
     assert aws, "".join(lines)
     # keep draining output so the hub never blocks on a full pipe
     threading.Thread(target=lambda: [lines.append(x) for x in process.stdout], daemon=True).start()  # type: ignore[union-attr]
-    return RunningHub(process, url, aws, replayed, lines)
+    global _api_key
+    _api_key = api_key
+    return RunningHub(process, url, aws, replayed, api_key, lines)
 
 
 def get(url: str) -> tuple[int, Any]:
     return call("GET", url)
 
 
+_api_key = ""  # the key the last started hub printed; calls send it unless told otherwise
+
+
 def call(
-    method: str, url: str, body: bytes | None = None, content_type: str = "application/json"
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    content_type: str = "application/json",
+    api_key: str | None = None,
 ) -> tuple[int, Any]:
     request = urllib.request.Request(url, data=body, method=method)
+    key = _api_key if api_key is None else api_key
+    if key:
+        request.add_header("x-api-key", key)
     if body is not None:
         request.add_header("Content-Type", content_type)
     try:

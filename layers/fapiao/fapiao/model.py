@@ -152,16 +152,17 @@ class CheckResult(_Canonical):
     verify_count: int | None = None
 
 
-_DIGITS = re.compile(r"\D")
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
 
 
 def invoice_key(code: str | None, number: str | None) -> str | None:
-    """The key that makes an invoice unique: the digits of code + number.
+    """The key that makes an invoice unique: code + number, letters and digits only.
 
     数电 invoices have a 20-digit number and no code; a 20-digit number that arrives
     split into a 12-digit "code" and an 8-digit "number" joins back into the same key.
+    Letters count (train ticket numbers such as 80K015233), upper-cased.
     """
-    number_digits = _DIGITS.sub("", number or "")
-    if not number_digits:
+    number_part = _NOT_ALNUM.sub("", number or "").upper()
+    if not number_part:
         return None
-    return _DIGITS.sub("", code or "") + number_digits
+    return _NOT_ALNUM.sub("", code or "").upper() + number_part

@@ -68,6 +68,11 @@ class HubSettings(_EnvSettings):
         alias="FAPIAO_EXPENSES_TABLE",
         description="DynamoDB table of expenses (消费记录), keyed by expense_id",
     )
+    api_keys_table: str = Field(
+        "fapiao-api-keys",
+        alias="FAPIAO_API_KEYS_TABLE",
+        description="DynamoDB table of client API keys, stored as SHA-256 hashes",
+    )
     company_parameter: str | None = Field(
         None,
         alias="FAPIAO_COMPANY_PARAMETER",
@@ -143,6 +148,13 @@ class LocalHubSettings(_EnvSettings):
         Path("template.yaml"),
         alias="FAPIAO_TEMPLATE",
         description="the SAM template the local hub reads its tables, bucket, bus and routes from",
+    )
+    dev_api_key: str | None = Field(
+        None,
+        alias="FAPIAO_DEV_API_KEY",
+        min_length=16,
+        description="the local hub's development API key; unset: one is made and kept in "
+        "the data folder",
     )
     region: str = Field(
         "cn-north-1",

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
+from fapiao.api.envelopes import error_envelope
 from fapiao.api.errors import register_error_handlers
 from fapiao.catalogue.errors import CatalogueEntry, Family
 from fapiao.wire.common import dump_json
@@ -27,13 +28,7 @@ def _biz_id(app: APIGatewayRestResolver) -> str | None:
 
 def use_platform_envelope(app: APIGatewayRestResolver) -> None:
     def write(entry: CatalogueEntry, detail: str | None) -> Response[Any]:
-        message = entry.message if not detail else f"{entry.message}: {detail}"
-        envelope = {
-            "resCode": int(entry.code),
-            "resMsg": message,
-            "bizId": _biz_id(app),
-            "data": None,
-        }
+        envelope = error_envelope(Family.PLATFORM, entry, detail, _biz_id(app))
         return json_response(entry.http_status, envelope)
 
     register_error_handlers(app, Family.PLATFORM, write)

@@ -208,11 +208,12 @@ class Router:
     def __init__(self, template: Template, loader: Loader) -> None:
         functions = {f.logical_id: f for f in template.functions}
         self.routes = template.routes
+        needed = {r.function for r in self.routes} | {r.authorizer for r in self.routes}
         self._pools = {
-            name: FunctionPool(functions[name], loader)
-            for name in {r.function for r in self.routes}
+            name: FunctionPool(functions[name], loader) for name in needed if name is not None
         }
         self._patterns = [(r, r.pattern) for r in self.routes]
+        self._access_denied = template.gateway_response("ACCESS_DENIED")
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route, pattern in self._patterns:
@@ -220,6 +221,54 @@ class Router:
             if found and route.method in (method, "ANY"):
                 return route, found.groupdict()
         return None
+
+    def _authorize(self, route: Route, event: dict[str, Any]) -> HttpResponse | None:
+        """API Gateway's REQUEST authorizer step: None to go on, or the refusal.
+
+        An Allow puts the authorizer's context on ``requestContext.authorizer``; a Deny
+        answers the template's ACCESS_DENIED gateway response, ``$context.authorizer.*``
+        substituted; an authorizer that fails is API Gateway's 500.
+        """
+        assert route.authorizer is not None
+        method_arn = (
+            f"arn:aws:execute-api:local:123456789012:local/{STAGE}/{event['httpMethod']}"
+            f"{event['path']}"
+        )
+        forwarded = (
+            "resource",
+            "path",
+            "httpMethod",
+            "headers",
+            "multiValueHeaders",
+            "queryStringParameters",
+            "multiValueQueryStringParameters",
+            "pathParameters",
+            "stageVariables",
+            "requestContext",
+        )
+        authorizer_event = {
+            "type": "REQUEST",
+            "methodArn": method_arn,
+            **{k: event[k] for k in forwarded},
+        }
+        try:
+            answer = self._pools[route.authorizer].invoke(authorizer_event)
+            statement = answer["policyDocument"]["Statement"][0]
+            allowed = statement["Effect"] == "Allow"
+            context = {str(k): v for k, v in (answer.get("context") or {}).items()}
+        except Exception:
+            logger.exception("authorizer %s failed", route.authorizer)
+            return HttpResponse.json(500, {"message": None})
+        if allowed:
+            event["requestContext"]["authorizer"] = {
+                **context,
+                "principalId": answer.get("principalId"),
+            }
+            return None
+        status, body = self._access_denied or (403, '{"message": "User is not authorized"}')
+        for name, value in context.items():
+            body = body.replace(f"$context.authorizer.{name}", str(value))
+        return HttpResponse(status, [("Content-Type", "application/json")], body.encode("utf-8"))
 
     def path_known(self, path: str) -> bool:
         return any(pattern.match(path) for _, pattern in self._patterns)
@@ -234,6 +283,10 @@ class Router:
             return HttpResponse.json(404, {"message": "Not Found"})
         route, parameters = matched
         event = to_event(request, route, parameters)
+        if route.authorizer is not None:
+            refused = self._authorize(route, event)
+            if refused is not None:
+                return refused
         try:
             result = self._pools[route.function].invoke(event)
         except Exception:  # API Gateway answers a failed invocation with 502

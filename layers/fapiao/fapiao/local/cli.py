@@ -41,6 +41,7 @@ def serve(args: argparse.Namespace, settings: LocalHubSettings) -> int:
         inbox=args.inbox,
         template=args.template,
         region=settings.region,
+        dev_api_key=settings.dev_api_key,
     )
     try:
         hub = LocalHub(config)

@@ -7,6 +7,7 @@ template's routes over HTTP by calling the same handlers in process.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import threading
@@ -22,6 +23,7 @@ from fapiao.local.apigw import MAX_BODY_BYTES, HttpRequest, HttpResponse, Router
 from fapiao.local.aws import LocalAws, Server
 from fapiao.local.resources import LocalNames, provision
 from fapiao.local.template import Template
+from fapiao.store.api_keys import ApiClient, DynamoApiKeyStore, hash_key, new_key
 
 logger = logging.getLogger("fapiao-local")
 
@@ -40,6 +42,7 @@ class HubConfig:
     inbox: Path
     template: Path
     region: str
+    dev_api_key: str | None = None
 
 
 class LocalHub:
@@ -50,6 +53,7 @@ class LocalHub:
         self.aws = LocalAws(config.data_dir, host="127.0.0.1", port=config.aws_port)
         self.router: Router | None = None
         self.created: list[str] = []
+        self.dev_api_key = ""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -77,6 +81,7 @@ class LocalHub:
         try:
             os.environ.update(self.environment(endpoint))
             self.created = provision(self.template, self.names, boto3.session.Session())
+            self.dev_api_key = self._register_dev_key()
             # Handlers read their settings at import, so they load after the environment.
             self.router = Router(self.template, default_loader(self.template))
             self._server = Server((self.config.host, self.config.port), _make_handler(self.router))
@@ -87,6 +92,27 @@ class LocalHub:
             target=self._server.serve_forever, name="fapiao-hub", daemon=True
         )
         self._thread.start()
+
+    def _register_dev_key(self) -> str:
+        """The development client's key: FAPIAO_DEV_API_KEY, or one kept in the data folder."""
+        key = self.config.dev_api_key
+        if not key:
+            path = self.config.data_dir / "dev-api-key"
+            if path.exists():
+                key = path.read_text(encoding="utf-8").strip()
+            else:
+                key = new_key()
+                path.write_text(key + "\n", encoding="utf-8")
+                path.chmod(0o600)
+        DynamoApiKeyStore(self.names.ref("ApiKeysTable")).put(
+            ApiClient(
+                key_hash=hash_key(key),
+                client_id="dev",
+                name="local development client",
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        return key
 
     def stop(self) -> None:
         if self._server is not None:
@@ -100,6 +126,7 @@ class LocalHub:
             f"fapiao hub listening on {self.url}",
             f"  local AWS  {self.aws.endpoint} (moto; state kept in {self.config.data_dir}/, "
             f"{self.aws.replayed} requests replayed)",
+            f"  API key    {self.dev_api_key} (send it as the x-api-key header)",
             f"  inbox      {self.config.inbox}/ (not watched yet: the S3 drop pipeline comes "
             "with a later issue)",
             "  resources  "

@@ -54,6 +54,7 @@ class Route:
     method: str  # upper case, or ANY
     path: str  # /common/invoice/create, may hold {param} or {proxy+}
     function: str  # logical id
+    authorizer: str | None = None  # logical id of the authorizer function, None for open
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -142,6 +143,18 @@ class Template:
             result.append(FunctionDef(logical_id, Path(props["CodeUri"]), props["Handler"], env))
         return result
 
+    def _authorizers(self, api: str | None) -> tuple[str | None, dict[str, str]]:
+        """(default authorizer name, authorizer name -> function logical id) of an API."""
+        if api is None or api not in self.resources:
+            return None, {}
+        auth = self.resources[api].get("Properties", {}).get("Auth", {}) or {}
+        functions = {}
+        for name, spec in (auth.get("Authorizers") or {}).items():
+            arn = spec.get("FunctionArn", {})
+            if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+                functions[name] = arn["Fn::GetAtt"][0]
+        return auth.get("DefaultAuthorizer"), functions
+
     @property
     def routes(self) -> list[Route]:
         routes = []
@@ -151,5 +164,18 @@ class Template:
                 if event.get("Type") != "Api":
                     continue
                 props = event["Properties"]
-                routes.append(Route(props["Method"].upper(), props["Path"], logical_id))
+                api = props.get("RestApiId", {}).get("Ref") if props.get("RestApiId") else None
+                default, authorizers = self._authorizers(api)
+                name = (props.get("Auth") or {}).get("Authorizer", default)
+                authorizer = None if name in (None, "NONE") else authorizers[name]
+                routes.append(Route(props["Method"].upper(), props["Path"], logical_id, authorizer))
         return routes
+
+    def gateway_response(self, response_type: str) -> tuple[int, str] | None:
+        """(status, application/json template) of a gateway response the template sets."""
+        for resource in self._of_type("AWS::ApiGateway::GatewayResponse").values():
+            props = resource.get("Properties", {})
+            if props.get("ResponseType") == response_type:
+                template = (props.get("ResponseTemplates") or {}).get("application/json", "")
+                return int(props.get("StatusCode", 403)), template
+        return None

@@ -150,7 +150,7 @@ def require_type_fields(invoice: Invoice) -> None:
     (company_seal Y/N); buyer_name for 67 and 68."""
     for field in _TYPE_FIELDS.get(invoice.invoice_type, ()):
         value = getattr(invoice, field)
-        if value is None or value == "" or value == []:
+        if value is None or value == [] or (isinstance(value, str) and not value.strip()):
             raise _missing(field)
     if invoice.invoice_type is InvoiceType.FLIGHT_ITINERARY:
         if invoice.international_flag not in ("I", "D"):

@@ -70,10 +70,13 @@ def create_invoice(
     rules.require_receipt_date(invoice)
     rules.require_type_fields(invoice)
     rules.limit_remark(invoice)
+    invoice_key = rules.require_invoice_number(invoice)
     rules.require_check_for_vat(invoice, command.check)
     rules.require_matching_check_type(invoice, command.check)
     rules.require_check_of_this_invoice(invoice, command.check)
-    invoice_key = rules.require_invoice_number(invoice)
+    if command.check is not None and not invoice.items:
+        # 001 sends the lines only in receipt_check.detail_list; the tax rules read them.
+        invoice = invoice.model_copy(update={"items": command.check.invoice.items})
     invoice = rules.complete_tax(invoice)
     currency = rules.choose_currency(invoice, company)
     invoice = invoice.model_copy(update={"currency": currency})

@@ -136,9 +136,15 @@ _deserializer = TypeDeserializer()
 
 
 def _plain(value: Any) -> Any:
-    """Python values DynamoDB takes: Decimal kept, dates as ISO text, no None or floats."""
+    """Python values for DynamoDB: money and dates as text, no None, no floats.
+
+    DynamoDB trims trailing zeros from numbers (996.00 comes back 996), so a Decimal is
+    kept as its text, with its scale; pydantic reads it back as the same Decimal.
+    """
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None and v != []}
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, Decimal):
+        return str(value)
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, dt.datetime | dt.date):
@@ -146,7 +152,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, float):  # never expected: money is Decimal
-        return Decimal(str(value))
+        return str(value)
     return value
 
 
@@ -201,7 +207,7 @@ class DynamoInvoiceStore:
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 old = cancellations[0].get("Item")
                 existing = (
-                    StoredInvoice.model_validate(from_item(old))
+                    StoredInvoice.model_validate(from_item(dict(old)))
                     if old
                     else self.get(invoice.invoice_key)
                 )

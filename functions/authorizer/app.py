@@ -1,0 +1,57 @@
+"""Lambda authorizer (REQUEST): the caller's x-api-key must name an enabled client.
+
+A refusal carries the route family's own 401 envelope in its context; template.yaml's
+ACCESS_DENIED gateway response returns it verbatim, so each API refuses in its envelope.
+"""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerRequestEvent,
+    APIGatewayAuthorizerResponse,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fapiao.api.envelopes import family_for_path, problem_envelope
+from fapiao.catalogue.errors import HubError
+from fapiao.services.auth import API_KEY_HEADER, authenticate
+from fapiao.settings import HubSettings
+from fapiao.store.api_keys import DynamoApiKeyStore
+from fapiao.wire.common import dump_json
+
+logger = Logger()
+settings = HubSettings.from_env()
+store = DynamoApiKeyStore(settings.api_keys_table)
+
+
+@logger.inject_lambda_context
+@event_source(data_class=APIGatewayAuthorizerRequestEvent)
+def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict:
+    arn = event.parsed_arn
+
+    def policy(principal: str, **extra: object) -> APIGatewayAuthorizerResponse:
+        return APIGatewayAuthorizerResponse(
+            principal_id=principal,
+            region=arn.region,
+            aws_account_id=arn.aws_account_id,
+            api_id=arn.api_id,
+            stage=arn.stage,
+            **extra,  # type: ignore[arg-type]
+        )
+
+    key = event.headers.get(API_KEY_HEADER)  # Powertools headers are case-insensitive
+    try:
+        client = authenticate(key, store)
+    except HubError as refusal:
+        _, body = problem_envelope(family_for_path(event.path), refusal.problem, refusal.detail)
+        denied = policy("anonymous", context={"body": dump_json(body)})
+        denied.deny_all_routes()
+        logger.info("refused", extra={"path": event.path, "reason": refusal.detail})
+        return denied.asdict()
+    allowed = policy(
+        client.client_id,
+        context={"client_id": client.client_id},
+        usage_identifier_key=client.usage_key,
+    )
+    allowed.allow_all_routes()
+    return allowed.asdict()

@@ -1,0 +1,165 @@
+"""`fapiao recognize FILE... [--json]`: what the embedded engine reads in invoice files.
+
+A table for people; with ``--json`` one JSON array for programs, an element per file:
+``{"file": PATH, "invoices": [...]}``, each invoice named as ``receipt_ocr.invoices[]``
+of spec 001 (written by ``fapiao.mapping.invoice_create.to_ocr_invoice``) plus
+``status``, ``sources`` and ``warnings`` (and ``reason``, ``page``, ``signature`` where
+they apply). A file that cannot be read at all gets ``error`` instead, and the exit
+code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fapiao.catalogue.errors import HubError
+from fapiao.catalogue.types import to_platform_code
+from fapiao.mapping.invoice_create import to_ocr_invoice
+from fapiao.recognize import RecognisedInvoice, recognize
+from fapiao.wire.common import dump_json
+
+# Canonical names that 001 spells otherwise.
+_WIRE_NAMES = {"buyer_account": "buyer_bank", "passenger_name": "name"}
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``recognize`` command to the CLI's subparsers."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "recognize",
+        help="read invoices from PDF, OFD and image files (no remote provider)",
+        description="Read the machine-readable forms of invoice files: the PDF text "
+        "layer, the OFD XML and the QR code. Exit code 1 when a file cannot be read.",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="invoice files")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON array (001 field names)"
+    )
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Recognise every file in ``args.files``; print the table or the JSON array."""
+    entries: list[dict[str, Any]] = []
+    failed = False
+    for path in args.files:
+        entry: dict[str, Any] = {"file": str(path), "invoices": []}
+        try:
+            results = recognize(path.read_bytes())
+        except OSError as error:
+            failed = True
+            entry["error"] = {"problem": "file_unreachable", "detail": str(error)}
+        except HubError as error:
+            failed = True
+            entry["error"] = {"problem": error.problem.value, "detail": str(error)}
+        else:
+            entry["invoices"] = [invoice_json(result, str(path)) for result in results]
+            entry["results"] = results
+        entries.append(entry)
+    if args.json:
+        print(dump_json([{k: v for k, v in e.items() if k != "results"} for e in entries]))
+    else:
+        print(table(entries))
+    return 1 if failed else 0
+
+
+def invoice_json(result: RecognisedInvoice, path: str) -> dict[str, Any]:
+    """One recognised invoice as 001 names it, with its status, sources and warnings."""
+    body: dict[str, Any] = {}
+    invoice = result.invoice
+    if invoice is not None:
+        # 001 requires attachment_url and total_amount; a QR code of an old VAT invoice
+        # carries only the pre-tax amount, so an unknown total is left out, not invented.
+        complete = invoice.model_copy(
+            update={
+                "attachment_url": invoice.attachment_url or path,
+                "total_amount": invoice.total_amount
+                if invoice.total_amount is not None
+                else Decimal(0),
+            }
+        )
+        body = to_ocr_invoice(complete).to_wire(exclude_none=True)
+        if invoice.total_amount is None:
+            body.pop("total_amount", None)
+    body["status"] = result.status.value
+    body["sources"] = {
+        _WIRE_NAMES.get(name, name): [source.value for source in sources]
+        for name, sources in result.sources.items()
+        if _WIRE_NAMES.get(name, name) in body
+    }
+    body["warnings"] = list(result.warnings)
+    if result.reason is not None:
+        body["reason"] = result.reason
+    if result.page is not None:
+        body["page"] = result.page
+    if result.signature is not None:
+        body["signature"] = result.signature.value
+    return body
+
+
+_COLUMNS = ("file", "page", "status", "type", "code", "number", "date", "amount", "tax", "total")
+
+
+def table(entries: list[dict[str, Any]]) -> str:
+    """A plain table, one row per invoice, warnings and errors indented below."""
+    rows: list[tuple[str, ...]] = [_COLUMNS]
+    notes: dict[int, list[str]] = {}
+    for entry in entries:
+        name = Path(entry["file"]).name
+        if "error" in entry:
+            rows.append((name, "", "error", "", "", "", "", "", "", ""))
+            notes[len(rows) - 1] = [f"{entry['error']['problem']}: {entry['error']['detail']}"]
+            continue
+        for result in entry["results"]:
+            rows.append(_row(name, result))
+            lines = [f"{result.reason}"] if result.reason else []
+            invoice = result.invoice
+            if invoice is not None:
+                lines.append(f"buyer {invoice.buyer_name or '-'} {invoice.buyer_tax_code or ''}")
+                lines.append(f"seller {invoice.seller_name or '-'} {invoice.seller_tax_code or ''}")
+                lines.append(f"check code {invoice.check_code or '-'}")
+            if result.signature is not None:
+                lines.append(f"signature {result.signature.value}")
+            lines.extend(result.warnings)
+            notes[len(rows) - 1] = lines
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    out: list[str] = []
+    for index, row in enumerate(rows):
+        out.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        out.extend(f"    {line}" for line in notes.get(index, ()))
+    return "\n".join(line.rstrip() for line in out)
+
+
+def _row(name: str, result: RecognisedInvoice) -> tuple[str, ...]:
+    invoice = result.invoice
+    if invoice is None:
+        return (name, str(result.page or ""), result.status.value, *([""] * 7))
+
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
+    return (
+        name,
+        text(result.page),
+        result.status.value,
+        to_platform_code(invoice.invoice_type),
+        text(invoice.invoice_code),
+        text(invoice.invoice_number),
+        text(invoice.receipt_date),
+        text(invoice.amount),
+        text(invoice.tax_amount),
+        text(invoice.total_amount),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:  # pragma: no cover - the lead wires cli.py
+    parser = argparse.ArgumentParser(prog="fapiao")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""API keys per client, stored only as hashes: port, DynamoDB adapter, in-memory fake.
+
+Keys are 256-bit random tokens, so a plain SHA-256 is enough to make the table useless
+to whoever reads it (no salt or slow hash needed: nothing to brute-force).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from fapiao import aws
+
+KEY_PREFIX = "fpk_"
+
+
+class ApiClient(BaseModel):
+    """A client of the hub, as its key identifies it."""
+
+    key_hash: str
+    client_id: str
+    name: str
+    created_at: dt.datetime
+    disabled: bool = False
+    usage_key: str | None = None  # API Gateway key of the client's usage plan (throttling)
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class ApiKeyStore(Protocol):
+    def find(self, key_hash: str) -> ApiClient | None: ...
+
+    def put(self, client: ApiClient) -> None: ...
+
+
+class MemoryApiKeyStore:
+    def __init__(self) -> None:
+        self._clients: dict[str, ApiClient] = {}
+
+    def find(self, key_hash: str) -> ApiClient | None:
+        return self._clients.get(key_hash)
+
+    def put(self, client: ApiClient) -> None:
+        self._clients[client.key_hash] = client
+
+
+class DynamoApiKeyStore:
+    """Items keyed by ``key_hash`` (template.yaml's ApiKeysTable)."""
+
+    def __init__(self, table: str, client: Any = None) -> None:
+        self.table = table
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client if self._client is not None else aws.client("dynamodb")
+
+    def find(self, key_hash: str) -> ApiClient | None:
+        item = self.client.get_item(TableName=self.table, Key={"key_hash": {"S": key_hash}}).get(
+            "Item"
+        )
+        if item is None:
+            return None
+        return ApiClient(
+            key_hash=item["key_hash"]["S"],
+            client_id=item["client_id"]["S"],
+            name=item["name"]["S"],
+            created_at=dt.datetime.fromisoformat(item["created_at"]["S"]),
+            disabled=item.get("disabled", {}).get("BOOL", False),
+            usage_key=item.get("usage_key", {}).get("S"),
+        )
+
+    def put(self, client: ApiClient) -> None:
+        item = {
+            "key_hash": {"S": client.key_hash},
+            "client_id": {"S": client.client_id},
+            "name": {"S": client.name},
+            "created_at": {"S": client.created_at.isoformat()},
+            "disabled": {"BOOL": client.disabled},
+        }
+        if client.usage_key:
+            item["usage_key"] = {"S": client.usage_key}
+        self.client.put_item(TableName=self.table, Item=item)

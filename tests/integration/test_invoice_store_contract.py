@@ -1,0 +1,349 @@
+"""One contract for both InvoiceStore adapters: MemoryInvoiceStore and DynamoInvoiceStore.
+
+The Dynamo adapter runs on the local AWS (moto behind the hub's gateway) with the tables
+template.yaml declares; the memory adapter is what the unit tests stand on, so every
+test here holds for both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from fapiao.catalogue.types import InvoiceType
+from fapiao.local.resources import LocalNames
+from fapiao.model import (
+    CheckResult,
+    FlightSegment,
+    Invoice,
+    InvoiceState,
+    InvoiceStatus,
+    LineItem,
+)
+from fapiao.store.invoices import (
+    DuplicateInvoice,
+    DynamoInvoiceStore,
+    Expense,
+    ExpenseIdTaken,
+    InvoiceStore,
+    MemoryInvoiceStore,
+    StoredInvoice,
+    Transition,
+    new_expense_id,
+)
+
+D = Decimal
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2024, 5, 1, 10, 30, 15, 123000, tzinfo=SHANGHAI)
+KEY = "03302210021168552329"
+
+
+@pytest.fixture(params=["memory", "dynamo"])
+def store(request: pytest.FixtureRequest, names: LocalNames) -> InvoiceStore:
+    if request.param == "memory":
+        return MemoryInvoiceStore()
+    session = request.getfixturevalue("local_aws")  # started only for this adapter
+    return DynamoInvoiceStore(
+        names.ref("InvoicesTable"),
+        names.ref("ExpensesTable"),
+        client=session.client("dynamodb"),
+    )
+
+
+def full_invoice(**changes: Any) -> Invoice:
+    """An invoice with every kind of field set: money with its scale, a date, lists,
+    nested models, flags true and false, an empty text."""
+    fields: dict[str, Any] = {
+        "invoice_type": InvoiceType.VAT_ELECTRONIC_NORMAL,
+        "invoice_code": "033022100211",
+        "invoice_number": "68552329",
+        "receipt_date": dt.date(2022, 6, 27),
+        "check_code": "58053893572132760108",
+        "title": "宁波增值税电子普通发票",
+        "amount": D("996.00"),
+        "tax_amount": D("129.48"),
+        "total_amount": D("1125.48"),
+        "tax_rate": D("0.130"),
+        "currency": "CNY",
+        "buyer_name": "快舱(江苏)供应链管理有限公司常州分公司",
+        "buyer_tax_code": "91320402MA1YA9ELXL",
+        "seller_name": "宁波港东南扬子江物流有限公司",
+        "remark": "JI HAI RONG v.2225 / 219359778 /  / CHATTOGRAM /",
+        "company_seal": False,
+        "purchase_invoice": True,
+        "mileage": D("12.30"),
+        "fare": D("0.01"),
+        "start_time": "08:05",
+        "international_flag": "D",
+        "flight_detail": [
+            FlightSegment(departure="PEK", arrival="SHA", flight_number="CA1501", time="09:00")
+        ],
+        "items": [
+            LineItem(
+                name="*经纪代理服务*国际货物运输代理服务费",
+                specification="",  # as in 001's example
+                unit="票",
+                quantity=D("1"),
+                unit_price=D("996.00"),
+                amount=D("996.00"),
+                tax_rate=D("0.13"),
+                tax_amount=D("129.48"),
+                total_amount=D("1125.48"),
+            )
+        ],
+        "attachment_url": "22067/2022/07-22/receipt/04a8454b.jpg",
+        "image_size": [720, 1280],
+        "direction": 3,
+        "region": [0, 75, 720, 1280],
+    }
+    fields.update(changes)
+    return Invoice(**fields)
+
+
+def record(key: str = KEY, expense_id: int = 41981033, **changes: Any) -> StoredInvoice:
+    invoice = full_invoice(
+        invoice_code=key[:12] if len(key) == 20 else None, invoice_number=key[-8:]
+    )
+    check = CheckResult(
+        success=True,
+        message="查验成功",
+        checked_at=dt.datetime(2022, 7, 22, 1, 7, 42, tzinfo=SHANGHAI),
+        invoice=invoice.model_copy(update={"attachment_url": None}),
+        cancelled=False,
+        state=InvoiceState.PARTLY_RED_REVERSED,
+        verify_count=2,
+    )
+    fields: dict[str, Any] = {
+        "invoice_key": key,
+        "expense_id": expense_id,
+        "user_code": "sss.ddd",
+        "biz_id": "1659685330206",
+        "status": InvoiceStatus.CHECK_FAILED,
+        "message": "发票已红冲",
+        "message_code": "907004",
+        "currency": "CNY",
+        "title_conflict": True,
+        "invoice": invoice,
+        "check": check,
+        "created_at": NOW,
+        "transitions": [Transition(status=InvoiceStatus.CHECK_FAILED, at=NOW, reason="发票已红冲")],
+    }
+    fields.update(changes)
+    return StoredInvoice(**fields)
+
+
+def expense_of(stored: StoredInvoice, expense_id: int | None = None) -> Expense:
+    return Expense(
+        expense_id=stored.expense_id if expense_id is None else expense_id,
+        user_code=stored.user_code,
+        invoice_keys=[stored.invoice_key],
+        currency=stored.currency,
+        total_amount=stored.invoice.total_amount,
+        created_at=stored.created_at,
+    )
+
+
+def exact(value: Any) -> Any:
+    """A model dump where each Decimal is its text (scale included), each datetime its ISO
+    form (offset included), each date tagged: equality then means exactly equal."""
+    if isinstance(value, dict):
+        return {k: exact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [exact(v) for v in value]
+    if isinstance(value, Decimal):
+        return ("Decimal", str(value))
+    if isinstance(value, dt.datetime):
+        return ("datetime", value.isoformat())
+    if isinstance(value, dt.date):
+        return ("date", value.isoformat())
+    return (type(value).__name__, value)
+
+
+# --- create and get ---------------------------------------------------------------------
+
+
+def test_create_then_get_round_trips_every_field(store: InvoiceStore) -> None:
+    stored = record()
+    store.create(stored, expense_of(stored))
+    got = store.get(KEY)
+    assert got == stored
+    assert got is not None
+    assert exact(got.model_dump()) == exact(stored.model_dump())
+    assert str(got.invoice.amount) == "996.00"  # 996.00 stays 996.00
+    assert str(got.invoice.tax_rate) == "0.130"
+    assert type(got.invoice.receipt_date) is dt.date
+    assert got.created_at.utcoffset() == dt.timedelta(hours=8)
+
+
+def test_get_expense_round_trips(store: InvoiceStore) -> None:
+    expense_id = new_expense_id()  # a real 64-bit id, beyond a double's 53 bits
+    stored = record(expense_id=expense_id)
+    store.create(stored, expense_of(stored))
+    got = store.get_expense(expense_id)
+    assert got == expense_of(stored)
+    assert got is not None
+    assert exact(got.model_dump()) == exact(expense_of(stored).model_dump())
+    assert got.expense_id == expense_id
+    assert str(got.total_amount) == "1125.48"
+    got_invoice = store.get(KEY)
+    assert got_invoice is not None
+    assert got_invoice.expense_id == expense_id
+
+
+def test_sparse_record_round_trips(store: InvoiceStore) -> None:
+    taxi = Invoice(
+        invoice_type=InvoiceType.TAXI, invoice_number="12345678", total_amount=D("36.50")
+    )
+    sparse = StoredInvoice(
+        invoice_key="12345678",
+        expense_id=7,
+        user_code="u",
+        biz_id="b",
+        status=InvoiceStatus.RECOGNISED,
+        currency="CNY",
+        invoice=taxi,
+        created_at=NOW,
+    )
+    store.create(sparse, expense_of(sparse))
+    got = store.get("12345678")
+    assert got is not None
+    assert exact(got.model_dump()) == exact(sparse.model_dump())
+
+
+def test_empty_lists_round_trip(store: InvoiceStore) -> None:
+    stored = record()
+    stored.invoice = full_invoice(image_size=[], region=[])
+    store.create(stored, expense_of(stored))
+    got = store.get(KEY)
+    assert got is not None
+    assert (got.invoice.image_size, got.invoice.region) == ([], [])
+
+
+def test_get_of_a_missing_key_is_none(store: InvoiceStore) -> None:
+    assert store.get(KEY) is None
+    assert store.get_expense(41981033) is None
+
+
+# --- one invoice per key ----------------------------------------------------------------
+
+
+def test_taken_key_raises_duplicate_with_the_existing_record(store: InvoiceStore) -> None:
+    first = record(expense_id=1001)
+    store.create(first, expense_of(first))
+    second = record(expense_id=1002, biz_id="another", user_code="someone.else")
+
+    with pytest.raises(DuplicateInvoice) as caught:
+        store.create(second, expense_of(second))
+
+    assert caught.value.existing == first
+    assert store.get_expense(1002) is None  # the second expense is not written
+    assert store.get(KEY) == first
+    assert store.get_expense(1001) == expense_of(first)
+
+
+def test_same_record_twice_is_a_duplicate_not_an_id_collision(store: InvoiceStore) -> None:
+    first = record(expense_id=1001)
+    store.create(first, expense_of(first))
+    with pytest.raises(DuplicateInvoice) as caught:
+        store.create(first, expense_of(first))
+    assert caught.value.existing == first
+
+
+def test_expense_id_collision_raises_and_writes_no_invoice(store: InvoiceStore) -> None:
+    first = record(expense_id=1001)
+    store.create(first, expense_of(first))
+    other = record(key="03302210021168552330", expense_id=1001)
+
+    with pytest.raises(ExpenseIdTaken):
+        store.create(other, expense_of(other))
+
+    assert store.get("03302210021168552330") is None
+    expense = store.get_expense(1001)
+    assert expense is not None
+    assert expense.invoice_keys == [KEY]  # the first expense is not overwritten
+
+
+# --- transitions ------------------------------------------------------------------------
+
+
+def test_record_transition_appends_and_sets_the_status(store: InvoiceStore) -> None:
+    stored = record(
+        status=InvoiceStatus.AWAITING_CHECK,
+        message=None,
+        message_code=None,
+        transitions=[Transition(status=InvoiceStatus.AWAITING_CHECK, at=NOW)],
+    )
+    store.create(stored, expense_of(stored))
+    later = NOW + dt.timedelta(minutes=5)
+    store.record_transition(KEY, Transition(status=InvoiceStatus.VERIFIED, at=later))
+    store.record_transition(
+        KEY, Transition(status=InvoiceStatus.CHECK_FAILED, at=later, reason="发票已作废")
+    )
+
+    got = store.get(KEY)
+    assert got is not None
+    assert got.status is InvoiceStatus.CHECK_FAILED
+    assert got.transitions == [
+        Transition(status=InvoiceStatus.AWAITING_CHECK, at=NOW),
+        Transition(status=InvoiceStatus.VERIFIED, at=later),
+        Transition(status=InvoiceStatus.CHECK_FAILED, at=later, reason="发票已作废"),
+    ]
+    assert got.invoice == stored.invoice  # nothing else changes
+
+
+def test_record_transition_on_a_record_without_history(store: InvoiceStore) -> None:
+    stored = record(transitions=[])
+    store.create(stored, expense_of(stored))
+    store.record_transition(KEY, Transition(status=InvoiceStatus.VERIFIED, at=NOW))
+    got = store.get(KEY)
+    assert got is not None
+    assert got.transitions == [Transition(status=InvoiceStatus.VERIFIED, at=NOW)]
+
+
+def test_record_transition_of_a_missing_key_raises_and_creates_nothing(
+    store: InvoiceStore,
+) -> None:
+    with pytest.raises(KeyError):
+        store.record_transition(KEY, Transition(status=InvoiceStatus.VERIFIED, at=NOW))
+    assert store.get(KEY) is None
+
+
+# --- expense ids ------------------------------------------------------------------------
+
+_MS_2093 = int(dt.datetime(2093, 1, 1, tzinfo=dt.UTC).timestamp() * 1000)
+_LOW_BITS = 2**22 - 1
+
+
+def test_expense_id_is_positive_and_fits_a_signed_long() -> None:
+    for expense_id in (new_expense_id(), new_expense_id(now_ms=_MS_2093)):
+        assert 0 < expense_id < 2**63
+
+
+def test_expense_id_increases_with_time() -> None:
+    first = new_expense_id()
+    time.sleep(0.002)
+    assert new_expense_id() > first
+    base = int(NOW.timestamp() * 1000)
+    for ms in range(base, base + 50):
+        # whatever the random bits drawn, a later millisecond gives a larger id
+        assert max(new_expense_id(now_ms=ms) for _ in range(20)) < min(
+            new_expense_id(now_ms=ms + 1) for _ in range(20)
+        )
+
+
+def test_1000_draws_are_unique() -> None:
+    base = int(NOW.timestamp() * 1000)
+    ids = [new_expense_id(now_ms=base + i) for i in range(1000)]
+    assert len(set(ids)) == 1000
+    assert ids == sorted(ids)
+    # Within one millisecond only the 22 random bits tell ids apart: 1000 draws there
+    # collide about once in eight runs (what the store's ExpenseIdTaken retry is for),
+    # but never by more than a few.
+    same_ms = [new_expense_id(now_ms=base) for _ in range(1000)]
+    assert len({i >> 22 for i in same_ms}) == 1
+    assert len({i & _LOW_BITS for i in same_ms}) >= 990

@@ -30,10 +30,15 @@ from fapiao.store.invoices import (
     DynamoInvoiceStore,
     Expense,
     ExpenseIdTaken,
+    ExpenseLocked,
+    ExpenseNotFound,
+    ExpenseState,
     InvoiceStore,
     MemoryInvoiceStore,
     StoredInvoice,
     Transition,
+    expense_code,
+    expense_id_of,
     new_expense_id,
 )
 
@@ -347,3 +352,54 @@ def test_1000_draws_are_unique() -> None:
     same_ms = [new_expense_id(now_ms=base) for _ in range(1000)]
     assert len({i >> 22 for i in same_ms}) == 1
     assert len({i & _LOW_BITS for i in same_ms}) >= 990
+
+
+OTHER_KEY = "03302210021199999999"
+
+
+def test_bind_adds_the_invoice_to_an_open_expense(store: InvoiceStore) -> None:
+    first = record()
+    store.create(first, expense_of(first))
+    second = record(OTHER_KEY)
+    store.bind(second)
+    assert store.get(OTHER_KEY) is not None
+    expense = store.get_expense(first.expense_id)
+    assert expense is not None
+    assert expense.invoice_keys == [KEY, OTHER_KEY]
+
+
+def test_bind_to_a_missing_expense_raises_and_writes_nothing(store: InvoiceStore) -> None:
+    with pytest.raises(ExpenseNotFound):
+        store.bind(record(OTHER_KEY, expense_id=777))
+    assert store.get(OTHER_KEY) is None
+
+
+def test_bind_to_an_expense_in_approval_raises_and_writes_nothing(store: InvoiceStore) -> None:
+    first = record()
+    store.create(first, expense_of(first))
+    store.set_expense_state(first.expense_id, ExpenseState.IN_APPROVAL)  # type: ignore[attr-defined]
+    with pytest.raises(ExpenseLocked):
+        store.bind(record(OTHER_KEY))
+    assert store.get(OTHER_KEY) is None
+    expense = store.get_expense(first.expense_id)
+    assert expense is not None
+    assert expense.invoice_keys == [KEY]
+    assert expense.state is ExpenseState.IN_APPROVAL
+
+
+def test_bind_of_a_taken_key_is_a_duplicate_and_leaves_the_expense(store: InvoiceStore) -> None:
+    first = record()
+    store.create(first, expense_of(first))
+    with pytest.raises(DuplicateInvoice):
+        store.bind(record())
+    expense = store.get_expense(first.expense_id)
+    assert expense is not None
+    assert expense.invoice_keys == [KEY]
+
+
+def test_expense_codes_name_their_expense() -> None:
+    assert expense_code(41981033) == "FD41981033"
+    assert expense_id_of("FD41981033") == 41981033
+    assert expense_id_of("fd41981033") == 41981033
+    assert expense_id_of("FD231231X") is None
+    assert expense_id_of("FD" + "9" * 30) is None

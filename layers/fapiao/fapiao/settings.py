@@ -73,6 +73,11 @@ class HubSettings(_EnvSettings):
         alias="FAPIAO_API_KEYS_TABLE",
         description="DynamoDB table of client API keys, stored as SHA-256 hashes",
     )
+    employees_table: str = Field(
+        "fapiao-employees",
+        alias="FAPIAO_EMPLOYEES_TABLE",
+        description="DynamoDB table of employees (Maycur employeeId -> user code)",
+    )
     company_parameter: str | None = Field(
         None,
         alias="FAPIAO_COMPANY_PARAMETER",
@@ -155,6 +160,12 @@ class LocalHubSettings(_EnvSettings):
         min_length=16,
         description="the local hub's development API key; unset: one is made and kept in "
         "the data folder",
+    )
+    employees_file: Path | None = Field(
+        None,
+        alias="FAPIAO_EMPLOYEES_FILE",
+        description="JSON list of employees [{employee_id, name, user_code}] the local hub "
+        "loads at start; unset: the development employee MK00001 of spec 002's example",
     )
     region: str = Field(
         "cn-north-1",

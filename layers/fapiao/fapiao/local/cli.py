@@ -42,6 +42,7 @@ def serve(args: argparse.Namespace, settings: LocalHubSettings) -> int:
         template=args.template,
         region=settings.region,
         dev_api_key=settings.dev_api_key,
+        employees_file=settings.employees_file,
     )
     try:
         hub = LocalHub(config)

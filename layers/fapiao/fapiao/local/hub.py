@@ -8,6 +8,7 @@ template's routes over HTTP by calling the same handlers in process.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import threading
@@ -24,6 +25,7 @@ from fapiao.local.aws import LocalAws, Server
 from fapiao.local.resources import LocalNames, provision
 from fapiao.local.template import Template
 from fapiao.store.api_keys import ApiClient, DynamoApiKeyStore, hash_key, new_key
+from fapiao.store.employees import DEVELOPMENT_EMPLOYEES, DynamoEmployeeDirectory, Employee
 
 logger = logging.getLogger("fapiao-local")
 
@@ -43,6 +45,7 @@ class HubConfig:
     template: Path
     region: str
     dev_api_key: str | None = None
+    employees_file: Path | None = None
 
 
 class LocalHub:
@@ -54,6 +57,7 @@ class LocalHub:
         self.router: Router | None = None
         self.created: list[str] = []
         self.dev_api_key = ""
+        self.employees = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -82,6 +86,7 @@ class LocalHub:
             os.environ.update(self.environment(endpoint))
             self.created = provision(self.template, self.names, boto3.session.Session())
             self.dev_api_key = self._register_dev_key()
+            self.employees = self._load_employees()
             # Handlers read their settings at import, so they load after the environment.
             self.router = Router(self.template, default_loader(self.template))
             self._server = Server((self.config.host, self.config.port), _make_handler(self.router))
@@ -114,6 +119,17 @@ class LocalHub:
         )
         return key
 
+    def _load_employees(self) -> int:
+        """The employee directory: FAPIAO_EMPLOYEES_FILE, or spec 002's example employee."""
+        employees: tuple[Employee, ...] = DEVELOPMENT_EMPLOYEES
+        if self.config.employees_file is not None:
+            raw = json.loads(self.config.employees_file.read_text(encoding="utf-8"))
+            employees = tuple(Employee.model_validate(e) for e in raw)
+        directory = DynamoEmployeeDirectory(self.names.ref("EmployeesTable"))
+        for employee in employees:
+            directory.put(employee)
+        return len(employees)
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
@@ -127,6 +143,8 @@ class LocalHub:
             f"  local AWS  {self.aws.endpoint} (moto; state kept in {self.config.data_dir}/, "
             f"{self.aws.replayed} requests replayed)",
             f"  API key    {self.dev_api_key} (send it as the x-api-key header)",
+            f"  employees  {self.employees} in the directory"
+            + ("" if self.config.employees_file else " (MK00001, spec 002's example)"),
             f"  inbox      {self.config.inbox}/ (not watched yet: the S3 drop pipeline comes "
             "with a later issue)",
             "  resources  "

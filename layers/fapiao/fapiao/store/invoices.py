@@ -11,7 +11,7 @@ import secrets
 import threading
 import time
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -50,8 +50,17 @@ class StoredInvoice(BaseModel):
     transitions: list[Transition] = Field(default_factory=list)
 
 
+class ExpenseState(StrEnum):
+    OPEN = "open"  # invoices may be added
+    IN_APPROVAL = "in_approval"  # bound to a reimbursement in its approval flow
+    COMPLETED = "completed"  # reimbursed
+
+
+EXPENSE_CODE_PREFIX = "FD"  # Maycur's expense codes read FD123293507650590747
+
+
 class Expense(BaseModel):
-    """The expense (消费记录) an invoice is bound to."""
+    """The expense (消费记录) invoices are bound to."""
 
     expense_id: int
     user_code: str
@@ -59,6 +68,30 @@ class Expense(BaseModel):
     currency: str
     total_amount: Decimal | None = None
     created_at: dt.datetime
+    employee_id: str | None = None
+    state: ExpenseState = ExpenseState.OPEN
+
+    @property
+    def code(self) -> str:
+        return expense_code(self.expense_id)
+
+
+def expense_code(expense_id: int) -> str:
+    return f"{EXPENSE_CODE_PREFIX}{expense_id}"
+
+
+def expense_id_of(code: str) -> int | None:
+    """The expense id an expense code names, or None for a code the hub never issued."""
+    digits = code.strip().upper().removeprefix(EXPENSE_CODE_PREFIX)
+    return int(digits) if digits.isdigit() and len(digits) <= 19 else None
+
+
+class ExpenseNotFound(Exception):
+    pass
+
+
+class ExpenseLocked(Exception):
+    """The expense is in an approval flow or reimbursed: nothing may be added."""
 
 
 class DuplicateInvoice(Exception):
@@ -72,6 +105,10 @@ class DuplicateInvoice(Exception):
 class InvoiceStore(Protocol):
     def create(self, invoice: StoredInvoice, expense: Expense) -> None:
         """Write both or neither; ``DuplicateInvoice`` when the key is taken."""
+
+    def bind(self, invoice: StoredInvoice) -> None:
+        """Write the invoice and add it to its existing, open expense (both or neither):
+        ``DuplicateInvoice``, ``ExpenseNotFound`` or ``ExpenseLocked`` otherwise."""
 
     def get(self, invoice_key: str) -> StoredInvoice | None: ...
 
@@ -108,6 +145,21 @@ class MemoryInvoiceStore:
                 raise ExpenseIdTaken(expense.expense_id)
             self._invoices[invoice.invoice_key] = invoice.model_copy(deep=True)
             self._expenses[expense.expense_id] = expense.model_copy(deep=True)
+
+    def bind(self, invoice: StoredInvoice) -> None:
+        with self._lock:
+            if invoice.invoice_key in self._invoices:
+                raise DuplicateInvoice(self._invoices[invoice.invoice_key].model_copy(deep=True))
+            expense = self._expenses.get(invoice.expense_id)
+            if expense is None:
+                raise ExpenseNotFound(invoice.expense_id)
+            if expense.state is not ExpenseState.OPEN:
+                raise ExpenseLocked(invoice.expense_id)
+            self._invoices[invoice.invoice_key] = invoice.model_copy(deep=True)
+            expense.invoice_keys.append(invoice.invoice_key)
+
+    def set_expense_state(self, expense_id: int, state: ExpenseState) -> None:
+        self._expenses[expense_id].state = state
 
     def get(self, invoice_key: str) -> StoredInvoice | None:
         found = self._invoices.get(invoice_key)
@@ -181,15 +233,7 @@ class DynamoInvoiceStore:
         try:
             self.client.transact_write_items(
                 TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.invoices_table,
-                            "Item": to_item(invoice),
-                            "ConditionExpression": "attribute_not_exists(invoice_key)",
-                            # a duplicate's answer needs the stored record: no second read
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
+                    self._put_invoice(invoice),
                     {
                         "Put": {
                             "TableName": self.expenses_table,
@@ -203,18 +247,74 @@ class DynamoInvoiceStore:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             cancellations = error.response.get("CancellationReasons", [])
+            self._raise_duplicate(invoice, cancellations)
             reasons = [r.get("Code") for r in cancellations]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                old = cancellations[0].get("Item")
-                existing = (
-                    StoredInvoice.model_validate(from_item(dict(old)))
-                    if old
-                    else self.get(invoice.invoice_key)
-                )
-                raise DuplicateInvoice(existing) from None
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
                 raise ExpenseIdTaken(expense.expense_id) from None
             raise
+
+    def bind(self, invoice: StoredInvoice) -> None:
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    self._put_invoice(invoice),
+                    {
+                        "Update": {
+                            "TableName": self.expenses_table,
+                            "Key": {"expense_id": {"N": str(invoice.expense_id)}},
+                            "UpdateExpression": "SET invoice_keys = list_append(invoice_keys, :k)",
+                            "ConditionExpression": "attribute_exists(expense_id) AND #s = :open",
+                            "ExpressionAttributeNames": {"#s": "state"},
+                            "ExpressionAttributeValues": {
+                                ":k": {"L": [{"S": invoice.invoice_key}]},
+                                ":open": {"S": ExpenseState.OPEN.value},
+                            },
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            cancellations = error.response.get("CancellationReasons", [])
+            self._raise_duplicate(invoice, cancellations)
+            if len(cancellations) > 1 and cancellations[1].get("Code") == "ConditionalCheckFailed":
+                if cancellations[1].get("Item"):
+                    raise ExpenseLocked(invoice.expense_id) from None
+                raise ExpenseNotFound(invoice.expense_id) from None
+            raise
+
+    def set_expense_state(self, expense_id: int, state: ExpenseState) -> None:
+        self.client.update_item(
+            TableName=self.expenses_table,
+            Key={"expense_id": {"N": str(expense_id)}},
+            UpdateExpression="SET #s = :s",
+            ConditionExpression="attribute_exists(expense_id)",
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={":s": {"S": state.value}},
+        )
+
+    def _put_invoice(self, invoice: StoredInvoice) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.invoices_table,
+                "Item": to_item(invoice),
+                "ConditionExpression": "attribute_not_exists(invoice_key)",
+                # a duplicate's answer needs the stored record: no second read
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _raise_duplicate(self, invoice: StoredInvoice, cancellations: list[Any]) -> None:
+        if cancellations and cancellations[0].get("Code") == "ConditionalCheckFailed":
+            old = cancellations[0].get("Item")
+            existing = (
+                StoredInvoice.model_validate(from_item(dict(old)))
+                if old
+                else self.get(invoice.invoice_key)
+            )
+            raise DuplicateInvoice(existing) from None
 
     def get(self, invoice_key: str) -> StoredInvoice | None:
         item = self.client.get_item(

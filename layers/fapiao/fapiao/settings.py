@@ -179,8 +179,11 @@ ALL_SETTINGS: tuple[type[_EnvSettings], ...] = (HubSettings, LocalHubSettings)
 
 def markdown_table() -> str:
     """The README's settings table."""
+    # Provider settings live beside their adapters, which import this module.
+    from fapiao.providers.fetch import FetchSettings
+
     lines = ["| variable | default | meaning |", "|---|---|---|"]
-    for model in ALL_SETTINGS:
+    for model in (*ALL_SETTINGS, FetchSettings):
         for field in model.model_fields.values():
             lines.append(f"| `{field.alias}` | `{field.default}` | {field.description} |")
     return "\n".join(lines)

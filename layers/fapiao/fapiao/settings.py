@@ -183,7 +183,8 @@ def markdown_table() -> str:
     from fapiao.providers.fetch import FetchSettings
 
     lines = ["| variable | default | meaning |", "|---|---|---|"]
-    for model in (*ALL_SETTINGS, FetchSettings):
+    models: tuple[type[_EnvSettings], ...] = (*ALL_SETTINGS, FetchSettings)
+    for model in models:
         for field in model.model_fields.values():
             lines.append(f"| `{field.alias}` | `{field.default}` | {field.description} |")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 from types import FrameType
 
+from fapiao.local import recognize_cli
 from fapiao.settings import LocalHubSettings, SettingsError
 
 
@@ -26,6 +27,7 @@ def _parser(defaults: LocalHubSettings) -> argparse.ArgumentParser:
     serve.add_argument("--data", type=Path, default=defaults.data_dir, help="state folder")
     serve.add_argument("--inbox", type=Path, default=defaults.inbox, help="folder to watch")
     serve.add_argument("--template", type=Path, default=defaults.template, help="SAM template")
+    recognize_cli.add_parser(commands)
     return parser
 
 
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser(settings).parse_args(argv)
     if args.command == "serve":
         return serve(args, settings)
+    if args.command == "recognize":
+        return recognize_cli.run(args)
     return 2  # argparse refuses unknown commands before this
 
 

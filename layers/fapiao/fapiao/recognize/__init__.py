@@ -1,1 +1,75 @@
+"""Embedded recognition: the machine-readable forms every Chinese e-invoice carries.
 
+``recognize(data)`` reads a file's bytes (PDF, OFD, JPEG, PNG, WebP, TIFF, BMP, told
+apart by their first bytes) and answers one ``RecognisedInvoice`` per invoice found:
+the canonical invoice, where each field came from (PDF text layer, OFD XML, OFD page
+text, QR code) and where those sources disagree. What is only printed (a photo without
+a readable QR code) comes back with status U and a reason, for a remote OCR provider.
+
+A file that cannot be read at all raises ``HubError``: UNSUPPORTED_FILE_TYPE (not one
+of the formats), FILE_TOO_LARGE (past a bound in ``limits``), UNRECOGNISABLE (damaged,
+encrypted, hostile).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fapiao.catalogue.errors import HubError, Problem
+from fapiao.recognize import limits
+from fapiao.recognize.detect import FileKind, detect
+from fapiao.recognize.result import (
+    KEY_FIELDS,
+    Disagreement,
+    RecognisedInvoice,
+    SignatureState,
+    Source,
+)
+
+__all__ = [
+    "KEY_FIELDS",
+    "Disagreement",
+    "FileKind",
+    "RecognisedInvoice",
+    "SignatureState",
+    "Source",
+    "detect",
+    "recognize",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def recognize(data: bytes) -> list[RecognisedInvoice]:
+    """Every invoice in the file ``data`` (see the module's docstring)."""
+    if not data:
+        raise HubError(Problem.UNRECOGNISABLE, "the file is empty")
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise HubError(
+            Problem.FILE_TOO_LARGE,
+            f"the file has {len(data)} bytes; at most {limits.MAX_FILE_BYTES} are read",
+        )
+    kind = detect(data)
+    try:
+        if kind is FileKind.PDF:
+            from fapiao.recognize.pdf import recognise_pdf
+
+            return recognise_pdf(data)
+        if kind is FileKind.OFD:
+            from fapiao.recognize.ofd import recognise_ofd
+
+            return recognise_ofd(data)
+        from fapiao.recognize.image import recognise_image
+
+        return recognise_image(data, kind)
+    except HubError:
+        raise
+    except RecursionError as error:
+        raise HubError(Problem.UNRECOGNISABLE, "the file nests too deeply to read") from error
+    except Exception as error:
+        # A library met input it could not handle: the caller hears a clear error, and
+        # the log keeps the trace to fix the engine.
+        logger.exception("recognition of a %s file failed", kind.value)
+        raise HubError(
+            Problem.UNRECOGNISABLE, f"the {kind.value} file could not be read ({error})"
+        ) from error

@@ -1,0 +1,160 @@
+"""PDF e-invoices: the text layer of every page (pypdfium2) and the QR code drawn on it.
+
+A page is laid out from its characters and their boxes (``layout``), its title names
+the invoice type, ``printed`` reads the fields. The QR code is decoded from the page's
+square image objects (their own pixels, no rendering); only when none decodes is the
+page rendered once. The QR payload is matched to the page's invoice by number and
+cross-checked field by field (``result.merge``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
+import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
+
+from fapiao.catalogue.errors import HubError, Problem
+from fapiao.recognize import limits, printed
+from fapiao.recognize.detect import FileKind
+from fapiao.recognize.layout import Char, Layout, segments_from_chars
+from fapiao.recognize.qr import QrPayload, invoice_payloads
+from fapiao.recognize.result import RecognisedInvoice, Source, merge
+
+logger = logging.getLogger(__name__)
+
+_RENDER_SCALE = 3.0  # 216 dpi: a fallback render of a page whose QR is vector-drawn
+
+
+def recognise_pdf(data: bytes) -> list[RecognisedInvoice]:
+    document = _open(data)
+    try:
+        results: list[RecognisedInvoice] = []
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                results.extend(_page(page, index + 1))
+            finally:
+                page.close()
+    finally:
+        document.close()
+    if not results:
+        return [RecognisedInvoice.unrecognisable(FileKind.PDF, _NOTHING)]
+    return results
+
+
+_NOTHING = "no page has an invoice title in its text layer or a readable invoice QR code"
+
+
+def _open(data: bytes) -> pdfium.PdfDocument:
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        if pdfium_c.FPDF_GetLastError() == pdfium_c.FPDF_ERR_PASSWORD:
+            raise HubError(Problem.UNRECOGNISABLE, "the PDF is encrypted with a password") from None
+        raise HubError(Problem.UNRECOGNISABLE, f"not a readable PDF ({error})") from None
+    pages = len(document)
+    if pages == 0:
+        document.close()
+        raise HubError(Problem.UNRECOGNISABLE, "the PDF has no pages")
+    if pages > limits.MAX_PDF_PAGES:
+        document.close()
+        raise HubError(
+            Problem.FILE_TOO_LARGE,
+            f"the PDF has {pages} pages; at most {limits.MAX_PDF_PAGES} are read",
+        )
+    return document
+
+
+def _page(page: pdfium.PdfPage, number: int) -> list[RecognisedInvoice]:
+    warnings: list[str] = []
+    layout = page_layout(page, warnings)
+    invoice_type = printed.title_type(layout)
+    # An invoice page draws its QR code as a small square image; a scan is one picture.
+    payloads, notes = invoice_payloads(_qr_texts(page, square_only=invoice_type is not None))
+    if not payloads and _has_content(page, layout):
+        payloads, more = invoice_payloads(_rendered_qr_texts(page))
+        notes.extend(more)
+    warnings.extend(notes)
+    if invoice_type is None:
+        # No invoice title in the text layer (a scan saved as PDF): the QR codes alone.
+        return [
+            merge([(Source.QR, p.reading())], kind=FileKind.PDF, page=number, warnings=warnings)
+            for p in payloads
+        ]
+    reading = printed.read(layout, invoice_type)
+    payload = _matching(payloads, reading.get("invoice_number"))
+    readings = [(Source.TEXT_LAYER, reading)]
+    if payload is not None:
+        readings.append((Source.QR, payload.reading()))
+    else:
+        warnings.append("no invoice QR code could be read on the page to cross-check")
+    return [merge(readings, kind=FileKind.PDF, page=number, warnings=warnings)]
+
+
+def page_layout(page: pdfium.PdfPage, warnings: list[str] | None = None) -> Layout:
+    """The page's text, laid out in lines (at most ``limits.MAX_PAGE_CHARS`` characters)."""
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        if count > limits.MAX_PAGE_CHARS:
+            if warnings is not None:
+                warnings.append(f"page text cut at {limits.MAX_PAGE_CHARS} of {count} characters")
+            count = limits.MAX_PAGE_CHARS
+        text = textpage.get_text_range(0, count) if count else ""
+        box = pdfium_c.FS_RECTF()
+        chars: list[Char] = []
+        simple = len(text) == count  # no surrogate pairs: one character per index
+        for index in range(count):
+            char = text[index] if simple else chr(pdfium_c.FPDFText_GetUnicode(textpage, index))
+            pdfium_c.FPDFText_GetLooseCharBox(textpage, index, ctypes.byref(box))
+            chars.append(Char(char, box.left, box.bottom, box.right, box.top))
+    finally:
+        textpage.close()
+    return Layout(segments_from_chars(chars))
+
+
+def _has_content(page: pdfium.PdfPage, layout: Layout) -> bool:
+    """Worth rendering: an invoice title in the text, or any image on the page."""
+    if printed.title_type(layout) is not None:
+        return True
+    return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3))
+
+
+def _qr_texts(page: pdfium.PdfPage, *, square_only: bool) -> list[str]:
+    """QR codes in the page's image objects, decoded from their own pixels."""
+    from fapiao.recognize import qr_image
+
+    texts: list[str] = []
+    for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        width, height = image.get_px_size()
+        if not (min(width, height) >= 21 and width * height <= limits.MAX_QR_IMAGE_PIXELS):
+            continue
+        if square_only and not 0.8 <= width / height <= 1.25:
+            continue
+        try:
+            bitmap = image.get_bitmap(render=False)
+            picture = bitmap.to_pil()
+        except (pdfium.PdfiumError, ValueError, OSError) as error:
+            logger.debug("image object not decodable: %s", error)
+            continue
+        texts.extend(qr_image.decode(picture))
+    return texts
+
+
+def _rendered_qr_texts(page: pdfium.PdfPage) -> list[str]:
+    """The page rendered once, for a QR code drawn with paths rather than an image."""
+    from fapiao.recognize import qr_image
+
+    width, height = page.get_size()
+    scale = min(_RENDER_SCALE, (limits.MAX_QR_IMAGE_PIXELS / max(width * height, 1.0)) ** 0.5)
+    bitmap = page.render(scale=scale, grayscale=True)
+    return qr_image.decode(bitmap.to_pil())
+
+
+def _matching(payloads: list[QrPayload], number: object) -> QrPayload | None:
+    for payload in payloads:
+        if payload.invoice_number == number:
+            return payload
+    return payloads[0] if payloads else None

@@ -1,0 +1,174 @@
+"""What the engine answers: one recognised invoice, where each field came from, and
+where the sources disagree.
+
+Each source of an invoice yields a reading: canonical field names to values. ``merge``
+puts the readings of one invoice together, first source first: the value of a field is
+the first source's that has it; every other source that has it either agrees (its name
+is added to the field's sources) or disagrees (a ``Disagreement`` and a warning; the
+first source's value stands).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import ValidationError
+
+from fapiao.catalogue.types import InvoiceType
+from fapiao.model import Invoice, InvoiceStatus
+from fapiao.recognize import values
+from fapiao.recognize.detect import FileKind
+
+Reading = dict[str, object]
+
+
+class Source(StrEnum):
+    TEXT_LAYER = "text_layer"  # the PDF's text layer
+    OFD_XML = "ofd_xml"  # the OFD's invoice XML (original_invoice.xml, XBRL)
+    OFD_TEXT = "ofd_text"  # the OFD's page text, reached through its CustomTags
+    QR = "qr"  # the QR code's payload
+
+
+class SignatureState(StrEnum):
+    INTACT = "intact"  # every digest the signature lists matches its file
+    TAMPERED = "tampered"  # a listed file is missing or its digest differs
+    ABSENT = "absent"  # the file carries no signature
+
+
+KEY_FIELDS = (
+    "invoice_type",
+    "invoice_code",
+    "invoice_number",
+    "receipt_date",
+    "amount",
+    "tax_amount",
+    "total_amount",
+    "check_code",
+    "buyer_name",
+    "buyer_tax_code",
+    "seller_name",
+    "seller_tax_code",
+)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    field: str
+    readings: dict[Source, str]
+
+    def __str__(self) -> str:
+        said = ", ".join(
+            f"{source.value} says {value!r}" for source, value in self.readings.items()
+        )
+        return f"{self.field}: {said}"
+
+
+@dataclass
+class RecognisedInvoice:
+    """One invoice found in a file. ``invoice`` is None when status is U (nothing
+    machine-readable: ``reason`` says why, and a remote OCR provider may read it)."""
+
+    status: InvoiceStatus
+    kind: FileKind
+    invoice: Invoice | None = None
+    sources: dict[str, list[Source]] = field(default_factory=dict)
+    disagreements: list[Disagreement] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reason: str | None = None
+    page: int | None = None  # 1-based page (PDF, OFD) the invoice was read on
+    signature: SignatureState | None = None  # OFD only
+
+    @classmethod
+    def unrecognisable(
+        cls,
+        kind: FileKind,
+        reason: str,
+        *,
+        page: int | None = None,
+        warnings: list[str] | None = None,
+    ) -> RecognisedInvoice:
+        return cls(
+            status=InvoiceStatus.UNRECOGNISABLE,
+            kind=kind,
+            reason=reason,
+            page=page,
+            warnings=list(warnings or ()),
+        )
+
+
+def merge(
+    readings: list[tuple[Source, Reading]],
+    *,
+    kind: FileKind,
+    page: int | None = None,
+    warnings: list[str] | None = None,
+    signature: SignatureState | None = None,
+) -> RecognisedInvoice:
+    """One invoice from the readings of its sources (see the module's docstring)."""
+    merged: Reading = {}
+    sources: dict[str, list[Source]] = {}
+    disagreements: list[Disagreement] = []
+    notes = list(warnings or ())
+    for source, reading in readings:
+        for name, value in reading.items():
+            if value is None or value == [] or value == "":
+                continue
+            if name not in merged:
+                merged[name] = value
+                sources[name] = [source]
+                continue
+            if isinstance(value, list):
+                continue  # line items and legs: the first source's list stands
+            if values.same(merged[name], value):
+                sources[name].append(source)
+                continue
+            first = sources[name][0]
+            existing = next((d for d in disagreements if d.field == name), None)
+            if existing is None:
+                existing = Disagreement(name, {first: values.show(merged[name])})
+                disagreements.append(existing)
+            existing.readings[source] = values.show(value)
+    notes.extend(f"sources disagree on {d}" for d in disagreements)
+    invoice_type = merged.get("invoice_type")
+    if not isinstance(invoice_type, InvoiceType) or not merged.get("invoice_number"):
+        missing = "invoice type" if not isinstance(invoice_type, InvoiceType) else "number"
+        return RecognisedInvoice.unrecognisable(
+            kind, f"no invoice {missing} could be read", page=page, warnings=notes
+        )
+    try:
+        invoice = Invoice.model_validate(merged)
+    except ValidationError as error:  # a reader produced a value of the wrong shape
+        return RecognisedInvoice.unrecognisable(
+            kind, f"readings do not form an invoice: {error.error_count()} errors", page=page
+        )
+    notes.extend(_consistency(invoice))
+    return RecognisedInvoice(
+        status=InvoiceStatus.RECOGNISED,
+        kind=kind,
+        invoice=invoice,
+        sources=sources,
+        disagreements=disagreements,
+        warnings=notes,
+        page=page,
+        signature=signature,
+    )
+
+
+def _consistency(invoice: Invoice) -> list[str]:
+    notes: list[str] = []
+    amount, tax, total = invoice.amount, invoice.tax_amount, invoice.total_amount
+    if amount is not None and tax is not None and total is not None and amount + tax != total:
+        notes.append(f"amount {amount} + tax {tax} != total {total}")
+    if invoice.items:
+        item_sum = sum(
+            (item.amount for item in invoice.items if item.amount is not None), Decimal(0)
+        )
+        if (
+            amount is not None
+            and all(i.amount is not None for i in invoice.items)
+            and item_sum != amount
+        ):
+            notes.append(f"line items add up to {item_sum}, the invoice says {amount}")
+    return notes

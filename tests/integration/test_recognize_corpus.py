@@ -1,0 +1,157 @@
+"""Recognition accuracy per key field on the shared corpus and the generated set.
+
+Run with ``.venv/bin/pytest tests/integration/test_recognize_corpus.py -q`` (the tables
+print as the tests run). Every value that is machine-readable must be exact: all
+printed fields of text-layer PDFs and OFD files; the QR code's fields of photos and
+scans. What is only printed on a photo needs OCR: the engine must answer status U with
+a reason, or only what its QR code carries.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixtures.accuracy import Tally, expected_of
+from fixtures.generate import generated_ofd, generated_pdf, generated_specs
+
+from fapiao.catalogue.types import InvoiceType
+from fapiao.model import InvoiceStatus
+from fapiao.recognize import KEY_FIELDS, RecognisedInvoice, Source, recognize
+from support import CORPUS
+
+# expected.json names no type: the corpus README's descriptions do, first match wins.
+_TYPES_BY_DESCRIPTION = (
+    ("通行费", "14"),
+    ("电子发票(铁路电子客票)", "67"),
+    ("电子发票(增值税专用发票)", "20"),
+    ("电子发票(普通发票)", "21"),
+    ("增值税电子普通发票", "10"),
+    ("增值税专用发票", "01"),
+    ("增值税普通发票", "04"),
+)
+_QR_FIELDS = ("invoice_type", "invoice_code", "invoice_number", "receipt_date", "check_code")
+
+
+def _corpus() -> dict[str, Any]:
+    expected = CORPUS / "expected.json"
+    if not expected.is_file():
+        pytest.skip(f"the shared corpus is not at {CORPUS} (clone with ../shared beside it)")
+    loaded: dict[str, Any] = json.loads(expected.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _needs_ocr(entry: dict[str, Any]) -> bool:
+    return str(entry.get("machine_readable", "")).startswith("none")
+
+
+def _expected_type(description: str) -> str | None:
+    return next((code for word, code in _TYPES_BY_DESCRIPTION if word in description), None)
+
+
+def _readable(entry: dict[str, Any], invoice: dict[str, str]) -> dict[str, str]:
+    """The expected values that are machine-readable in this file."""
+    expected = dict(invoice)
+    kind = _expected_type(entry["description"])
+    if kind is not None:
+        expected["invoice_type"] = kind
+    if entry["kind"] != "image":
+        return expected
+    qr_amount = "total_amount" if kind in ("20", "21", "67") else "amount"
+    return {k: v for k, v in expected.items() if k in (*_QR_FIELDS, qr_amount)}
+
+
+def test_corpus_accuracy_per_field(capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = _corpus()
+    tally = Tally()
+    needing_ocr = 0
+    for name, entry in corpus.items():
+        results = recognize((CORPUS / "files" / name).read_bytes())
+        if _needs_ocr(entry):
+            assert all(r.status is InvoiceStatus.UNRECOGNISABLE for r in results), name
+            assert all(r.reason for r in results), name
+            needing_ocr += sum(len(i) for i in entry["invoices"])
+            continue
+        by_number = {r.invoice.invoice_number: r for r in results if r.invoice is not None}
+        for invoice in entry["invoices"]:
+            readable = _readable(entry, invoice)
+            needing_ocr += len(set(invoice) - set(readable))
+            result = by_number.get(invoice["invoice_number"])
+            tally.add(name, readable, None if result is None else result.invoice)
+    with capsys.disabled():
+        print()
+        print(tally.table(f"corpus: {len(corpus)} files, machine-readable fields"))
+        print(f"printed values that need OCR (photos without a readable QR code): {needing_ocr}")
+    assert tally.misses == []
+    assert sum(tally.total.values()) > 200
+
+
+def test_corpus_pdfs_are_cross_checked_with_their_qr_codes() -> None:
+    corpus = _corpus()
+    for name, entry in corpus.items():
+        if entry["kind"] != "pdf-text":
+            continue
+        (result,) = recognize((CORPUS / "files" / name).read_bytes())
+        assert result.sources["invoice_number"] == [Source.TEXT_LAYER, Source.QR], name
+        assert result.disagreements == [], name
+
+
+def test_corpus_ofd_signatures() -> None:
+    corpus = _corpus()
+    for name, entry in corpus.items():
+        if entry["kind"] != "ofd":
+            continue
+        (result,) = recognize((CORPUS / "files" / name).read_bytes())
+        has_signs = b"Signatures" in (CORPUS / "files" / name).read_bytes()
+        assert (result.signature.value if result.signature else None) == (
+            "intact" if has_signs else "absent"
+        ), name
+
+
+def _generated() -> list[tuple[str, bytes, dict[str, str]]]:
+    cases = []
+    for index, spec in enumerate(generated_specs()):
+        expected = expected_of(spec.key_fields().items())
+        expected["invoice_type"] = _platform(spec.invoice_type)
+        expected["receipt_date"] = spec.receipt_date.strftime("%Y%m%d")
+        cases.append((f"pdf {index}", generated_pdf(index), expected))
+        if spec.invoice_type in (InvoiceType.VAT_ELECTRONIC_NORMAL, InvoiceType.DIGITAL_SPECIAL):
+            route = "tags" if spec.invoice_type.is_digital else "original"
+            cases.append((f"ofd {index}", generated_ofd(index, route), expected))
+    return cases
+
+
+def _platform(invoice_type: InvoiceType) -> str:
+    from fapiao.catalogue.types import to_platform_code
+
+    return to_platform_code(invoice_type)
+
+
+def test_generated_accuracy_per_field(capsys: pytest.CaptureFixture[str]) -> None:
+    tally = Tally()
+    cases = _generated()
+    for label, data, expected in cases:
+        results: list[RecognisedInvoice] = recognize(data)
+        assert len(results) == 1, label
+        tally.add(label, expected, results[0].invoice)
+    with capsys.disabled():
+        print()
+        print(tally.table(f"generated: {len(cases)} files (PDF and OFD), printed fields"))
+    assert tally.misses == []
+    assert all(tally.total[name] > 0 for name in KEY_FIELDS)
+
+
+def test_generated_set_covers_the_issue_families() -> None:
+    kinds = {spec.invoice_type for spec in generated_specs()}
+    assert {
+        InvoiceType.VAT_ELECTRONIC_NORMAL,
+        InvoiceType.VAT_ELECTRONIC_SPECIAL,
+        InvoiceType.VAT_ELECTRONIC_TOLL,
+        InvoiceType.DIGITAL_SPECIAL,
+        InvoiceType.DIGITAL_NORMAL,
+        InvoiceType.DIGITAL_RAIL,
+        InvoiceType.DIGITAL_FLIGHT,
+    } <= kinds
+    assert Path(__file__).name.startswith("test_recognize")

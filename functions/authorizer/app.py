@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.api.envelopes import family_for_path, problem_envelope
-from fapiao.catalogue.errors import HubError
+from fapiao.catalogue.errors import HubError, Problem
 from fapiao.services.auth import API_KEY_HEADER, authenticate
 from fapiao.settings import HubSettings
 from fapiao.store.api_keys import DynamoApiKeyStore
@@ -40,17 +40,20 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
         )
 
     key = event.headers.get(API_KEY_HEADER)  # Powertools headers are case-insensitive
+    family = family_for_path(event.path)
     try:
         client = authenticate(key, store)
     except HubError as refusal:
-        _, body = problem_envelope(family_for_path(event.path), refusal.problem, refusal.detail)
+        _, body = problem_envelope(family, refusal.problem, refusal.detail)
         denied = policy("anonymous", context={"body": dump_json(body)})
         denied.deny_all_routes()
         logger.info("refused", extra={"path": event.path, "reason": refusal.detail})
         return denied.asdict()
+    # The usage plan's refusal (THROTTLED gateway response) answers in the route's envelope.
+    _, throttled = problem_envelope(family, Problem.RATE_LIMITED)
     allowed = policy(
         client.client_id,
-        context={"client_id": client.client_id},
+        context={"client_id": client.client_id, "throttled": dump_json(throttled)},
         usage_identifier_key=client.usage_key,
     )
     allowed.allow_all_routes()

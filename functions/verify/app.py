@@ -4,9 +4,10 @@ pipeline's verify task.
 - ``lambda_handler``: the endpoint in spec 003's shape, so that exocr's clients can
   point at the hub: a form in (x-www-form-urlencoded, or multipart/form-data), 003's
   JSON envelope out, its codes from the error catalogue (4001 for a malformed form,
-  HTTP status from the catalogue's row, ``Retry-After`` on a deferral). The caller's
-  ``app_key``/``app_secret`` are accepted and ignored: caller authentication (API keys)
-  is a later issue. Duplicates are not refused here: verifying is not importing.
+  HTTP status from the catalogue's row, ``Retry-After`` on a deferral). The form's
+  ``app_key``/``app_secret`` are required as in 003 and then ignored: callers are
+  authenticated by the API's authorizer (``x-api-key``), and exocr is asked with the
+  hub's own credentials. Duplicates are not refused here: verifying is not importing.
 - ``task_handler``: the Step Functions task. In ``{"invoice": <canonical invoice JSON>,
   "qr": <QR fields, optional>}``, out the ``Verification`` as JSON (``retry_at`` in UTC
   for a Wait state). A failing provider never raises: it ends in status C.
@@ -14,7 +15,6 @@ pipeline's verify task.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import time
 from email.parser import BytesParser
@@ -27,6 +27,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
@@ -34,14 +35,12 @@ from fapiao.catalogue.errors import Family, Problem, by_code, lookup
 from fapiao.dates import now_in_shanghai
 from fapiao.mapping.exocr import invoice_from_verify_request, to_exocr_response
 from fapiao.model import Invoice
-from fapiao.providers.exocr import ExocrVerifier
-from fapiao.providers.offline import OfflineVerifier
-from fapiao.providers.settings import VerifierKind, VerifierSettings
-from fapiao.providers.verifier import Verification, Verifier
+from fapiao.providers.factory import build_verify_deps
+from fapiao.providers.settings import VerifierSettings
+from fapiao.providers.verifier import Verification
 from fapiao.rules.offline_checks import QrFields
 from fapiao.services.verify import VerifyDeps, answer_check, verify_invoice
 from fapiao.settings import HubSettings
-from fapiao.store.verifications import DynamoKnownInvoices, DynamoVerificationCache
 from fapiao.wire.exocr import VerifyRequest, VerifyResponse
 
 logger = Logger()
@@ -61,10 +60,9 @@ class InvalidTaskInput(ValueError):
 
 
 @app.post("/data/v1/verify_invoice")
-@tracer.capture_method
 def verify_invoice_form() -> Response[str]:
     started = time.monotonic()
-    asked = read_form(app.current_event.decoded_body, app.current_event)
+    asked = read_form(app.current_event)
     verification = verify_invoice(asked, api_deps())
     record(verification)
     answer = to_exocr_response(
@@ -77,12 +75,14 @@ def verify_invoice_form() -> Response[str]:
 
 @app.exception_handler(InvalidForm)
 def invalid_form(error: Exception) -> Response[str]:
+    metrics.add_metric(name="InvalidRequests", unit=MetricUnit.Count, value=1)
     return exocr_error(Problem.INVALID_REQUEST, str(error))
 
 
 @app.exception_handler(Exception)
 def internal_error(error: Exception) -> Response[str]:
     logger.exception("verify_invoice failed")
+    metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
     return exocr_error(Problem.INTERNAL, None)
 
 
@@ -110,43 +110,28 @@ def task_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
 # --- wiring: the adapters each entry point uses, built at the first call ---------------
 
 
-def verifier() -> Verifier:
-    if verifier_settings.verifier is VerifierKind.EXOCR:
-        return ExocrVerifier.from_settings(verifier_settings)
-    return OfflineVerifier()
-
-
-def _deps(*, duplicates: bool) -> VerifyDeps:
-    return VerifyDeps(
-        verifier=verifier(),
-        cache=DynamoVerificationCache(verifier_settings.verification_table),
-        known=DynamoKnownInvoices(settings.invoices_table) if duplicates else None,
-        clock=now_in_shanghai,
-        lease=dt.timedelta(seconds=verifier_settings.verify_lease_seconds),
-        retry_after=dt.timedelta(seconds=verifier_settings.verify_retry_after_seconds),
-    )
-
-
 @cache
 def api_deps() -> VerifyDeps:
-    return _deps(duplicates=False)
+    return build_verify_deps(settings, verifier_settings, duplicates=False)
 
 
 @cache
 def task_deps() -> VerifyDeps:
-    return _deps(duplicates=True)
+    return build_verify_deps(settings, verifier_settings, duplicates=True)
 
 
 # --- HTTP plumbing ---------------------------------------------------------------------
 
 
-def read_form(body: str | None, event: Any) -> Invoice:
+def read_form(event: APIGatewayProxyEvent) -> Invoice:
     """The invoice a 003 form asks about; ``InvalidForm`` (answered 4001) otherwise."""
-    content_type = (event.get_header_value("content-type", "", case_sensitive=False) or "").lower()
+    body = event.decoded_body
+    content_type = event.headers.get("Content-Type") or ""  # the lookup is case-insensitive
+    kind = content_type.split(";")[0].strip().lower()
     try:
-        if content_type.startswith("multipart/form-data"):
-            fields = _multipart(body or "", content_type)
-        elif content_type.startswith("application/x-www-form-urlencoded") or not content_type:
+        if kind == "multipart/form-data":
+            fields = _multipart(body or "", content_type)  # the boundary keeps its case
+        elif kind in ("application/x-www-form-urlencoded", ""):
             fields = dict(parse_qsl(body or "", keep_blank_values=True))
         else:
             raise InvalidForm(f"Content-Type {content_type} is not a form")

@@ -94,3 +94,13 @@ def test_local_names_resolve_the_function_environment(template: Template) -> Non
     assert names.resolve({"Fn::Sub": "${DropBucket.Arn}/*"}).endswith(
         ":::fapiao-local-dropbucket/*"
     )
+
+
+def test_the_shell_overrides_parameter_values_but_not_resource_names(template: Template) -> None:
+    names = LocalNames(template, "cn-north-1")
+    env = names.function_environment(
+        shell={"FAPIAO_VERIFIER": "exocr", "FAPIAO_INVOICES_TABLE": "elsewhere"}
+    )
+    assert env["FAPIAO_VERIFIER"] == "exocr"
+    assert env["FAPIAO_INVOICES_TABLE"] == "InvoicesTable"
+    assert names.function_environment()["FAPIAO_VERIFIER"] == "offline"

@@ -170,6 +170,26 @@ def load_handler(template: Template, function: FunctionDef, instance: int = 0) -
     return handler
 
 
+class TokenBucket:
+    """API Gateway's throttle: ``rate`` requests a second, ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._tokens = float(burst)
+        self._at = clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+            self._at = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return True
+            return False
+
+
 class FunctionPool:
     """Lambda's concurrency model: one event at a time per container, more containers
     (fresh module copies) while all are busy, up to ``limit``; then requests wait."""
@@ -214,6 +234,10 @@ class Router:
         }
         self._patterns = [(r, r.pattern) for r in self.routes]
         self._access_denied = template.gateway_response("ACCESS_DENIED")
+        self._throttled = template.gateway_response("THROTTLED")
+        self._throttles = template.throttles
+        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        self._buckets_lock = threading.Lock()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route, pattern in self._patterns:
@@ -265,10 +289,22 @@ class Router:
                 "principalId": answer.get("principalId"),
             }
             return None
-        status, body = self._access_denied or (403, '{"message": "User is not authorized"}')
-        for name, value in context.items():
-            body = body.replace(f"$context.authorizer.{name}", str(value))
-        return HttpResponse(status, [("Content-Type", "application/json")], body.encode("utf-8"))
+        default = (403, '{"message": "User is not authorized"}')
+        return _gateway_response(self._access_denied or default, context)
+
+    def _throttle(self, route: Route, event: dict[str, Any]) -> HttpResponse | None:
+        """The usage plan's method throttle, per client (API Gateway: per API key)."""
+        limit = self._throttles.get((route.path, route.method))
+        if limit is None:
+            return None
+        context = event["requestContext"].get("authorizer") or {}
+        key = (str(context.get("principalId")), route.path, route.method)
+        with self._buckets_lock:
+            bucket = self._buckets.setdefault(key, TokenBucket(*limit))
+        if bucket.take():
+            return None
+        default = (429, '{"message": "Too Many Requests"}')
+        return _gateway_response(self._throttled or default, context)
 
     def path_known(self, path: str) -> bool:
         return any(pattern.match(path) for _, pattern in self._patterns)
@@ -284,7 +320,7 @@ class Router:
         route, parameters = matched
         event = to_event(request, route, parameters)
         if route.authorizer is not None:
-            refused = self._authorize(route, event)
+            refused = self._authorize(route, event) or self._throttle(route, event)
             if refused is not None:
                 return refused
         try:
@@ -293,6 +329,14 @@ class Router:
             logger.exception("handler %s raised", route.function)
             return HttpResponse.json(502, {"message": "Internal server error"})
         return from_result(result)
+
+
+def _gateway_response(response: tuple[int, str], context: dict[str, Any]) -> HttpResponse:
+    """A gateway response of the template, ``$context.authorizer.*`` substituted."""
+    status, body = response
+    for name, value in context.items():
+        body = body.replace(f"$context.authorizer.{name}", str(value))
+    return HttpResponse(status, [("Content-Type", "application/json")], body.encode("utf-8"))
 
 
 def default_loader(template: Template) -> Loader:

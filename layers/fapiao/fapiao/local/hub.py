@@ -75,7 +75,7 @@ class LocalHub:
             "AWS_DEFAULT_REGION": self.config.region,
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon on a laptop
             "POWERTOOLS_METRICS_DISABLED": "true",
-            **self.names.function_environment(),
+            **self.names.function_environment(shell=os.environ),
         }
 
     def start(self) -> None:

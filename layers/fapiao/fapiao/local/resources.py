@@ -9,6 +9,7 @@ the local names, so handlers read the same variables they read in Lambda.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -102,12 +103,22 @@ class LocalNames:
 
         return re.sub(r"\$\{([^}!]+)\}", replace, text)
 
-    def function_environment(self) -> dict[str, str]:
-        """The variables every function gets, resolved; conflicting values are an error."""
+    def function_environment(self, shell: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The variables every function gets, resolved; conflicting values are an error.
+
+        A variable the template sets from a stack parameter (FAPIAO_VERIFIER from
+        Verifier, ...) takes the shell's value when ``shell`` has one, as a parameter
+        override would at deploy time; resource names always come from the template.
+        """
+        parameters = self.template.data.get("Parameters", {})
         environment: dict[str, str] = {}
         for function in self.template.functions:
             for name, value in function.environment.items():
-                resolved = str(self.resolve(value))
+                from_parameter = isinstance(value, dict) and value.get("Ref") in parameters
+                if shell and from_parameter and shell.get(name):
+                    resolved = shell[name]
+                else:
+                    resolved = str(self.resolve(value))
                 if environment.setdefault(name, resolved) != resolved:
                     raise TemplateError(
                         f"{name} differs between functions; the local hub runs them in one process"

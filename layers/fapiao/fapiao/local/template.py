@@ -171,6 +171,21 @@ class Template:
                 routes.append(Route(props["Method"].upper(), props["Path"], logical_id, authorizer))
         return routes
 
+    @property
+    def throttles(self) -> dict[tuple[str, str], tuple[float, int]]:
+        """(path, METHOD) -> (requests per second, burst) of the usage plans' method
+        throttles: API Gateway applies them per API key, the local hub per client."""
+        result: dict[tuple[str, str], tuple[float, int]] = {}
+        for plan in self._of_type("AWS::ApiGateway::UsagePlan").values():
+            for stage in plan.get("Properties", {}).get("ApiStages", []) or []:
+                for target, limit in (stage.get("Throttle") or {}).items():
+                    path, _, method = target.rpartition("/")
+                    result[(path, method.upper())] = (
+                        float(limit["RateLimit"]),
+                        int(limit.get("BurstLimit", 1)),
+                    )
+        return result
+
     def gateway_response(self, response_type: str) -> tuple[int, str] | None:
         """(status, application/json template) of a gateway response the template sets."""
         for resource in self._of_type("AWS::ApiGateway::GatewayResponse").values():

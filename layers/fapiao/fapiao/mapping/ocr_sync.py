@@ -8,13 +8,24 @@ tax and ``pretax_amount`` the amount without, as in 000's example.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from fapiao.catalogue.types import to_platform_code
+from fapiao.catalogue.errors import Family, Problem, lookup
+from fapiao.catalogue.types import InvoiceType, to_platform_code
 from fapiao.dates import to_epoch_millis, to_utc_midnight_millis
 from fapiao.mapping.invoice_create import yes_no_from_flag
 from fapiao.model import CheckResult, Invoice, InvoiceState, InvoiceStatus, LineItem
-from fapiao.wire.ocr_sync import CheckDetail, OcrLine, OcrResult, OcrSyncCheckResult, OcrSyncItem
+from fapiao.services.ocr_sync import OcrSyncResult
+from fapiao.wire.invoice_create import ExpenseResult
+from fapiao.wire.ocr_sync import (
+    CheckDetail,
+    OcrLine,
+    OcrResult,
+    OcrSyncCheckResult,
+    OcrSyncItem,
+    OcrSyncResponse,
+)
 
 OCR_SOURCE = "interface"  # ocrResult.source of invoices that came through this API
 
@@ -118,3 +129,41 @@ def to_ocr_sync_item(
         ocr_result=to_ocr_result(invoice, status),
         check_result=None if check is None else to_check_result(check),
     )
+
+
+# --- the ocr_sync use case's answer ---------------------------------------------------
+
+
+def to_ocr_sync_response(
+    biz_id: str, results: Sequence[OcrSyncResult], create_expense: bool
+) -> OcrSyncResponse:
+    """000's answer: ``data`` an array, one element per invoice found in the file."""
+    elements: list[OcrSyncItem | ExpenseResult] = []
+    for result in results:
+        recognised = result.item.recognised
+        verification = result.item.verification
+        check = None if verification is None else verification.check
+        if not create_expense:
+            invoice = recognised.invoice or Invoice(invoice_type=InvoiceType.OTHER)
+            elements.append(to_ocr_sync_item(invoice, check, result.item.status))
+        elif result.created is None:
+            unrecognisable = lookup(Family.PLATFORM_INVOICE, Problem.UNRECOGNISABLE)
+            elements.append(
+                ExpenseResult(
+                    expense_id=None,
+                    invoice_message=recognised.reason or unrecognisable.message,
+                    invoice_message_code=int(unrecognisable.code),
+                    invoice_status=InvoiceStatus.UNRECOGNISABLE,
+                )
+            )
+        else:
+            code = result.created.message_code
+            elements.append(
+                ExpenseResult(
+                    expense_id=result.created.expense_id,
+                    invoice_message=result.created.message,
+                    invoice_message_code=None if code is None else int(code),
+                    invoice_status=result.created.status,
+                )
+            )
+    return OcrSyncResponse(res_code=200000, res_msg="success", biz_id=biz_id, data=elements)

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from fapiao.catalogue.errors import Family, Problem, lookup
+from fapiao.catalogue.errors import Family, HubError, Problem, lookup
 from fapiao.dates import now_in_shanghai
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
 from fapiao.rules import create as rules
@@ -19,6 +19,8 @@ from fapiao.store.invoices import (
     DuplicateInvoice,
     Expense,
     ExpenseIdTaken,
+    ExpenseLocked,
+    ExpenseNotFound,
     InvoiceStore,
     StoredInvoice,
     Transition,
@@ -35,6 +37,12 @@ class CreateCommand:
     recognition_result: int  # receipt_ocr.result
     invoices: Sequence[Invoice]
     check: CheckResult | None
+    # The one-call endpoints (000 ocrSync, 002 import) verify themselves; their invoice
+    # may still await its check (C) or have failed it without a check result (F).
+    awaiting_check: bool = False
+    check_failure: str | None = None
+    bind_to: int | None = None  # an existing expense to add the invoice to (002 expenseCode)
+    employee_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,8 @@ def create_invoice(
     rules.require_type_fields(invoice)
     rules.limit_remark(invoice)
     invoice_key = rules.require_invoice_number(invoice)
-    rules.require_check_for_vat(invoice, command.check)
+    if not command.awaiting_check and command.check_failure is None:
+        rules.require_check_for_vat(invoice, command.check)
     rules.require_matching_check_type(invoice, command.check)
     rules.require_check_of_this_invoice(invoice, command.check)
     if command.check is not None and not invoice.items:
@@ -85,6 +94,14 @@ def create_invoice(
     detail = None
     if problem is Problem.CHECK_FAILED and command.check is not None:
         detail = command.check.message  # the checker's own reason, when it gave one
+    if command.check is None and command.check_failure is not None:
+        status, problem, detail = (
+            InvoiceStatus.CHECK_FAILED,
+            Problem.CHECK_FAILED,
+            command.check_failure,
+        )
+    elif command.check is None and command.awaiting_check and invoice.invoice_type.is_vat:
+        status = InvoiceStatus.AWAITING_CHECK
     title_message = rules.check_buyer_title(invoice, company)
     if problem is None and title_message is not None:
         problem, detail = Problem.TITLE_MISMATCH, title_message
@@ -92,7 +109,7 @@ def create_invoice(
     created_at = now()
     answer = CreateOutcome(None, status, invoice_key, problem, detail)
     for _ in range(_ID_ATTEMPTS):
-        expense_id = new_expense_id()
+        expense_id = command.bind_to if command.bind_to is not None else new_expense_id()
         record = StoredInvoice(
             invoice_key=invoice_key,
             expense_id=expense_id,
@@ -115,9 +132,17 @@ def create_invoice(
             currency=currency,
             total_amount=invoice.total_amount,
             created_at=created_at,
+            employee_id=command.employee_id,
         )
         try:
-            store.create(record, expense)
+            if command.bind_to is not None:
+                store.bind(record)
+            else:
+                store.create(record, expense)
+        except ExpenseNotFound as missing:
+            raise HubError(Problem.UNKNOWN_EXPENSE, f"no expense {missing}") from None
+        except ExpenseLocked as locked:
+            raise HubError(Problem.EXPENSE_LOCKED, f"expense {locked} is not open") from None
         except ExpenseIdTaken:
             continue
         except DuplicateInvoice as duplicate:

@@ -1,0 +1,78 @@
+"""Use case (spec 000 票据识别与查验同步): a file in, each invoice recognised and verified,
+and, when asked (create_expense Y), created through the same use case as 001."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fapiao.catalogue.errors import HubError, Problem
+from fapiao.rules import create as rules
+from fapiao.services.create_invoice import CreateOutcome, create_invoice
+from fapiao.services.process_file import (
+    FileInvoice,
+    FileLoader,
+    create_command,
+    load_file,
+    recognise_and_verify,
+)
+from fapiao.services.verify import VerifyDeps
+from fapiao.settings import CompanySettings
+from fapiao.store.files import FileStore
+from fapiao.store.invoices import InvoiceStore
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class OcrSyncCommand:
+    biz_id: str
+    attachment_url: str
+    create_expense: bool
+    user_code: str | None
+    purchase_invoice: bool = False
+
+
+@dataclass(frozen=True)
+class OcrSyncDeps:
+    fetch: FileLoader
+    files: FileStore
+    verify: VerifyDeps
+    store: InvoiceStore
+    company: Callable[[], CompanySettings]
+
+
+@dataclass(frozen=True)
+class OcrSyncResult:
+    """One element of 000's ``data``: the invoice, and its expense when one was asked."""
+
+    item: FileInvoice
+    created: CreateOutcome | None = None
+
+
+def require_user_code(command: OcrSyncCommand) -> str | None:
+    """000: user_code 工号 — 当create_expense为Y时必传."""
+    if command.create_expense and not (command.user_code or "").strip():
+        raise HubError(Problem.INVALID_REQUEST, "user_code: required when create_expense is Y")
+    return command.user_code
+
+
+def ocr_sync(command: OcrSyncCommand, deps: OcrSyncDeps) -> list[OcrSyncResult]:
+    rules.require_biz_id(command.biz_id)
+    user_code = require_user_code(command)
+    data = load_file(command.attachment_url, MAX_FILE_BYTES, deps.fetch, deps.files)
+    found = recognise_and_verify(data, deps.verify)
+    if not command.create_expense:
+        return [OcrSyncResult(item) for item in found]
+    assert user_code is not None
+    company = deps.company()
+    results = []
+    for item in found:
+        if item.recognised.invoice is None:
+            results.append(OcrSyncResult(item))
+            continue
+        invoice_command = create_command(
+            item, biz_id=command.biz_id, user_code=user_code, attachment_url=command.attachment_url
+        )
+        results.append(OcrSyncResult(item, create_invoice(invoice_command, deps.store, company)))
+    return results

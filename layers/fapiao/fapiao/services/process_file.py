@@ -1,0 +1,85 @@
+"""Use case shared by the one-call endpoints and the pipeline: a file in, its invoices
+recognised (embedded engine) and verified (the configured verifier), in file order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fapiao.catalogue.errors import HubError, Problem
+from fapiao.model import InvoiceStatus
+from fapiao.providers.verifier import Verification
+from fapiao.recognize import RecognisedInvoice, recognize
+from fapiao.services.create_invoice import CreateCommand
+from fapiao.services.verify import VerifyDeps, verify_invoice
+from fapiao.store.files import FileStore
+
+# A file referred to by URL or key, the caller's limit in bytes -> its bytes.
+FileLoader = Callable[[str, int], bytes]
+
+
+@dataclass(frozen=True)
+class FileInvoice:
+    """One invoice of a file: what was read, and what the verifier said (None for U)."""
+
+    recognised: RecognisedInvoice
+    verification: Verification | None
+
+    @property
+    def status(self) -> InvoiceStatus:
+        if self.verification is None:
+            return self.recognised.status
+        return self.verification.status
+
+
+def load_file(reference: str, max_bytes: int, fetch: FileLoader, files: FileStore) -> bytes:
+    """An http(s) URL goes through the safe fetcher; anything else is a key in the drop
+    bucket (001's example attachment_url, "22067/2022/07-22/receipt/....jpg", is one)."""
+    reference = reference.strip()
+    if not reference:
+        raise HubError(Problem.INVALID_REQUEST, "attachment_url: empty")
+    scheme = reference.split(":", 1)[0].lower() if ":" in reference else ""
+    if scheme in ("http", "https"):
+        return fetch(reference, max_bytes)
+    if scheme:
+        raise HubError(Problem.FILE_UNREACHABLE, f"{scheme}: URLs are not fetched")
+    return files.get(reference.lstrip("/"), max_bytes)
+
+
+def recognise_and_verify(data: bytes, verify: VerifyDeps) -> list[FileInvoice]:
+    found: list[FileInvoice] = []
+    for recognised in recognize(data):
+        if recognised.invoice is None:
+            found.append(FileInvoice(recognised, None))
+            continue
+        found.append(FileInvoice(recognised, verify_invoice(recognised.invoice, verify)))
+    return found
+
+
+def create_command(
+    item: FileInvoice,
+    *,
+    biz_id: str,
+    user_code: str,
+    attachment_url: str,
+    bind_to: int | None = None,
+    employee_id: str | None = None,
+) -> CreateCommand:
+    """The create_invoice command for one recognised and verified invoice."""
+    assert item.recognised.invoice is not None
+    verification = item.verification
+    check = None if verification is None else verification.check
+    failure = None
+    if verification is not None and verification.status is InvoiceStatus.CHECK_FAILED:
+        failure = verification.reason or "查验失败"
+    return CreateCommand(
+        biz_id=biz_id,
+        user_code=user_code,
+        recognition_result=1,
+        invoices=[item.recognised.invoice.model_copy(update={"attachment_url": attachment_url})],
+        check=check,
+        awaiting_check=True,
+        check_failure=failure if check is None else None,
+        bind_to=bind_to,
+        employee_id=employee_id,
+    )

@@ -62,6 +62,11 @@ def ocr_sync(command: OcrSyncCommand, deps: OcrSyncDeps) -> list[OcrSyncResult]:
     user_code = require_user_code(command)
     data = load_file(command.attachment_url, MAX_FILE_BYTES, deps.fetch, deps.files)
     found = recognise_and_verify(data, deps.verify)
+    for item in found:  # every answer names the file the invoice came from
+        if item.recognised.invoice is not None:
+            item.recognised.invoice = item.recognised.invoice.model_copy(
+                update={"attachment_url": command.attachment_url}
+            )
     if not command.create_expense:
         return [OcrSyncResult(item) for item in found]
     assert user_code is not None

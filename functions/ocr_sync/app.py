@@ -1,0 +1,74 @@
+"""POST /common/InvoiceOCR/ocrSync (spec 000): recognise and verify a file in one call,
+and create the expense when asked (create_expense Y)."""
+
+from functools import cache, partial
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fapiao.api.platform import json_response, use_platform_envelope
+from fapiao.mapping.ocr_sync import to_ocr_sync_response
+from fapiao.providers.factory import build_verify_deps
+from fapiao.providers.settings import VerifierSettings
+from fapiao.providers.wiring import fetch_bytes
+from fapiao.services.ocr_sync import OcrSyncCommand, OcrSyncDeps, ocr_sync
+from fapiao.settings import HubSettings
+from fapiao.store.company import load_company_settings
+from fapiao.store.files import S3FileStore
+from fapiao.store.invoices import DynamoInvoiceStore
+from fapiao.wire.common import load_json
+from fapiao.wire.ocr_sync import OcrSyncRequest, OcrSyncResponse
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json)
+use_platform_envelope(app)
+settings = HubSettings.from_env()
+
+
+@cache
+def deps() -> OcrSyncDeps:
+    return OcrSyncDeps(
+        fetch=fetch_bytes,
+        files=S3FileStore(settings.drop_bucket),
+        verify=build_verify_deps(settings, VerifierSettings.from_env(), duplicates=True),
+        store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
+        company=partial(load_company_settings, settings),
+    )
+
+
+@app.post(
+    "/common/InvoiceOCR/ocrSync",
+    summary="Recognise and verify a file; create the expense when asked (spec 000)",
+    responses={
+        200: {
+            "description": "resCode 200000, data an array",
+            "content": {"application/json": {"model": OcrSyncResponse}},
+        }
+    },
+)
+@tracer.capture_method
+def recognise(request: Annotated[OcrSyncRequest, Body()]) -> Response[Any]:
+    options = request.options
+    command = OcrSyncCommand(
+        biz_id=request.biz_id,
+        attachment_url=options.attachment_url,
+        create_expense=options.create_expense,
+        user_code=options.user_code,
+        purchase_invoice=options.purchase_invoice,
+    )
+    results = ocr_sync(command, deps())
+    answer = to_ocr_sync_response(request.biz_id, results, options.create_expense)
+    return json_response(200, answer.to_wire())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

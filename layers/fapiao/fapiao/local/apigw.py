@@ -227,6 +227,8 @@ class Router:
 
     def __init__(self, template: Template, loader: Loader) -> None:
         functions = {f.logical_id: f for f in template.functions}
+        self._functions = functions
+        self._loader = loader
         self.routes = template.routes
         needed = {r.function for r in self.routes} | {r.authorizer for r in self.routes}
         self._pools = {
@@ -305,6 +307,24 @@ class Router:
             return None
         default = (429, '{"message": "Too Many Requests"}')
         return _gateway_response(self._throttled or default, context)
+
+    def invoke_function(self, name: str, payload: bytes) -> tuple[bytes, str | None]:
+        """Lambda's Invoke of a template function by name or ARN: (result, error type)."""
+        logical_id = name.split(":function:", 1)[-1].split(":", 1)[0]
+        pool = self._pools.get(logical_id)
+        if pool is None:
+            function = self._functions.get(logical_id)
+            if function is None:
+                body = {"errorMessage": f"no function {logical_id}", "errorType": "NotFound"}
+                return json.dumps(body).encode(), "ResourceNotFoundException"
+            pool = self._pools.setdefault(logical_id, FunctionPool(function, self._loader))
+        try:
+            result = pool.invoke(json.loads(payload or b"{}"))
+        except Exception as error:  # Lambda reports a handler's exception, not its trace
+            logger.exception("function %s raised", logical_id)
+            body = {"errorMessage": str(error)[:1000], "errorType": type(error).__name__}
+            return json.dumps(body, ensure_ascii=False).encode(), type(error).__name__
+        return json.dumps(result, ensure_ascii=False, default=str).encode(), None
 
     def path_known(self, path: str) -> bool:
         return any(pattern.match(path) for _, pattern in self._patterns)

@@ -15,14 +15,15 @@ import http.client
 import json
 import logging
 import os
+import re
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from moto.server import ThreadedMotoServer
 
@@ -52,6 +53,11 @@ _HOP_BY_HOP = {
     "content-length",
 }
 JOURNAL_NAME = "aws-journal.jsonl"
+# Lambda's Invoke API: what moto's Step Functions interpreter calls for a Task state.
+_INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations(?:\?.*)?$")
+
+# (function name or ARN, payload) -> (JSON result, error type or None)
+Invoker = Callable[[str, bytes], tuple[bytes, str | None]]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -192,6 +198,7 @@ class LocalAws:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.replayed = 0
+        self.invoker: Invoker | None = None  # set by the hub: runs a function in process
 
     @property
     def endpoint(self) -> str:
@@ -209,6 +216,12 @@ class LocalAws:
         for request in Journal.read(self.journal_path):
             self._upstream.send(request)
             self.replayed += 1
+        # Only now do executions run: a replayed StartExecution must not run its tasks
+        # again (their effects are in the journal already).
+        config = json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()
+        self._upstream.send(
+            Recorded("POST", "/moto-api/config", [("Content-Type", "application/json")], config)
+        )
         self._journal = Journal(self.journal_path)
         self._server = Server((self.host, self.port), _make_handler(self))
         self._thread = threading.Thread(
@@ -216,6 +229,18 @@ class LocalAws:
         )
         self._thread.start()
         return self.endpoint
+
+    def invoke(self, request: Recorded) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """Lambda's Invoke, answered by the hub's in-process handler (outside the lock:
+        the handler's own AWS calls come back through this gateway)."""
+        found = _INVOKE.match(request.path)
+        if request.method != "POST" or found is None or self.invoker is None:
+            return None
+        body, error = self.invoker(unquote(found.group("name")), request.body)
+        headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
+        if error is not None:
+            headers.append(("X-Amz-Function-Error", "Unhandled"))
+        return 200, headers, body
 
     def forward(self, request: Recorded) -> tuple[int, list[tuple[str, str]], bytes]:
         if self._upstream is None or self._journal is None:
@@ -272,7 +297,8 @@ def _make_handler(aws: LocalAws) -> type[BaseHTTPRequestHandler]:
             headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP]
             request = Recorded(self.command, self.path, headers, body)
             try:
-                status, response_headers, response_body = aws.forward(request)
+                invoked = aws.invoke(request)
+                status, response_headers, response_body = invoked or aws.forward(request)
             except Exception:  # moto died or hung: answer like an unavailable service
                 logger.exception("local AWS request failed: %s %s", self.command, self.path)
                 status, response_headers, response_body = 503, [], b"local AWS unavailable"

@@ -71,6 +71,8 @@ class LocalHub:
         return {
             **LOCAL_CREDENTIALS,
             "AWS_ENDPOINT_URL": aws_endpoint,
+            # moto's Step Functions interpreter calls localhost:MOTO_PORT: the gateway.
+            "MOTO_PORT": aws_endpoint.rsplit(":", 1)[1],
             "AWS_REGION": self.config.region,
             "AWS_DEFAULT_REGION": self.config.region,
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon on a laptop
@@ -85,10 +87,14 @@ class LocalHub:
         try:
             os.environ.update(self.environment(endpoint))
             self.created = provision(self.template, self.names, boto3.session.Session())
-            self.dev_api_key = self._register_dev_key()
-            self.employees = self._load_employees()
+            tables = {t.logical_id for t in self.template.tables}
+            if "ApiKeysTable" in tables:
+                self.dev_api_key = self._register_dev_key()
+            if "EmployeesTable" in tables:
+                self.employees = self._load_employees()
             # Handlers read their settings at import, so they load after the environment.
             self.router = Router(self.template, default_loader(self.template))
+            self.aws.invoker = self.router.invoke_function
             self._server = Server((self.config.host, self.config.port), _make_handler(self.router))
         except BaseException:
             self.aws.stop()

@@ -8,6 +8,7 @@ the local names, so handlers read the same variables they read in Lambda.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -51,6 +52,11 @@ class LocalNames:
             return str(self.resolve(props.get("BucketName", f"{STACK_NAME}-{name.lower()}")))
         if kind in ("AWS::Events::EventBus", "AWS::SSM::Parameter"):
             return str(self.resolve(props["Name"]))
+        if kind == "AWS::SQS::Queue":
+            return str(self.resolve(props.get("QueueName", f"{STACK_NAME}-{name}")))
+        if kind == "AWS::Serverless::StateMachine":
+            partition = self.pseudo["AWS::Partition"]
+            return f"arn:{partition}:states:{self.region}:{ACCOUNT_ID}:stateMachine:{name}"
         return name
 
     def get_att(self, name: str, attribute: str) -> str:
@@ -68,8 +74,14 @@ class LocalNames:
                 return f"arn:{partition}:events:{self.region}:{ACCOUNT_ID}:event-bus/{physical}"
             if kind == "AWS::SQS::Queue":
                 return f"arn:{partition}:sqs:{self.region}:{ACCOUNT_ID}:{physical}"
+            if kind == "AWS::Serverless::Function":
+                return f"arn:{partition}:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
+            if kind == "AWS::Serverless::StateMachine":
+                return physical
         if attribute in ("Name", "QueueName"):
             return physical
+        if attribute == "QueueUrl" and kind == "AWS::SQS::Queue":
+            return f"http://sqs.{self.region}.localhost:4566/{ACCOUNT_ID}/{physical}"
         raise TemplateError(f"!GetAtt {name}.{attribute} is not known to the local hub")
 
     def resolve(self, value: Any) -> Any:
@@ -194,6 +206,38 @@ def provision(template: Template, names: LocalNames, session: Any) -> list[str]:
         if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         created.append(f"bucket {name}")
+
+    sqs = session.client("sqs")
+    for logical_id in template.queues:
+        name = names.ref(logical_id)
+        props = template.resources[logical_id].get("Properties", {})
+        attributes = {
+            k: str(names.resolve(v))
+            for k, v in props.items()
+            if k in ("VisibilityTimeout", "MessageRetentionPeriod")
+        }
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(names.resolve(props["RedrivePolicy"]))
+        sqs.create_queue(QueueName=name, Attributes=attributes)  # idempotent in SQS
+
+    stepfunctions = session.client("stepfunctions")
+    existing_machines = {
+        m["stateMachineArn"] for m in stepfunctions.list_state_machines()["stateMachines"]
+    }
+    for logical_id in template.state_machines:
+        arn = names.ref(logical_id)
+        if arn in existing_machines:
+            continue
+        props = template.resources[logical_id]["Properties"]
+        definition = (template.root / props["DefinitionUri"]).read_text(encoding="utf-8")
+        for key, value in (props.get("DefinitionSubstitutions") or {}).items():
+            definition = definition.replace("${" + key + "}", str(names.resolve(value)))
+        stepfunctions.create_state_machine(
+            name=logical_id,
+            definition=definition,
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-states",
+        )
+        created.append(f"state machine {logical_id}")
 
     ssm = session.client("ssm")
     for logical_id in template.ssm_parameters:

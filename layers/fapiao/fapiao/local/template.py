@@ -123,6 +123,14 @@ class Template:
         return list(self._of_type("AWS::S3::Bucket"))
 
     @property
+    def state_machines(self) -> list[str]:
+        return list(self._of_type("AWS::Serverless::StateMachine"))
+
+    @property
+    def queues(self) -> list[str]:
+        return list(self._of_type("AWS::SQS::Queue"))
+
+    @property
     def ssm_parameters(self) -> list[str]:
         return list(self._of_type("AWS::SSM::Parameter"))
 

@@ -11,6 +11,7 @@ successful check passes the invoice as the tax authority knows it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,6 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fapiao.catalogue.types import to_platform_code
 from fapiao.dates import SHANGHAI, datetime_to_epoch_millis, to_epoch_millis
 from fapiao.model import CheckResult, Invoice, InvoiceState, InvoiceStatus, LineItem
+from fapiao.services.import_pic import ImportedInvoice
+from fapiao.store.invoices import expense_code
 from fapiao.wire.maycur import (
     AmountInput,
     Attachment,
@@ -222,3 +225,67 @@ def to_import_failure(error_code: str, message: str) -> ImportInvoicePicResponse
     return ImportInvoicePicResponse(
         code=NACK, message=message, error_code=error_code, success=False
     )
+
+
+INVOICE_DATA_CODE_PREFIX = "INV"  # 002's example: INV123293506094510086
+_DIRECT_KEY_CHARS = 21  # "INV" + key: at most 24 characters; a hashed code has 25
+
+
+def invoice_data_code(invoice_key: str) -> str:
+    """002 ``invoiceDataCode`` (String(25)) of the invoice stored under ``invoice_key``:
+    "INV" + the key when the key has at most 21 characters (code + number of every
+    invoice the hub has met: 20), else "INV" + 22 hex digits of its SHA-256. The two
+    forms differ in length, so two invoices never share a code."""
+    if len(invoice_key) <= _DIRECT_KEY_CHARS:
+        return INVOICE_DATA_CODE_PREFIX + invoice_key
+    digest = hashlib.sha256(invoice_key.encode("utf-8")).hexdigest().upper()
+    return INVOICE_DATA_CODE_PREFIX + digest[:22]
+
+
+IMPORTED_REMARK = "成功"  # 002's example: remark of an invoice imported
+
+
+def to_imported_dto(imported: ImportedInvoice, imported_at: datetime) -> InvoiceDto:
+    """An invoice the import stored, as 002 ``InvoiceDto``: as the tax authority knows
+    it when the check succeeded, else as read from the file."""
+    outcome = imported.outcome
+    assert outcome is not None and outcome.expense_id is not None, "not a stored invoice"
+    verification = imported.item.verification
+    check = None if verification is None else verification.check
+    invoice = imported.item.recognised.invoice
+    if check is not None and check.success:
+        invoice = check.invoice
+    assert invoice is not None
+    return to_invoice_dto(
+        invoice,
+        check,
+        outcome.status,
+        invoice_data_code=invoice_data_code(outcome.invoice_key),
+        expense_code=expense_code(outcome.expense_id),
+        user_code=imported.employee.user_code,
+        employee_id=imported.employee.employee_id,
+        imported_at=imported_at,
+        remark=outcome.message or IMPORTED_REMARK,
+    )
+
+
+def skipped_message(imported: Sequence[ImportedInvoice]) -> str | None:
+    """``message`` of a successful import that left invoices of the file out: how many
+    were imported before, how many could not be saved (and why the first)."""
+    duplicates = sum(1 for i in imported if i.duplicate)
+    refused = [i.refused for i in imported if i.refused is not None]
+    parts = []
+    if duplicates:
+        parts.append(f"{duplicates} 张发票已导入过,已跳过")
+    if refused:
+        parts.append(f"{len(refused)} 张发票无法保存,已跳过: {refused[0].detail}")
+    return "; ".join(parts) or None
+
+
+def to_import_answer(
+    imported: Sequence[ImportedInvoice], imported_at: datetime
+) -> ImportInvoicePicResponse:
+    """002's answer to an import: ``data`` the invoices stored, in file order;
+    ``message`` says which of the file's invoices were left out."""
+    answer = to_import_response([to_imported_dto(i, imported_at) for i in imported if i.stored])
+    return answer.model_copy(update={"message": skipped_message(imported)})

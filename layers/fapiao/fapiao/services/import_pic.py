@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.recognize import FileKind
 from fapiao.recognize.detect import detect
+from fapiao.rules.create import BIZ_ID_LIMIT, RuleViolation
 from fapiao.services.create_invoice import CreateOutcome, create_invoice
 from fapiao.services.process_file import (
     FileInvoice,
@@ -33,6 +35,8 @@ FILE_TYPES: dict[str, FileKind] = {
     "PDF": FileKind.PDF,
     "OFD": FileKind.OFD,
 }
+_BASE64_LENGTH = (MAX_FILE_BYTES + 2) // 3 * 4  # base64 characters of an 8 MB file
+_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,22 @@ class ImportDeps:
 
 @dataclass(frozen=True)
 class ImportedInvoice:
+    """One invoice of the file: stored (``outcome`` without a problem), a duplicate
+    (``outcome.problem`` DUPLICATE_INVOICE, nothing written), or ``refused`` by a rule
+    (its ``HubError``; nothing written, ``outcome`` None)."""
+
     item: FileInvoice
-    outcome: CreateOutcome
+    outcome: CreateOutcome | None
     employee: Employee
+    refused: HubError | None = None
 
     @property
     def duplicate(self) -> bool:
-        return self.outcome.problem is Problem.DUPLICATE_INVOICE
+        return self.outcome is not None and self.outcome.problem is Problem.DUPLICATE_INVOICE
+
+    @property
+    def stored(self) -> bool:
+        return self.outcome is not None and not self.duplicate
 
 
 def find_employee(employee_id: str, employees: EmployeeDirectory) -> Employee:
@@ -77,7 +90,8 @@ def find_employee(employee_id: str, employees: EmployeeDirectory) -> Employee:
 def find_open_expense(code: str, employee: Employee, store: InvoiceStore) -> Expense:
     """002: EXPENSE_ERR_13 费用不存在 (or not the employee's); EXPENSE_ERR_58 the expense
     is in an approval flow or done."""
-    expense_id = expense_id_of(code)
+    # Only ASCII digits name an expense: int() refuses "²" although isdigit() takes it.
+    expense_id = expense_id_of(code) if code.isascii() else None
     expense = None if expense_id is None else store.get_expense(expense_id)
     if expense is None or expense.user_code != employee.user_code:
         raise HubError(Problem.UNKNOWN_EXPENSE, f"expenseCode {code}")
@@ -96,19 +110,31 @@ def require_file_type(file_type: str) -> FileKind:
 
 def load_import_file(command: ImportCommand, fetch: FileLoader) -> bytes:
     """002: fileUrl wins over fileBase64; over 8 MB is INV30109, unreadable INV30002."""
-    if command.file_url:
-        url = command.file_url.strip()
+    url = (command.file_url or "").strip()
+    if url:
         if len(url) > MAX_URL_CHARS:
             raise HubError(Problem.INVALID_REQUEST, f"fileUrl: at most {MAX_URL_CHARS} characters")
         if not url.lower().startswith(("http://", "https://")):
             raise HubError(Problem.FILE_UNREACHABLE, "fileUrl must be http or https")
-        return fetch(url, MAX_FILE_BYTES)
-    if not command.file_base64:
+        data = fetch(url, MAX_FILE_BYTES)
+        if not data:
+            raise HubError(Problem.FILE_UNREACHABLE, "the file at fileUrl is empty")
+        return data
+    if not (command.file_base64 or "").strip():
         raise HubError(Problem.INVALID_REQUEST, "fileUrl or fileBase64: one is required")
-    encoded = command.file_base64.strip()
+    return decode_base64(command.file_base64 or "")
+
+
+def decode_base64(text: str) -> bytes:
+    """fileBase64's bytes: a data URL's payload too, line breaks ignored (MIME base64
+    wraps at 76 characters)."""
+    if len(text) > 2 * _BASE64_LENGTH:  # far over: not worth cleaning up
+        raise HubError(Problem.FILE_TOO_LARGE, "over 8 MB")
+    encoded = text.strip()
     if encoded.startswith("data:") and "," in encoded:  # a data URL's payload
         encoded = encoded.split(",", 1)[1]
-    if len(encoded) > (MAX_FILE_BYTES + 2) // 3 * 4 + 4:
+    encoded = _WHITESPACE.sub("", encoded)
+    if len(encoded) > _BASE64_LENGTH + 4:
         raise HubError(Problem.FILE_TOO_LARGE, "over 8 MB")
     try:
         data = base64.b64decode(encoded, validate=True)
@@ -134,13 +160,17 @@ def require_declared_kind(data: bytes, declared: FileKind) -> None:
         )
 
 
+def biz_id_of(request_id: str, index: int) -> str:
+    """The stored records' biz_id: the request id and the invoice's place in the file,
+    within 001's 36 characters (an API Gateway request id alone has 36)."""
+    suffix = f"-{index}"
+    return (request_id.strip() or "import")[: BIZ_ID_LIMIT - len(suffix)] + suffix
+
+
 def import_invoice_pic(command: ImportCommand, deps: ImportDeps) -> list[ImportedInvoice]:
     employee = find_employee(command.employee_id, deps.employees)
-    expense = (
-        find_open_expense(command.expense_code, employee, deps.store)
-        if command.expense_code
-        else None
-    )
+    code = (command.expense_code or "").strip()  # 002: 此值不为空时 — blank is absent
+    expense = find_open_expense(code, employee, deps.store) if code else None
     declared = require_file_type(command.file_type)
     data = load_import_file(command, deps.fetch)
     require_declared_kind(data, declared)
@@ -156,18 +186,40 @@ def import_invoice_pic(command: ImportCommand, deps: ImportDeps) -> list[Importe
     for index, item in enumerate(found):
         invoice_command = create_command(
             item,
-            biz_id=f"{command.request_id}-{index}"[:36],
+            biz_id=biz_id_of(command.request_id, index),
             user_code=employee.user_code,
-            attachment_url=command.file_url or "base64",
+            attachment_url=(command.file_url or "").strip() or "base64",
             bind_to=bind_to,
             employee_id=employee.employee_id,
         )
-        outcome = create_invoice(invoice_command, deps.store, company)
+        try:
+            outcome = create_invoice(invoice_command, deps.store, company)
+        except RuleViolation as refusal:
+            # What was read breaks a rule (no date, amounts that do not add up): this
+            # invoice is not saved, and the others of the file still are.
+            imported.append(ImportedInvoice(item, None, employee, refusal))
+            continue
         imported.append(ImportedInvoice(item, outcome, employee))
-        created_new = bind_to is None and outcome.problem is not Problem.DUPLICATE_INVOICE
-        if command.all_to_one_expense and created_new:
+        if command.all_to_one_expense and bind_to is None and not imported[-1].duplicate:
             bind_to = outcome.expense_id
-    if all(i.duplicate for i in imported):
-        # 002: 若导入费用成功...不允许再次导入相同发票 — INV20002 发票无法保存
-        raise HubError(Problem.DUPLICATE_INVOICE, "every invoice of the file was imported before")
+    if not any(i.stored for i in imported):
+        raise nothing_saved(imported)
     return imported
+
+
+def nothing_saved(imported: list[ImportedInvoice]) -> HubError:
+    """Why no invoice of the file was saved: INV20002 when some were imported before
+    (002: 若导入费用成功...不允许再次导入相同发票), else INV20006 (what was read is not
+    a complete invoice)."""
+    duplicates = sum(1 for i in imported if i.duplicate)
+    refused = [i.refused for i in imported if i.refused is not None]
+    incomplete = f"incomplete: {refused[0].detail}" if refused else ""
+    if duplicates == len(imported):
+        return HubError(Problem.DUPLICATE_INVOICE, "every invoice of the file was imported before")
+    if duplicates:
+        return HubError(
+            Problem.DUPLICATE_INVOICE,
+            f"{duplicates} of the file's invoices were imported before, the others are "
+            + incomplete,
+        )
+    return HubError(Problem.UNRECOGNISABLE, "the invoice read is " + incomplete)

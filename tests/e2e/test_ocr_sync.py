@@ -1,0 +1,176 @@
+"""ocrSync (spec 000) through a running local hub, the invoice file served on loopback and
+verified by a fake exocr: the documented shapes, every field the invoice carries."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixtures.generate import InvoiceSpec, invoice_pdf
+from fixtures.served import recent_invoice, serving
+
+from fakes.exocr_server import APP_KEY, APP_SECRET, Answer, FakeExocr, result, vat_data
+from fapiao.dates import to_epoch_millis, to_utc_midnight_millis
+from fapiao.wire.common import dump_json, load_json
+from hubprocess import RunningHub, call, start_hub
+from support import SPECS
+
+pytestmark = pytest.mark.slow
+OCR_SYNC = "/common/InvoiceOCR/ocrSync"
+SPEC = recent_invoice(7)
+OTHER = recent_invoice(8)
+
+
+@pytest.fixture(scope="module")
+def files() -> Iterator[str]:
+    with serving({"/a.pdf": invoice_pdf(SPEC), "/b.pdf": invoice_pdf(OTHER)}) as base:
+        yield base
+
+
+def authority_says(spec: InvoiceSpec) -> Answer:
+    """The tax authority's record of ``spec``, as exocr answers it."""
+    form = {
+        "invoice_code": spec.invoice_code or "",
+        "invoice_no": spec.invoice_number,
+        "invoice_type": "10",
+        "create_date": spec.receipt_date.strftime("%Y%m%d"),
+    }
+    return result(
+        1,
+        vat_data(
+            form,
+            total=str(spec.amount),
+            total_tax=str(spec.tax_amount),
+            amount=str(spec.total_amount),
+            buyer_name=spec.buyer_name,
+            buyer_tax_no=spec.buyer_tax_code,
+            seller_name=spec.seller_name,
+            seller_tax_no=spec.seller_tax_code,
+            check_code=spec.check_code,
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def exocr() -> Iterator[FakeExocr]:
+    with FakeExocr() as fake:
+        for spec in (SPEC, OTHER):
+            fake.script(spec.invoice_number, authority_says(spec))
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory, exocr: FakeExocr) -> Iterator[RunningHub]:
+    env = {
+        "FAPIAO_ALLOW_LOOPBACK_FETCH": "1",
+        "FAPIAO_VERIFIER": "exocr",
+        "FAPIAO_EXOCR_URL": exocr.url,
+        "FAPIAO_EXOCR_APP_KEY": APP_KEY,
+        "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
+    }
+    os.environ.update(env)
+    try:
+        running = start_hub(Path(tmp_path_factory.mktemp("hub")) / "data")
+    finally:
+        for name in env:
+            del os.environ[name]
+    yield running
+    running.stop()
+
+
+def spec_example(attachment_url: str, create_expense: str) -> dict[str, Any]:
+    if not SPECS.is_dir():
+        pytest.skip(f"the shared specs are not at {SPECS}")
+    text = next(SPECS.glob("000_*.txt")).read_text(encoding="utf-8")
+    start = text.index("请求示例")
+    body = text[text.index("{", start) : text.index("返回示例")]
+    request: dict[str, Any] = copy.deepcopy(load_json(body.strip()))
+    request["data"]["attachment_url"] = attachment_url
+    request["data"]["create_expense"] = create_expense
+    request["bizId"] = f"ocr-{create_expense}-{attachment_url[-5:]}"
+    return request
+
+
+def post(hub: RunningHub, body: dict[str, Any]) -> tuple[int, Any]:
+    return call("POST", hub.url + OCR_SYNC, dump_json(body).encode("utf-8"))
+
+
+def test_example_without_expense_answers_ocr_and_check_results(hub: RunningHub, files: str) -> None:
+    status, answer = post(hub, spec_example(f"{files}/a.pdf", "N"))
+    assert status == 200, answer
+    assert answer["resCode"] == 200000
+    (element,) = answer["data"]
+    ocr, check = element["ocrResult"], element["checkResult"]
+    assert ocr["invoice_type"] == "10"
+    assert ocr["invoice_code"] == SPEC.invoice_code
+    assert ocr["invoice_num"] == SPEC.invoice_number
+    assert ocr["receipt_date"] == to_epoch_millis(SPEC.receipt_date)
+    assert str(ocr["amount"]) == str(SPEC.total_amount)  # 000: amount is the total
+    assert str(ocr["pretax_amount"]) == str(SPEC.amount)
+    assert str(ocr["tax_amount"]) == str(SPEC.tax_amount)
+    assert ocr["buyer_name"] == SPEC.buyer_name
+    assert ocr["buyer_tax_code"] == SPEC.buyer_tax_code
+    assert ocr["seller_name"] == SPEC.seller_name
+    assert ocr["seller_tax_code"] == SPEC.seller_tax_code
+    assert ocr["attachment_url"] == f"{files}/a.pdf"
+    assert ocr["invoice_status"] == "Y"
+    assert len(ocr["items"]) == len(SPEC.items)
+    assert check["result"] == 1
+    assert check["invoiceNum"] == SPEC.invoice_number
+    assert check["receiptDate"] == to_utc_midnight_millis(SPEC.receipt_date)
+    assert str(check["totalAmount"]) == str(SPEC.total_amount)
+    assert check["cancellationMark"] == "N"
+    assert check["sellerTaxCode"] == SPEC.seller_tax_code
+
+
+def test_each_invoice_is_paid_for_once(hub: RunningHub, files: str, exocr: FakeExocr) -> None:
+    before = exocr.calls_for(SPEC.invoice_number)
+    assert post(hub, spec_example(f"{files}/a.pdf", "N"))[0] == 200
+    assert exocr.calls_for(SPEC.invoice_number) == before  # answered from the cache
+
+
+def test_example_with_expense_creates_it_once(hub: RunningHub, files: str) -> None:
+    request = spec_example(f"{files}/b.pdf", "Y")
+    status, answer = post(hub, request)
+    assert status == 200, answer
+    (created,) = answer["data"]
+    assert created["invoice_status"] == "Y"
+    assert created["invoice_message_code"] is None
+    assert isinstance(created["expense_id"], int)
+
+    status, again = post(hub, {**request, "bizId": request["bizId"] + "-again"})
+    assert status == 200
+    assert again["data"] == [
+        {
+            "expense_id": created["expense_id"],
+            "invoice_message": "发票已导入",
+            "invoice_message_code": 907002,
+            "invoice_status": "F",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "res_code"),
+    [
+        ("http://10.0.0.1/a.pdf", 422000),
+        ("http://169.254.169.254/latest/meta-data/", 422000),
+        ("file:///etc/passwd", 422000),
+        ("missing/key.pdf", 422000),
+    ],
+)
+def test_unreachable_and_refused_files_are_422(hub: RunningHub, url: str, res_code: int) -> None:
+    status, answer = post(hub, spec_example(url, "N"))
+    assert (status, answer["resCode"]) == (422, res_code)
+
+
+def test_create_expense_without_user_code_is_400(hub: RunningHub, files: str) -> None:
+    request = spec_example(f"{files}/a.pdf", "Y")
+    del request["data"]["user_code"]
+    status, answer = post(hub, request)
+    assert (status, answer["resCode"]) == (400, 400000)
+    assert "user_code" in answer["resMsg"]

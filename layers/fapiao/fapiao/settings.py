@@ -181,10 +181,16 @@ def markdown_table() -> str:
     """The README's settings table."""
     # Provider settings live beside their adapters, which import this module.
     from fapiao.providers.fetch import FetchSettings
+    from fapiao.providers.identifier_settings import IdentifierSettings
     from fapiao.providers.settings import VerifierSettings
 
     lines = ["| variable | default | meaning |", "|---|---|---|"]
-    models: tuple[type[_EnvSettings], ...] = (*ALL_SETTINGS, VerifierSettings, FetchSettings)
+    models: tuple[type[_EnvSettings], ...] = (
+        *ALL_SETTINGS,
+        VerifierSettings,
+        IdentifierSettings,
+        FetchSettings,
+    )
     for model in models:
         for field in model.model_fields.values():
             lines.append(f"| `{field.alias}` | `{field.default}` | {field.description} |")

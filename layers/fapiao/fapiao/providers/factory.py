@@ -7,9 +7,12 @@ import datetime as dt
 
 from fapiao.dates import now_in_shanghai
 from fapiao.providers.exocr import ExocrVerifier
+from fapiao.providers.identifier import Identifier
+from fapiao.providers.identifier_settings import IdentifierKind, IdentifierSettings
 from fapiao.providers.offline import OfflineVerifier
 from fapiao.providers.settings import VerifierKind, VerifierSettings
 from fapiao.providers.verifier import Verifier
+from fapiao.providers.yipiaoyun import YipiaoyunIdentifier
 from fapiao.services.verify import VerifyDeps
 from fapiao.settings import HubSettings
 from fapiao.store.verifications import DynamoKnownInvoices, DynamoVerificationCache
@@ -19,6 +22,13 @@ def build_verifier(settings: VerifierSettings) -> Verifier:
     if settings.verifier is VerifierKind.EXOCR:
         return ExocrVerifier.from_settings(settings)
     return OfflineVerifier()
+
+
+def build_identifier(settings: IdentifierSettings) -> Identifier | None:
+    """The remote recognition provider, or None when only the embedded engine reads."""
+    if settings.identifier is IdentifierKind.YIPIAOYUN:
+        return YipiaoyunIdentifier.from_settings(settings)
+    return None
 
 
 def build_verify_deps(

@@ -78,6 +78,16 @@ class HubSettings(_EnvSettings):
         alias="FAPIAO_EMPLOYEES_TABLE",
         description="DynamoDB table of employees (Maycur employeeId -> user code)",
     )
+    outcomes_table: str = Field(
+        "fapiao-outcomes",
+        alias="FAPIAO_OUTCOMES_TABLE",
+        description="DynamoDB table of each dropped object's terminal outcomes (reconciliation)",
+    )
+    ingest_state_machine: str | None = Field(
+        None,
+        alias="FAPIAO_INGEST_STATE_MACHINE",
+        description="ARN of the ingest state machine that each dropped object starts",
+    )
     company_parameter: str | None = Field(
         None,
         alias="FAPIAO_COMPANY_PARAMETER",
@@ -148,6 +158,11 @@ class LocalHubSettings(_EnvSettings):
     )
     inbox: Path = Field(
         Path("inbox"), alias="FAPIAO_INBOX", description="folder the local hub watches for files"
+    )
+    inbox_owner: str = Field(
+        "local.user",
+        alias="FAPIAO_INBOX_OWNER",
+        description="user code the invoices of inbox files belong to (the key's first segment)",
     )
     template: Path = Field(
         Path("template.yaml"),

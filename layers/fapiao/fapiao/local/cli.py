@@ -45,12 +45,17 @@ def serve(args: argparse.Namespace, settings: LocalHubSettings) -> int:
         region=settings.region,
         dev_api_key=settings.dev_api_key,
         employees_file=settings.employees_file,
+        inbox_owner=settings.inbox_owner,
     )
     try:
         hub = LocalHub(config)
         hub.start()
     except (TemplateError, OSError) as error:
         print(f"fapiao serve: cannot start: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # the local AWS refused the template's resources
+        logging.getLogger("fapiao-local").debug("start failed", exc_info=True)
+        print(f"fapiao serve: cannot start: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     print(hub.banner(), flush=True)
 

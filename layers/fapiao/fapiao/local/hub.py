@@ -22,7 +22,8 @@ import boto3
 
 from fapiao.local.apigw import MAX_BODY_BYTES, HttpRequest, HttpResponse, Router, default_loader
 from fapiao.local.aws import LocalAws, Server
-from fapiao.local.resources import LocalNames, provision
+from fapiao.local.pollers import InboxWatcher, QueuePoller
+from fapiao.local.resources import LocalNames, provision, provision_notifications
 from fapiao.local.template import Template
 from fapiao.store.api_keys import ApiClient, DynamoApiKeyStore, hash_key, new_key
 from fapiao.store.employees import DEVELOPMENT_EMPLOYEES, DynamoEmployeeDirectory, Employee
@@ -46,6 +47,7 @@ class HubConfig:
     region: str
     dev_api_key: str | None = None
     employees_file: Path | None = None
+    inbox_owner: str = "local.user"
 
 
 class LocalHub:
@@ -60,6 +62,7 @@ class LocalHub:
         self.employees = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._pollers: list[QueuePoller | InboxWatcher] = []
 
     @property
     def url(self) -> str:
@@ -95,6 +98,9 @@ class LocalHub:
             # Handlers read their settings at import, so they load after the environment.
             self.router = Router(self.template, default_loader(self.template))
             self.aws.invoker = self.router.invoke_function
+            session = boto3.session.Session()
+            provision_notifications(self.template, self.names, session)
+            self._start_pollers(session)
             self._server = Server((self.config.host, self.config.port), _make_handler(self.router))
         except BaseException:
             self.aws.stop()
@@ -136,7 +142,33 @@ class LocalHub:
             directory.put(employee)
         return len(employees)
 
+    def _start_pollers(self, session: Any) -> None:
+        assert self.router is not None
+        sqs = session.client("sqs")
+        for function, queue, batch_size in self.template.sqs_event_sources:
+            poller = QueuePoller(
+                sqs,
+                self.names.ref(queue),
+                self.names.get_att(queue, "Arn"),
+                function,
+                self.router.invoke_function,
+                batch_size,
+            )
+            poller.start()
+            self._pollers.append(poller)
+        if self.template.buckets:
+            watcher = InboxWatcher(
+                self.config.inbox,
+                session.client("s3"),
+                self.names.ref(self.template.buckets[0]),
+                self.config.inbox_owner,
+            )
+            watcher.start()
+            self._pollers.append(watcher)
+
     def stop(self) -> None:
+        for poller in self._pollers:
+            poller.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -151,8 +183,8 @@ class LocalHub:
             f"  API key    {self.dev_api_key} (send it as the x-api-key header)",
             f"  employees  {self.employees} in the directory"
             + ("" if self.config.employees_file else " (MK00001, spec 002's example)"),
-            f"  inbox      {self.config.inbox}/ (not watched yet: the S3 drop pipeline comes "
-            "with a later issue)",
+            f"  inbox      {self.config.inbox}/ (watched: a file dropped there goes to the drop "
+            f"bucket as {self.config.inbox_owner}/inbox/<file> and through the pipeline)",
             "  resources  "
             + ", ".join(
                 f"{kind} {self.names.ref(logical)}"

@@ -52,18 +52,23 @@ class LocalNames:
             return str(self.resolve(props.get("BucketName", f"{STACK_NAME}-{name.lower()}")))
         if kind in ("AWS::Events::EventBus", "AWS::SSM::Parameter"):
             return str(self.resolve(props["Name"]))
-        if kind == "AWS::SQS::Queue":
-            return str(self.resolve(props.get("QueueName", f"{STACK_NAME}-{name}")))
+        if kind == "AWS::SQS::Queue":  # !Ref of a queue is its URL
+            return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{self.queue_name(name)}"
         if kind == "AWS::Serverless::StateMachine":
             partition = self.pseudo["AWS::Partition"]
             return f"arn:{partition}:states:{self.region}:{ACCOUNT_ID}:stateMachine:{name}"
         return name
 
+    def queue_name(self, name: str) -> str:
+        props = self.template.resources[name].get("Properties", {})
+        return str(self.resolve(props.get("QueueName", f"{STACK_NAME}-{name}")))
+
     def get_att(self, name: str, attribute: str) -> str:
         resource = self.template.resources.get(name)
         if resource is None:
             raise TemplateError(f"!GetAtt to unknown {name}")
-        kind, physical = resource["Type"], self.ref(name)
+        kind = resource["Type"]
+        physical = self.queue_name(name) if kind == "AWS::SQS::Queue" else self.ref(name)
         partition = self.pseudo["AWS::Partition"]
         if attribute == "Arn":
             if kind == "AWS::DynamoDB::Table":
@@ -208,17 +213,19 @@ def provision(template: Template, names: LocalNames, session: Any) -> list[str]:
         created.append(f"bucket {name}")
 
     sqs = session.client("sqs")
-    for logical_id in template.queues:
-        name = names.ref(logical_id)
+    redrives = {}
+    for logical_id in template.queues:  # every queue first: a redrive names another
         props = template.resources[logical_id].get("Properties", {})
         attributes = {
             k: str(names.resolve(v))
             for k, v in props.items()
             if k in ("VisibilityTimeout", "MessageRetentionPeriod")
         }
+        url = sqs.create_queue(QueueName=names.queue_name(logical_id), Attributes=attributes)
         if "RedrivePolicy" in props:
-            attributes["RedrivePolicy"] = json.dumps(names.resolve(props["RedrivePolicy"]))
-        sqs.create_queue(QueueName=name, Attributes=attributes)  # idempotent in SQS
+            redrives[url["QueueUrl"]] = json.dumps(names.resolve(props["RedrivePolicy"]))
+    for url, redrive in redrives.items():
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": redrive})
 
     stepfunctions = session.client("stepfunctions")
     existing_machines = {
@@ -262,3 +269,37 @@ def provision(template: Template, names: LocalNames, session: Any) -> list[str]:
             events.create_event_bus(Name=name)
             created.append(f"event bus {name}")
     return created
+
+
+def provision_notifications(template: Template, names: LocalNames, session: Any) -> None:
+    """Bucket notifications and event rules: after every queue and bus exists."""
+    s3 = session.client("s3")
+    for logical_id in template.buckets:
+        props = template.resources[logical_id].get("Properties", {})
+        queues = (props.get("NotificationConfiguration") or {}).get("QueueConfigurations")
+        if queues:
+            s3.put_bucket_notification_configuration(
+                Bucket=names.ref(logical_id),
+                NotificationConfiguration={
+                    "QueueConfigurations": [
+                        {"QueueArn": names.resolve(q["Queue"]), "Events": [q["Event"]]}
+                        for q in queues
+                    ]
+                },
+            )
+    events = session.client("events")
+    for logical_id, resource in template.resources.items():
+        props = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::Events::Rule":
+            bus = names.resolve(props.get("EventBusName", "default"))
+            events.put_rule(
+                Name=logical_id,
+                EventBusName=bus,
+                EventPattern=json.dumps(props["EventPattern"]),
+                State="ENABLED",
+            )
+            events.put_targets(
+                Rule=logical_id,
+                EventBusName=bus,
+                Targets=[{"Id": t["Id"], "Arn": names.resolve(t["Arn"])} for t in props["Targets"]],
+            )

@@ -123,6 +123,21 @@ class Template:
         return list(self._of_type("AWS::S3::Bucket"))
 
     @property
+    def sqs_event_sources(self) -> list[tuple[str, str, int]]:
+        """(function, queue logical id, batch size) of every SQS event of a function."""
+        sources = []
+        for logical_id, resource in self._of_type("AWS::Serverless::Function").items():
+            for event in (resource.get("Properties", {}).get("Events") or {}).values():
+                if event.get("Type") != "SQS":
+                    continue
+                queue = event["Properties"]["Queue"]
+                queue_id = queue["Fn::GetAtt"][0] if isinstance(queue, dict) else str(queue)
+                sources.append(
+                    (logical_id, queue_id, int(event["Properties"].get("BatchSize", 10)))
+                )
+        return sources
+
+    @property
     def state_machines(self) -> list[str]:
         return list(self._of_type("AWS::Serverless::StateMachine"))
 

@@ -184,8 +184,10 @@ def import_invoice_pic(command: ImportCommand, deps: ImportDeps) -> list[Importe
     bind_to = None if expense is None else expense.expense_id
     imported: list[ImportedInvoice] = []
     for index, item in enumerate(found):
+        assert item.recognised.invoice is not None
         invoice_command = create_command(
-            item,
+            item.recognised.invoice,
+            item.verification,
             biz_id=biz_id_of(command.request_id, index),
             user_code=employee.user_code,
             attachment_url=(command.file_url or "").strip() or "base64",

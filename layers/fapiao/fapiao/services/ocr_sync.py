@@ -77,7 +77,11 @@ def ocr_sync(command: OcrSyncCommand, deps: OcrSyncDeps) -> list[OcrSyncResult]:
             results.append(OcrSyncResult(item))
             continue
         invoice_command = create_command(
-            item, biz_id=command.biz_id, user_code=user_code, attachment_url=command.attachment_url
+            item.recognised.invoice,
+            item.verification,
+            biz_id=command.biz_id,
+            user_code=user_code,
+            attachment_url=command.attachment_url,
         )
         results.append(OcrSyncResult(item, create_invoice(invoice_command, deps.store, company)))
     return results

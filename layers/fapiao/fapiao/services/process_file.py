@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.model import InvoiceStatus
+from fapiao.model import Invoice, InvoiceStatus
 from fapiao.providers.verifier import Verification
 from fapiao.recognize import RecognisedInvoice, recognize
 from fapiao.services.create_invoice import CreateCommand
@@ -57,7 +57,8 @@ def recognise_and_verify(data: bytes, verify: VerifyDeps) -> list[FileInvoice]:
 
 
 def create_command(
-    item: FileInvoice,
+    invoice: Invoice,
+    verification: Verification | None,
     *,
     biz_id: str,
     user_code: str,
@@ -66,8 +67,6 @@ def create_command(
     employee_id: str | None = None,
 ) -> CreateCommand:
     """The create_invoice command for one recognised and verified invoice."""
-    assert item.recognised.invoice is not None
-    verification = item.verification
     check = None if verification is None else verification.check
     failure = None
     if verification is not None and verification.status is InvoiceStatus.CHECK_FAILED:
@@ -76,7 +75,7 @@ def create_command(
         biz_id=biz_id,
         user_code=user_code,
         recognition_result=1,
-        invoices=[item.recognised.invoice.model_copy(update={"attachment_url": attachment_url})],
+        invoices=[invoice.model_copy(update={"attachment_url": attachment_url})],
         check=check,
         awaiting_check=True,
         check_failure=failure if check is None else None,

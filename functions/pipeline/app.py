@@ -1,0 +1,108 @@
+"""The ingest state machine's tasks (statemachines/ingest.asl.json): recognise an object,
+create one of its invoices, record a terminal outcome."""
+
+from functools import cache, partial
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fapiao.dates import now_in_shanghai
+from fapiao.model import InvoiceStatus
+from fapiao.providers.factory import build_identifier
+from fapiao.providers.identifier_settings import IdentifierSettings
+from fapiao.providers.verifier import Verification
+from fapiao.services.pipeline import (
+    DroppedObject,
+    Found,
+    Outcome,
+    OutcomeKind,
+    create_from_object,
+    recognise_object,
+    record_outcome,
+)
+from fapiao.settings import HubSettings
+from fapiao.store.company import load_company_settings
+from fapiao.store.files import S3FileStore
+from fapiao.store.invoices import DynamoInvoiceStore
+from fapiao.store.outcomes import DynamoOutcomes, EventBridgeOutcomes
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+settings = HubSettings.from_env()
+identifier_settings = IdentifierSettings.from_env()
+company = partial(load_company_settings, settings)
+
+
+@cache
+def adapters() -> dict[str, Any]:
+    return {
+        "files": S3FileStore(settings.drop_bucket),
+        "identifier": build_identifier(identifier_settings),
+        "store": DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
+        "logs": (DynamoOutcomes(settings.outcomes_table), EventBridgeOutcomes(settings.event_bus)),
+    }
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def recognise_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    obj = DroppedObject.model_validate(event["object"])
+    found = recognise_object(
+        obj, adapters()["files"], adapters()["identifier"], identifier_settings
+    )
+    return found.model_dump(mode="json")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def create_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    verification = event.get("verification")
+    outcome = create_from_object(
+        DroppedObject.model_validate(event["object"]),
+        int(event["index"]),
+        Found.model_validate(event["found"]),
+        None if verification is None else Verification.model_validate(verification),
+        adapters()["store"],
+        company(),
+    )
+    return outcome.model_dump(mode="json")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def record_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Records ``{"outcome": ...}`` as it is; builds the outcome of an unread invoice
+    (``{"object", "index", "found", "kind"}``) or of a failure (``{"object", "error"}``)."""
+    if "outcome" in event:
+        outcome = Outcome.model_validate(event["outcome"])
+    else:
+        obj = DroppedObject.model_validate(event["object"])
+        found = Found.model_validate(event["found"]) if event.get("found") else None
+        error = event.get("error") or {}
+        kind = OutcomeKind(event.get("kind") or OutcomeKind.FAILED.value)
+        outcome = Outcome(
+            outcome=kind,
+            object=obj,
+            index=int(event.get("index", 0)),
+            owner=obj.key.partition("/")[0],
+            invoice_key=None
+            if found is None or found.invoice is None
+            else found.invoice.invoice_key,
+            status=None if found is None else found.status,
+            message=(found.reason if found else None)
+            or str(error.get("Cause") or error.get("Error") or "")[:500]
+            or None,
+            message_code=error.get("Error"),
+            at=now_in_shanghai(),
+        )
+        if kind is OutcomeKind.UNRECOGNISABLE:
+            outcome = outcome.model_copy(update={"status": InvoiceStatus.UNRECOGNISABLE})
+    record_outcome(outcome, adapters()["logs"])
+    metrics.add_metric(
+        name=f"Outcome{outcome.outcome.name.title()}", unit=MetricUnit.Count, value=1
+    )
+    return outcome.model_dump(mode="json")

@@ -1,0 +1,47 @@
+"""S3 drop: each ObjectCreated notification (through SQS) starts one ingest execution,
+named from the object's bucket, key and version, so a repeated event starts nothing."""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fapiao.services.pipeline import objects_of_s3_event
+from fapiao.settings import HubSettings
+from fapiao.store.executions import start_ingest
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+settings = HubSettings.from_env()
+
+
+@tracer.capture_method
+def start(record: SQSRecord) -> None:
+    notification = json.loads(record.body)
+    for obj in objects_of_s3_event(notification):  # S3's TestEvent names none
+        started = start_ingest(settings, obj)
+        metrics.add_metric(
+            name="ExecutionsStarted" if started else "RepeatedEvents",
+            unit=MetricUnit.Count,
+            value=1,
+        )
+        logger.info("dropped", extra={"object_id": obj.object_id, "started": started})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=start, processor=processor, context=context
+    )

@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from types import FrameType
 
-from fapiao.local import recognize_cli
+from fapiao.local import ingest_cli, recognize_cli
 from fapiao.settings import LocalHubSettings, SettingsError
 
 
@@ -28,6 +28,7 @@ def _parser(defaults: LocalHubSettings) -> argparse.ArgumentParser:
     serve.add_argument("--inbox", type=Path, default=defaults.inbox, help="folder to watch")
     serve.add_argument("--template", type=Path, default=defaults.template, help="SAM template")
     recognize_cli.add_parser(commands)
+    ingest_cli.add_parser(commands)
     return parser
 
 
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args, settings)
     if args.command == "recognize":
         return recognize_cli.run(args)
+    if args.command == "ingest":
+        return ingest_cli.run(args)
     return 2  # argparse refuses unknown commands before this
 
 

@@ -1,11 +1,13 @@
 """GET /health: does each component the hub depends on answer?"""
 
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fapiao.services.health import check_health
+from fapiao.services.health import HealthReport, check_health
 from fapiao.settings import HubSettings
 from fapiao.store.aws_probe import AwsResourceProbe
 from fapiao.wire.common import dump_json
@@ -17,9 +19,21 @@ app = APIGatewayRestResolver()
 settings = HubSettings.from_env()
 
 
-@app.get("/health")
+@app.get(
+    "/health",
+    responses={
+        200: {
+            "description": "every component answers",
+            "content": {"application/json": {"model": HealthReport}},
+        },
+        503: {
+            "description": "a component does not answer",
+            "content": {"application/json": {"model": HealthReport}},
+        },
+    },
+)
 @tracer.capture_method
-def health() -> Response[str]:
+def health() -> Response[Any]:
     report = check_health(settings, AwsResourceProbe())
     return Response(
         status_code=200 if report.status == "ok" else 503,

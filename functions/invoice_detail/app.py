@@ -39,7 +39,7 @@ store = DynamoInvoiceStore(settings.invoices_table, settings.expenses_table)
 def detail(
     invoice_code: Annotated[str | None, Query(max_length=20)] = None,
     invoice_number: Annotated[str | None, Query(max_length=20)] = None,
-    expense_id: Annotated[int | None, Query(ge=1, lt=2**63)] = None,
+    expense_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> Response[Any]:
     found = find_invoices(
         store, invoice_code=invoice_code, invoice_number=invoice_number, expense_id=expense_id

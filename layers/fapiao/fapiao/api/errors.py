@@ -13,7 +13,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -47,6 +50,18 @@ def describe_validation_errors(errors: Sequence[dict[str, Any]]) -> str:
     return "; ".join(described)
 
 
+_REQUEST_PARSING = "aws_lambda_powertools.event_handler.middlewares.openapi_validation"
+
+
+def _raised_parsing_the_request(error: Exception) -> bool:
+    """Raised by Powertools' request validation while it read the body (e.g. multipart
+    without a boundary): the request's fault, not ours."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and frame.tb_frame.f_globals.get("__name__") == _REQUEST_PARSING
+
+
 def to_problem(error: Exception) -> tuple[Problem, str | None]:
     """The problem an exception stands for, and a detail safe to show the caller."""
     if isinstance(error, HubError):
@@ -55,10 +70,16 @@ def to_problem(error: Exception) -> tuple[Problem, str | None]:
         return Problem.INVALID_REQUEST, describe_validation_errors(error.errors())  # type: ignore[arg-type]
     if isinstance(error, WireError):
         return Problem.INVALID_REQUEST, str(error)
+    if isinstance(error, RequestUnsupportedContentType):
+        return Problem.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json"
+    if isinstance(error, UnicodeDecodeError):  # Powertools decodes the body before us
+        return Problem.INVALID_REQUEST, "body is not UTF-8 text"
     if isinstance(error, UnknownTypeCode | TypeNotInVocabulary):
         return Problem.UNKNOWN_INVOICE_TYPE, str(error)
     if isinstance(error, InvalidDate):
         return Problem.INVALID_REQUEST, str(error)
+    if isinstance(error, ValueError) and _raised_parsing_the_request(error):
+        return Problem.INVALID_REQUEST, "the body does not match its Content-Type"
     if isinstance(error, IdempotencyValidationError):
         return Problem.IDEMPOTENCY_CONFLICT, "the same bizId came with a different payload"
     if isinstance(error, IdempotencyAlreadyInProgressError):

@@ -43,6 +43,7 @@ class Problem(StrEnum):
     FILE_TOO_LARGE = "file_too_large"
     FILE_UNREACHABLE = "file_unreachable"
     UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # the request's Content-Type
     # spec 001's rules: the request is refused, nothing is stored
     ONE_INVOICE_ONLY = "one_invoice_only"
     RECOGNITION_FAILED = "recognition_failed"
@@ -89,6 +90,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.PLATFORM, "413000", 413, "文件超过大小限制", False, P.FILE_TOO_LARGE),
     E(F.PLATFORM, "413001", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE),
     E(F.PLATFORM, "415000", 415, "文件类型不支持", False, P.UNSUPPORTED_FILE_TYPE),
+    E(F.PLATFORM, "415001", 415, "请求的 Content-Type 不支持", False, P.UNSUPPORTED_MEDIA_TYPE),
     E(F.PLATFORM, "422000", 422, "文件无法访问", False, P.FILE_UNREACHABLE),
     E(F.PLATFORM, "429000", 429, "请求过于频繁", True, P.RATE_LIMITED),
     E(F.PLATFORM, "500000", 500, "系统内部错误", True, P.INTERNAL),
@@ -134,6 +136,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.MAYCUR, "HUB40100", 401, "未授权的调用", False, P.UNAUTHORISED),
     E(F.MAYCUR, "HUB40400", 404, "记录不存在", False, P.NOT_FOUND),
     E(F.MAYCUR, "HUB41300", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE),
+    E(F.MAYCUR, "HUB41500", 415, "请求的 Content-Type 不支持", False, P.UNSUPPORTED_MEDIA_TYPE),
     E(F.MAYCUR, "HUB42900", 429, "请求过于频繁,限流 2 次/秒", True, P.RATE_LIMITED),
     E(F.MAYCUR, "HUB50000", 500, "系统内部错误", True, P.INTERNAL),
     E(F.MAYCUR, "HUB50300", 503, "查验服务暂不可用", True, P.UPSTREAM_UNAVAILABLE),
@@ -183,6 +186,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.YIPIAOYUN, "-1", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE, "004"),
     E(F.YIPIAOYUN, "-1", 415, "图片文件类型不支持", False, P.UNSUPPORTED_FILE_TYPE, "004"),
     E(F.YIPIAOYUN, "-1", 422, "图片URL无法访问", False, P.FILE_UNREACHABLE, "004"),
+    E(F.YIPIAOYUN, "-1", 415, "请求的 Content-Type 不支持", False, P.UNSUPPORTED_MEDIA_TYPE),
     E(F.YIPIAOYUN, "-1", 429, "请求过于频繁", True, P.RATE_LIMITED, "004"),
     E(F.YIPIAOYUN, "-1", 500, "系统内部错误", True, P.INTERNAL, "004"),
 )

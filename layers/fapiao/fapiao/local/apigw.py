@@ -154,6 +154,49 @@ def from_result(result: Any) -> HttpResponse:
     return HttpResponse(result["statusCode"], headers, raw)
 
 
+def load_module(template: Template, function: FunctionDef, instance: str) -> ModuleType:
+    module_name = function.handler.rpartition(".")[0]
+    source = (template.root / function.code_uri / f"{module_name.replace('.', '/')}.py").resolve()
+    spec = importlib.util.spec_from_file_location(
+        f"fapiao_function_{function.logical_id}_{instance}", source
+    )
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {function.handler} from {source}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def openapi_document(template: Template) -> dict[str, Any]:
+    """One OpenAPI document for the template's routes, merged from each function's
+    Powertools resolver (``app``), with the x-api-key scheme every route but /health uses."""
+    document: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "info": {"title": "fapiao invoice hub", "version": "1"},
+        "paths": {},
+        "components": {
+            "schemas": {},
+            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+        },
+    }
+    functions = {f.logical_id: f for f in template.functions}
+    secured = {(r.path, r.method.lower()) for r in template.routes if r.authorizer}
+    for name in sorted({r.function for r in template.routes}):
+        app = getattr(load_module(template, functions[name], "openapi"), "app", None)
+        if app is None or not hasattr(app, "get_openapi_schema"):
+            continue
+        schema = app.get_openapi_schema(openapi_version="3.0.3").model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                if (path, method) in secured:
+                    operation["security"] = [{"apiKey": []}]
+            document["paths"].setdefault(path, {}).update(operations)
+        document["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+    return document
+
+
 def load_handler(template: Template, function: FunctionDef, instance: int = 0) -> Handler:
     """Import the handler that template.yaml names, as a new Lambda container would:
     each instance is a fresh copy of the module, with module state of its own."""
@@ -235,6 +278,8 @@ class Router:
             name: FunctionPool(functions[name], loader) for name in needed if name is not None
         }
         self._patterns = [(r, r.pattern) for r in self.routes]
+        self.template = template
+        self._openapi: str | None = None
         self._access_denied = template.gateway_response("ACCESS_DENIED")
         self._throttled = template.gateway_response("THROTTLED")
         self._throttles = template.throttles
@@ -330,6 +375,10 @@ class Router:
         return any(pattern.match(path) for _, pattern in self._patterns)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET" and request.path == "/openapi.json" and self.template:
+            if self._openapi is None:
+                self._openapi = json.dumps(openapi_document(self.template), ensure_ascii=False)
+            return HttpResponse(200, [("Content-Type", "application/json")], self._openapi.encode())
         if len(request.body) > MAX_BODY_BYTES:
             return HttpResponse.json(413, {"message": "Request Too Long"})
         matched = self.match(request.method, request.path)

@@ -240,6 +240,13 @@ def _make_handler(router: Router) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve  # noqa: N815
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, QUERY, ...) is answered 405/404 in JSON, as API
+            # Gateway would, never http.server's HTML 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
         def log_message(self, format: str, *args: Any) -> None:
             logger.info("%s %s", self.address_string(), format % args)
 

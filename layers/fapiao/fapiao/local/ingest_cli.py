@@ -41,7 +41,12 @@ def _progress(done: int, total: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     names = LocalNames(Template(args.template), args.region)
-    session = boto3.session.Session(**_local_credentials(), region_name=args.region)
+    credentials = _local_credentials()
+    session = boto3.session.Session(
+        aws_access_key_id=credentials["aws_access_key_id"],
+        aws_secret_access_key=credentials["aws_secret_access_key"],
+        region_name=args.region,
+    )
     s3 = session.client("s3", endpoint_url=args.aws)
     outcomes = DynamoOutcomes(
         names.ref("OutcomesTable"), session.client("dynamodb", endpoint_url=args.aws)

@@ -81,6 +81,8 @@ class ImportedInvoice:
 
 def find_employee(employee_id: str, employees: EmployeeDirectory) -> Employee:
     """002: AUTH0007 员工不存在."""
+    if not employee_id.strip():
+        raise HubError(Problem.UNKNOWN_EMPLOYEE, "employeeId is empty")
     employee = employees.get(employee_id.strip())
     if employee is None:
         raise HubError(Problem.UNKNOWN_EMPLOYEE, f"employeeId {employee_id}")

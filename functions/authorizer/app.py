@@ -4,7 +4,6 @@ A refusal carries the route family's own 401 envelope in its context; template.y
 ACCESS_DENIED gateway response returns it verbatim, so each API refuses in its envelope.
 """
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
@@ -14,12 +13,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.api.envelopes import family_for_path, problem_envelope
 from fapiao.catalogue.errors import HubError, Problem
+from fapiao.logs import hub_logger
 from fapiao.services.auth import API_KEY_HEADER, authenticate
 from fapiao.settings import HubSettings
 from fapiao.store.api_keys import DynamoApiKeyStore
 from fapiao.wire.common import dump_json
 
-logger = Logger()
+logger = hub_logger()
 settings = HubSettings.from_env()
 store = DynamoApiKeyStore(settings.api_keys_table)
 

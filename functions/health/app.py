@@ -2,17 +2,18 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fapiao.logs import hub_logger
 from fapiao.services.health import HealthReport, check_health
 from fapiao.settings import HubSettings
 from fapiao.store.aws_probe import AwsResourceProbe
 from fapiao.wire.common import dump_json
 
-logger = Logger()
+logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()

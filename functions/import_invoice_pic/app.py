@@ -6,7 +6,7 @@ employee; errors in 002's envelope. API Gateway's usage plan holds each client t
 from functools import cache, partial
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from fapiao.api.maycur import use_maycur_envelope
 from fapiao.api.platform import json_response
 from fapiao.dates import now_in_shanghai
+from fapiao.logs import hub_logger
 from fapiao.mapping.maycur import to_import_answer
 from fapiao.providers.factory import build_verify_deps
 from fapiao.providers.settings import VerifierSettings
@@ -28,7 +29,7 @@ from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.wire.common import load_json
 from fapiao.wire.maycur import ImportInvoicePicRequest, ImportInvoicePicResponse
 
-logger = Logger()
+logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json)

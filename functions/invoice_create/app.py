@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.api.platform import json_response, use_platform_envelope
+from fapiao.logs import hub_logger
 from fapiao.mapping.invoice_create import create_command_from_request, to_create_response
 from fapiao.services.create_invoice import create_invoice
 from fapiao.settings import HubSettings
@@ -23,7 +24,7 @@ from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.wire.common import load_json
 from fapiao.wire.invoice_create import CreateRequest, CreateResponse
 
-logger = Logger()
+logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json)

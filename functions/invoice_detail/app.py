@@ -2,20 +2,21 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.api.platform import json_response, use_platform_envelope
+from fapiao.logs import hub_logger
 from fapiao.mapping.ocr_sync import to_ocr_sync_item
 from fapiao.services.invoice_detail import find_invoices
 from fapiao.settings import HubSettings
 from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.wire.ocr_sync import OcrSyncResponse
 
-logger = Logger()
+logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)

@@ -4,13 +4,14 @@ and create the expense when asked (create_expense Y)."""
 from functools import cache, partial
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.api.platform import json_response, use_platform_envelope
+from fapiao.logs import hub_logger
 from fapiao.mapping.ocr_sync import to_ocr_sync_response
 from fapiao.providers.factory import build_verify_deps
 from fapiao.providers.settings import VerifierSettings
@@ -23,7 +24,7 @@ from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.wire.common import load_json
 from fapiao.wire.ocr_sync import OcrSyncRequest, OcrSyncResponse
 
-logger = Logger()
+logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json)

@@ -23,7 +23,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from fapiao.catalogue.errors import Family, Problem, by_code, lookup
 from fapiao.dates import now_in_shanghai
+from fapiao.logs import hub_logger
 from fapiao.mapping.exocr import invoice_from_verify_request, to_exocr_response
 from fapiao.model import Invoice
 from fapiao.providers.factory import build_verify_deps
@@ -43,7 +44,7 @@ from fapiao.services.verify import VerifyDeps, answer_check, verify_invoice
 from fapiao.settings import HubSettings
 from fapiao.wire.exocr import VerifyRequest, VerifyResponse
 
-logger = Logger()
+logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()

@@ -1,5 +1,7 @@
 """S3 drop: each ObjectCreated notification (through SQS) starts one ingest execution,
-named from the object's bucket, key and version, so a repeated event starts nothing."""
+named from the object's bucket, key and version, so a repeated event starts nothing.
+Objects under ``identify/`` are skipped: the identify API started their execution,
+named by the identify id, when it stored them."""
 
 import json
 from typing import Any
@@ -14,7 +16,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fapiao.services.pipeline import objects_of_s3_event
+from fapiao.services.pipeline import IDENTIFY_PREFIX, objects_of_s3_event
 from fapiao.settings import HubSettings
 from fapiao.store.executions import start_ingest
 
@@ -29,6 +31,9 @@ settings = HubSettings.from_env()
 def start(record: SQSRecord) -> None:
     notification = json.loads(record.body)
     for obj in objects_of_s3_event(notification):  # S3's TestEvent names none
+        if obj.key.startswith(IDENTIFY_PREFIX):
+            logger.info("identify object skipped", extra={"object_id": obj.object_id})
+            continue
         started = start_ingest(settings, obj)
         metrics.add_metric(
             name="ExecutionsStarted" if started else "RepeatedEvents",

@@ -187,6 +187,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.YIPIAOYUN, "-1", 415, "图片文件类型不支持", False, P.UNSUPPORTED_FILE_TYPE, "004"),
     E(F.YIPIAOYUN, "-1", 422, "图片URL无法访问", False, P.FILE_UNREACHABLE, "004"),
     E(F.YIPIAOYUN, "-1", 415, "请求的 Content-Type 不支持", False, P.UNSUPPORTED_MEDIA_TYPE),
+    E(F.YIPIAOYUN, "-1", 200, "识别失败", False, P.UNRECOGNISABLE),
     E(F.YIPIAOYUN, "-1", 429, "请求过于频繁", True, P.RATE_LIMITED, "004"),
     E(F.YIPIAOYUN, "-1", 500, "系统内部错误", True, P.INTERNAL, "004"),
 )

@@ -1,6 +1,18 @@
-"""Adapter: start the ingest state machine for an object, once per object version."""
+"""Ingest executions: start the state machine for an object (once per name), and read
+an execution back by its name (the async identify API's result).
+
+``start_ingest`` is the S3 drop's entry; ``Executions`` is the port the identify use
+case talks to, ``StepFunctionsExecutions`` its adapter and ``MemoryExecutions`` a fake
+with the same contract for unit tests.
+"""
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -9,12 +21,14 @@ from fapiao.services.pipeline import DroppedObject
 from fapiao.settings import HubSettings
 
 
-def start_ingest(settings: HubSettings, obj: DroppedObject, name: str | None = None) -> bool:
+def start_ingest(
+    settings: HubSettings, obj: DroppedObject, name: str | None = None, client: Any = None
+) -> bool:
     """True when an execution started; False when one of that name exists already."""
     if not settings.ingest_state_machine:
         raise RuntimeError("FAPIAO_INGEST_STATE_MACHINE is not set")
     try:
-        aws.client("stepfunctions").start_execution(
+        (client or aws.client("stepfunctions")).start_execution(
             stateMachineArn=settings.ingest_state_machine,
             name=name or obj.execution_name,
             input=f'{{"object": {obj.model_dump_json()}}}',
@@ -24,3 +38,131 @@ def start_ingest(settings: HubSettings, obj: DroppedObject, name: str | None = N
             return False
         raise
     return True
+
+
+class ExecutionStatus(StrEnum):
+    """Step Functions' execution statuses (DescribeExecution ``status``)."""
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    ABORTED = "ABORTED"
+    PENDING_REDRIVE = "PENDING_REDRIVE"  # failed, and a redrive was asked for: not over
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One execution as far as it has run: ``output`` (the state machine's JSON output)
+    once SUCCEEDED; ``error``/``cause`` as Step Functions reports a failure."""
+
+    status: ExecutionStatus
+    output: dict[str, Any] | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+class Executions(Protocol):
+    """Port: executions of the ingest state machine, named by the caller."""
+
+    def start(self, name: str, obj: DroppedObject) -> bool:
+        """True when an execution started; False when one of that name exists already."""
+
+    def describe(self, name: str) -> Execution | None:
+        """The execution of that name; None when there is none."""
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """arn:…:stateMachine:<machine> -> arn:…:execution:<machine>:<name>."""
+    if ":stateMachine:" not in state_machine_arn:
+        raise ValueError(f"not a state machine ARN: {state_machine_arn!r}")
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+
+
+class StepFunctionsExecutions:
+    """Executions of the ingest state machine (``FAPIAO_INGEST_STATE_MACHINE``)."""
+
+    def __init__(self, settings: HubSettings, client: Any = None) -> None:
+        if not settings.ingest_state_machine:
+            raise RuntimeError("FAPIAO_INGEST_STATE_MACHINE is not set")
+        self.settings = settings
+        self.state_machine_arn = settings.ingest_state_machine
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client if self._client is not None else aws.client("stepfunctions")
+
+    def start(self, name: str, obj: DroppedObject) -> bool:
+        return start_ingest(self.settings, obj, name=name, client=self._client)
+
+    def describe(self, name: str) -> Execution | None:
+        try:
+            described = self.client.describe_execution(
+                executionArn=execution_arn(self.state_machine_arn, name)
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return None
+            raise
+        output = described.get("output")
+        return Execution(
+            status=ExecutionStatus(described["status"]),
+            # money stays Decimal: the output carries invoices
+            output=json.loads(output, parse_float=Decimal) if output else None,
+            error=described.get("error"),
+            cause=described.get("cause"),
+        )
+
+
+class MemoryExecutions:
+    """A fake with the adapter's contract: names are unique, an execution runs until the
+    test ``finish``es it."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, DroppedObject] = {}
+        self.executions: dict[str, Execution] = {}
+
+    def start(self, name: str, obj: DroppedObject) -> bool:
+        if name in self.started:
+            return False
+        self.started[name] = obj
+        self.executions[name] = Execution(ExecutionStatus.RUNNING)
+        return True
+
+    def describe(self, name: str) -> Execution | None:
+        return self.executions.get(name)
+
+    def finish(
+        self,
+        name: str,
+        status: ExecutionStatus,
+        output: dict[str, Any] | None = None,
+        error: str | None = None,
+        cause: str | None = None,
+    ) -> None:
+        if name not in self.started:
+            raise KeyError(name)
+        self.executions[name] = Execution(status, output, error, cause)
+
+
+class S3Drop:
+    """Puts a file into the drop bucket and names the object version an execution reads
+    (the identify API's submissions; the S3 drop function skips their prefix)."""
+
+    def __init__(self, bucket: str, client: Any = None) -> None:
+        self.bucket = bucket
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client if self._client is not None else aws.client("s3")
+
+    def put(self, key: str, data: bytes) -> DroppedObject:
+        written = self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+        return DroppedObject(
+            bucket=self.bucket,
+            key=key,
+            etag=str(written.get("ETag") or "").strip('"'),
+            version_id=written.get("VersionId"),
+        )

@@ -20,7 +20,7 @@ from email.policy import HTTP
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -32,6 +32,7 @@ from fapiao.api.envelopes import error_envelope
 from fapiao.api.errors import register_error_handlers
 from fapiao.api.platform import json_response
 from fapiao.catalogue.errors import CatalogueEntry, Family, HubError, Problem
+from fapiao.logs import hub_logger
 from fapiao.mapping.yipiaoyun import to_identify_result
 from fapiao.providers.wiring import fetch_bytes
 from fapiao.services.identify import (
@@ -46,7 +47,7 @@ from fapiao.store.executions import S3Drop, StepFunctionsExecutions
 from fapiao.wire.common import load_json
 from fapiao.wire.yipiaoyun import ResultRequest, ResultResponse, SendByImageUrlRequest, SendResponse
 
-logger = Logger()
+logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json)

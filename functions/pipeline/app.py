@@ -4,11 +4,13 @@ create one of its invoices, record a terminal outcome."""
 from functools import cache, partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fapiao.catalogue.errors import HubError
 from fapiao.dates import now_in_shanghai
+from fapiao.logs import hub_logger
 from fapiao.model import InvoiceStatus
 from fapiao.providers.factory import build_identifier
 from fapiao.providers.identifier_settings import IdentifierSettings
@@ -28,7 +30,7 @@ from fapiao.store.files import S3FileStore
 from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.store.outcomes import DynamoOutcomes, EventBridgeOutcomes
 
-logger = Logger()
+logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 settings = HubSettings.from_env()
@@ -71,6 +73,14 @@ def create_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return outcome.model_dump(mode="json")
 
 
+def owner_of(obj: DroppedObject) -> str | None:
+    """The key's owner; None for a key that names none (its failure is recorded too)."""
+    try:
+        return obj.owner
+    except HubError:
+        return None
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -88,7 +98,7 @@ def record_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             outcome=kind,
             object=obj,
             index=int(event.get("index", 0)),
-            owner=obj.key.partition("/")[0],
+            owner=owner_of(obj),
             invoice_key=None
             if found is None or found.invoice is None
             else found.invoice.invoice_key,

@@ -4,15 +4,16 @@ the state machine waits (growing waits) and calls again until none is."""
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fapiao.logs import hub_logger
 from fapiao.providers.factory import build_identifier
 from fapiao.providers.identifier import Identifier
 from fapiao.providers.identifier_settings import IdentifierSettings
 from fapiao.services.pipeline import Recognised, poll_pending
 
-logger = Logger()
+logger = hub_logger()
 tracer = Tracer()
 settings = IdentifierSettings.from_env()
 

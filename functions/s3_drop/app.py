@@ -6,7 +6,7 @@ named by the identify id, when it stored them."""
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -16,11 +16,12 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fapiao.logs import hub_logger
 from fapiao.services.pipeline import IDENTIFY_PREFIX, objects_of_s3_event
 from fapiao.settings import HubSettings
 from fapiao.store.executions import start_ingest
 
-logger = Logger()
+logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)

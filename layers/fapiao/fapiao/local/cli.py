@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from types import FrameType
 
-from fapiao.local import ingest_cli, recognize_cli
+from fapiao.local import ingest_cli, outcomes_cli, recognize_cli
 from fapiao.settings import LocalHubSettings, SettingsError
 
 
@@ -29,6 +29,7 @@ def _parser(defaults: LocalHubSettings) -> argparse.ArgumentParser:
     serve.add_argument("--template", type=Path, default=defaults.template, help="SAM template")
     recognize_cli.add_parser(commands)
     ingest_cli.add_parser(commands)
+    outcomes_cli.add_parser(commands)
     return parser
 
 
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         return recognize_cli.run(args)
     if args.command == "ingest":
         return ingest_cli.run(args)
+    if args.command == "outcomes":
+        return outcomes_cli.run(args)
     return 2  # argparse refuses unknown commands before this
 
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fapiao.catalogue.errors import HubError, Problem
+from fapiao.catalogue.errors import Family, HubError, Problem, lookup
 from fapiao.dates import now_in_shanghai
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.providers.identifier import Identifier, PollState
@@ -220,13 +220,15 @@ def create_from_object(
 ) -> Outcome:
     """The create step: the invoice stored under the key's owner, its outcome named."""
     assert found.invoice is not None
+    biz_id = f"s3-{hashlib.sha256(f'{obj.object_id}#{index}'.encode()).hexdigest()[:32]}"
     command = create_command(
         found.invoice,
         verification,
-        biz_id=f"s3-{hashlib.sha256(f'{obj.object_id}#{index}'.encode()).hexdigest()[:32]}",
+        biz_id=biz_id,
         user_code=obj.owner,
         attachment_url=f"s3://{obj.bucket}/{obj.key}",
     )
+    invoice_type = found.invoice.invoice_type.value
     try:
         created: CreateOutcome = create_invoice(command, store, company, now)
     except HubError as refused:
@@ -236,15 +238,24 @@ def create_from_object(
             index=index,
             owner=obj.owner,
             invoice_key=found.invoice.invoice_key,
+            invoice_type=invoice_type,
             status=InvoiceStatus.CHECK_FAILED,
             message=refused.detail or refused.problem.value,
-            message_code=refused.problem.value,
+            message_code=_platform_code(refused.problem),
             at=now(),
         )
     kind = OutcomeKind.CREATED
+    expense_id, status = created.expense_id, created.status
+    message, message_code = created.message, created.message_code
     if created.problem is Problem.DUPLICATE_INVOICE:
-        kind = OutcomeKind.DUPLICATE
-    elif created.status is InvoiceStatus.CHECK_FAILED:
+        mine = store.get(created.invoice_key)
+        if mine is not None and mine.biz_id == biz_id:
+            # This task stored it and is retried (its answer was lost): answer as it did.
+            expense_id, status = mine.expense_id, mine.status
+            message, message_code = mine.message, mine.message_code
+        else:
+            kind = OutcomeKind.DUPLICATE
+    if kind is OutcomeKind.CREATED and status is InvoiceStatus.CHECK_FAILED:
         kind = OutcomeKind.REJECTED
     return Outcome(
         outcome=kind,
@@ -252,12 +263,21 @@ def create_from_object(
         index=index,
         owner=obj.owner,
         invoice_key=created.invoice_key,
-        expense_id=created.expense_id,
-        status=created.status,
-        message=created.message,
-        message_code=created.message_code,
+        invoice_type=invoice_type,
+        expense_id=expense_id,
+        status=status,
+        message=message,
+        message_code=message_code,
         at=now(),
     )
+
+
+def _platform_code(problem: Problem) -> str:
+    """The catalogue's code of a refusal (400109 …), as 907002 is for a duplicate."""
+    try:
+        return lookup(Family.PLATFORM, problem).code
+    except LookupError:
+        return problem.value
 
 
 class OutcomeLog(Protocol):

@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from types import FrameType
 
-from fapiao.local import ingest_cli, outcomes_cli, recognize_cli
+from fapiao.local import ingest_cli, keys_cli, outcomes_cli, recognize_cli
 from fapiao.settings import LocalHubSettings, SettingsError
 
 
@@ -30,6 +30,7 @@ def _parser(defaults: LocalHubSettings) -> argparse.ArgumentParser:
     recognize_cli.add_parser(commands)
     ingest_cli.add_parser(commands)
     outcomes_cli.add_parser(commands)
+    keys_cli.add_parser(commands)
     return parser
 
 
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         return ingest_cli.run(args)
     if args.command == "outcomes":
         return outcomes_cli.run(args)
+    if args.command == "keys":
+        return keys_cli.run(args)
     return 2  # argparse refuses unknown commands before this
 
 

@@ -28,6 +28,7 @@ from fapiao.catalogue.types import (
     to_exocr_response_code,
 )
 from fapiao.dates import SHANGHAI, InvalidDate, parse_date, parse_datetime, parse_hhmm, to_yyyymmdd
+from fapiao.mapping.text import money_text, number_text
 from fapiao.model import CheckResult, FlightSegment, Invoice, InvoiceState, LineItem
 from fapiao.wire.exocr import (
     FlightDetail,
@@ -115,7 +116,6 @@ _RESPONSE_CODE_FALLBACK: dict[InvoiceType, str] = {
     InvoiceType.DIGITAL_FLIGHT: "110",
 }
 
-_CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 _TAX_CODE = re.compile(r"[0-9A-Za-z]{15,20}")
 
@@ -163,7 +163,7 @@ def _request_total(invoice: Invoice) -> str | None:
     value = invoice.amount if pretax else invoice.total_amount
     if value is None:
         raise IncompleteInvoiceError(invoice.invoice_type, field)
-    return _money(value)
+    return money_text(value)
 
 
 def _check_code_tail(invoice: Invoice) -> str | None:
@@ -552,19 +552,19 @@ def _to_data(check: CheckResult) -> VerifyData:
                 buyer_name=_out(invoice.buyer_name),
                 buyer_tax_no=_out(invoice.buyer_tax_code),
                 machine_no=_out(invoice.machine_number),
-                total_tax=_money(invoice.tax_amount),
-                amount=_money(invoice.total_amount),
+                total_tax=money_text(invoice.tax_amount),
+                amount=money_text(invoice.total_amount),
                 note=_out(invoice.remark),
                 check_code=_out(invoice.check_code),
-                total=_money(invoice.amount),
+                total=money_text(invoice.amount),
                 receiver="",
                 productO_oil_flag="",
                 detail_list=[
                     RollItem(
                         item=_out(item.name),
-                        count=_number(item.quantity),
+                        count=number_text(item.quantity),
                         unit_prcie="",
-                        amount=_money(item.total_amount),
+                        amount=money_text(item.total_amount),
                     )
                     for item in invoice.items
                 ],
@@ -576,15 +576,15 @@ def _to_data(check: CheckResult) -> VerifyData:
                 chinese_key=_out(invoice.machine_number),
                 buyer_tax_name=_out(invoice.buyer_name),
                 buyer_tax_no=_out(invoice.buyer_tax_code),
-                total=_money(invoice.amount),
+                total=money_text(invoice.amount),
                 tounit_name=_out(invoice.seller_name),
                 seller_tax_no=_out(invoice.seller_tax_code),
                 account=_out(invoice.seller_address_phone),
                 receive_bank=_out(invoice.seller_account),
                 zztax_rate=_percent(invoice.tax_rate),
-                zztax=_money(invoice.tax_amount),
+                zztax=money_text(invoice.tax_amount),
                 inv_status=inv_status,
-                amount=_money(invoice.total_amount),
+                amount=money_text(invoice.total_amount),
             )
         case InvoiceType.USED_CAR:
             return UsedCarData(
@@ -593,7 +593,7 @@ def _to_data(check: CheckResult) -> VerifyData:
                 buyer_tax_name=_out(invoice.buyer_name),
                 buyer_tax_no=_out(invoice.buyer_tax_code),
                 buyer_tax_address=_out(invoice.buyer_address_phone),
-                total=_money(invoice.total_amount),
+                total=money_text(invoice.total_amount),
                 selier_name=_out(invoice.seller_name),
                 selier_id=_out(invoice.seller_tax_code),
                 selier_tax_address=_out(invoice.seller_address_phone),
@@ -612,19 +612,19 @@ def _to_data(check: CheckResult) -> VerifyData:
                 buyer_address=_out(invoice.buyer_address_phone),
                 buyer_bank_info=_out(invoice.buyer_account),
                 check_code=_out(invoice.check_code),
-                total_tax=_money(invoice.tax_amount),
-                amount=_money(invoice.total_amount),
+                total_tax=money_text(invoice.tax_amount),
+                amount=money_text(invoice.total_amount),
                 note=_out(invoice.remark),
                 equio_no=_out(invoice.machine_number),
-                total=_money(invoice.amount),
+                total=money_text(invoice.amount),
                 txf_flag=_yes_no(invoice.highway_flag),
                 detail_list=[
                     TollItem(
                         name=_out(item.name),
                         type=_out(item.specification),
-                        total=_money(item.amount),
+                        total=money_text(item.amount),
                         tax_rate=_percent(item.tax_rate),
-                        tax=_money(item.tax_amount),
+                        tax=money_text(item.tax_amount),
                     )
                     for item in invoice.items
                 ],
@@ -637,9 +637,9 @@ def _to_data(check: CheckResult) -> VerifyData:
                 buyer_tax_no=_out(invoice.buyer_tax_code),
                 name=_out(invoice.passenger_name),
                 id_no=_out(invoice.id_card),
-                total=_money(invoice.amount),
-                total_tax=_money(invoice.tax_amount),
-                amount=_money(invoice.total_amount),
+                total=money_text(invoice.amount),
+                total_tax=money_text(invoice.tax_amount),
+                amount=money_text(invoice.total_amount),
                 tax_rate=_percent(invoice.tax_rate),
                 station_from=_out(invoice.destination_city),
                 station_to=_out(invoice.destination_city_to),
@@ -656,8 +656,8 @@ def _to_data(check: CheckResult) -> VerifyData:
                 buyer_tax_no=_out(invoice.buyer_tax_code),
                 name=_out(invoice.passenger_name),
                 id_no=_out(invoice.id_card),
-                total_tax=_money(invoice.tax_amount),
-                amount=_money(invoice.total_amount),
+                total_tax=money_text(invoice.tax_amount),
+                amount=money_text(invoice.total_amount),
                 domestic_or_intl=_out(invoice.international_flag),
                 detail_list=[
                     FlightDetail(
@@ -687,9 +687,9 @@ def _to_data(check: CheckResult) -> VerifyData:
                 seller_tax_no=_out(invoice.seller_tax_code),
                 seller_address=_out(invoice.seller_address_phone),
                 seller_bank_info=_out(invoice.seller_account),
-                total=_money(invoice.amount),
-                total_tax=_money(invoice.tax_amount),
-                amount=_money(invoice.total_amount),
+                total=money_text(invoice.amount),
+                total_tax=money_text(invoice.tax_amount),
+                amount=money_text(invoice.total_amount),
                 note=_out(invoice.remark),
                 machine_no=_out(invoice.machine_number),
                 check_code=_out(invoice.check_code),
@@ -700,11 +700,11 @@ def _to_data(check: CheckResult) -> VerifyData:
                         name=_out(item.name),
                         type=_out(item.specification),
                         unit=_out(item.unit),
-                        count=_number(item.quantity),
-                        unit_price=_number(item.unit_price),
-                        amount=_money(item.amount),
+                        count=number_text(item.quantity),
+                        unit_price=number_text(item.unit_price),
+                        amount=money_text(item.amount),
                         tax_rate=_percent(item.tax_rate),
-                        tax=_money(item.tax_amount),
+                        tax=money_text(item.tax_amount),
                     )
                     for item in invoice.items
                 ],
@@ -761,20 +761,6 @@ def _percent(rate: Decimal | None) -> str:
     if rate is None:
         return ""
     return format((rate * _HUNDRED).normalize(), "f")
-
-
-def _money(value: Decimal | None) -> str:
-    """Money with at least two decimals, as exocr writes it ("1300.00")."""
-    if value is None:
-        return ""
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= -2:
-        return format(value.quantize(_CENT), "f")
-    return format(value, "f")
-
-
-def _number(value: Decimal | None) -> str:
-    return "" if value is None else format(value, "f")
 
 
 def _int(value: str | None) -> int | None:

@@ -27,6 +27,7 @@ from typing import Any
 
 from fapiao.catalogue.types import InvoiceType, from_yipiaoyun_code, to_yipiaoyun_code
 from fapiao.dates import InvalidDate, parse_date, parse_hhmm, to_chinese_date
+from fapiao.mapping.text import money_text, number_text
 from fapiao.model import FlightSegment, Invoice, LineItem
 from fapiao.wire.yipiaoyun import (
     BusResult,
@@ -60,7 +61,6 @@ class InvalidAmountError(ValueError):
         self.value = value
 
 
-_CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 _VAT_TYPES = (InvoiceType.VAT_SPECIAL, InvoiceType.VAT_NORMAL, InvoiceType.VAT_ELECTRONIC_NORMAL)
 
@@ -295,9 +295,9 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
             invoiceCode=_out(invoice.invoice_code),
             invoiceNo=_out(invoice.invoice_number),
             date=date,
-            amountWithoutTax=_money(invoice.amount),
-            taxAmount=_money(invoice.tax_amount),
-            totalAmount=_money(invoice.total_amount),
+            amountWithoutTax=money_text(invoice.amount),
+            taxAmount=money_text(invoice.tax_amount),
+            totalAmount=money_text(invoice.total_amount),
             checkCode=_out(invoice.check_code),
             purchaserTaxNo=_out(invoice.buyer_tax_code),
             purchaserName=_out(invoice.buyer_name),
@@ -328,7 +328,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 sellerTaxNo=_out(invoice.seller_tax_code),
                 sellerName=_out(invoice.seller_name),
                 category="",
-                totalAmount=_money(invoice.total_amount),
+                totalAmount=money_text(invoice.total_amount),
                 province="",
                 city="",
                 companySeal=_seal_out(invoice.company_seal),
@@ -344,7 +344,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 time="",
                 checkCode=_out(invoice.check_code),
                 category="",
-                totalAmount=_money(invoice.total_amount),
+                totalAmount=money_text(invoice.total_amount),
                 purchaserTaxNo=_out(invoice.buyer_tax_code),
                 purchaserName=_out(invoice.buyer_name),
                 sellerTaxNo=_out(invoice.seller_tax_code),
@@ -357,7 +357,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
             return QuotaResult(
                 invoiceType=code,
                 invoiceCode=_out(invoice.invoice_code),
-                totalAmount=_money(invoice.total_amount),
+                totalAmount=money_text(invoice.total_amount),
                 province="",
                 city="",
                 companySeal=_seal_out(invoice.company_seal),
@@ -370,8 +370,8 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 date=date,
                 timeGetOn=_out(invoice.start_time),
                 timeGetOff=_out(invoice.end_time),
-                mileage=_number(invoice.mileage),
-                totalAmount=_money(invoice.total_amount),
+                mileage=number_text(invoice.mileage),
+                totalAmount=money_text(invoice.total_amount),
                 place="",
                 province="",
                 city="",
@@ -386,7 +386,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 stationGetOff=_out(invoice.destination_city_to),
                 trainNumber=_out(invoice.train_number),
                 seat=_out(invoice.train_class),
-                totalAmount=_money(invoice.total_amount),
+                totalAmount=money_text(invoice.total_amount),
                 serialNumber="",
                 idNumber=_out(invoice.id_card),
             )
@@ -399,7 +399,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 time=_out(invoice.start_time),
                 stationGetOn=_out(invoice.destination_city),
                 stationGetOff=_out(invoice.destination_city_to),
-                totalAmount=_money(invoice.total_amount),
+                totalAmount=money_text(invoice.total_amount),
                 name=_out(invoice.passenger_name),
             )
         case InvoiceType.TOLL:
@@ -411,7 +411,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 time=_out(invoice.start_time),
                 entrance=_out(invoice.destination_city),
                 exit=_out(invoice.destination_city_to),
-                totalAmount=_money(invoice.total_amount),
+                totalAmount=money_text(invoice.total_amount),
             )
         case InvoiceType.FLIGHT_ITINERARY:
             return FlightItineraryResult(
@@ -423,12 +423,12 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 date=date,
                 agentCode="",
                 issueUnit=_out(invoice.seller_name),
-                fareAmount=_money(invoice.fare),
-                taxAmount=_money(invoice.other_taxes),
-                fuelSurcharge=_money(invoice.fuel_surcharge),
-                caacDevelopmentFund=_money(invoice.civil_avn_dev_fund),
-                insuranceAmount=_money(invoice.insurance),
-                totalAmount=_money(invoice.total_amount),
+                fareAmount=money_text(invoice.fare),
+                taxAmount=money_text(invoice.other_taxes),
+                fuelSurcharge=money_text(invoice.fuel_surcharge),
+                caacDevelopmentFund=money_text(invoice.civil_avn_dev_fund),
+                insuranceAmount=money_text(invoice.insurance),
+                totalAmount=money_text(invoice.total_amount),
                 internationalFlag=_international_flag_out(invoice.international_flag),
                 flightInfos=[
                     FlightInfo(
@@ -449,7 +449,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 invoiceCode=_out(invoice.invoice_code),
                 invoiceNo=_out(invoice.invoice_number),
                 date=date,
-                totalAmount=_money(invoice.total_amount),
+                totalAmount=money_text(invoice.total_amount),
                 sellerName=_out(invoice.seller_name),
                 sellerNumber=_out(invoice.seller_tax_code),
                 purchaserName=_out(invoice.buyer_name),
@@ -471,8 +471,8 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 machineCode="",
                 machineNo="",
                 date=date,
-                amountWithoutTax=_money(invoice.amount),
-                totalAmount=_money(invoice.total_amount),
+                amountWithoutTax=money_text(invoice.amount),
+                totalAmount=money_text(invoice.total_amount),
                 sellerName=_out(invoice.seller_name),
                 sellerNumber=_out(invoice.seller_tax_code),
                 purchaserName=_out(invoice.buyer_name),
@@ -483,7 +483,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 carEngineCode="",
                 carModel="",
                 certificateNumber="",
-                taxAmount=_money(invoice.tax_amount),
+                taxAmount=money_text(invoice.tax_amount),
                 taxRate=_percent(invoice.tax_rate),
                 province="",
                 city="",
@@ -493,9 +493,9 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 invoiceType=code,
                 date=date,
                 time="",
-                amountWithoutTax=_money(invoice.amount),
-                taxAmount=_money(invoice.tax_amount),
-                totalAmount=_money(invoice.total_amount),
+                amountWithoutTax=money_text(invoice.amount),
+                taxAmount=money_text(invoice.tax_amount),
+                totalAmount=money_text(invoice.total_amount),
                 storeName=_out(invoice.seller_name),
                 discountAmount="",
                 tipAmount="",
@@ -506,7 +506,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 invoiceType=code,
                 invoiceNo=_out(invoice.invoice_number),
                 date=date,
-                totalAmount=_money(invoice.total_amount),
+                totalAmount=money_text(invoice.total_amount),
                 purchaserTaxNo=_out(invoice.buyer_tax_code),
                 purchaserName=_out(invoice.buyer_name),
             )
@@ -517,7 +517,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 startDate="",
                 endDate="",
                 phone="",
-                totalAmount=_money(invoice.total_amount),
+                totalAmount=money_text(invoice.total_amount),
                 tripInfos=[],
             )
         case _:
@@ -528,7 +528,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                     "invoiceCode": _out(invoice.invoice_code),
                     "invoiceNo": _out(invoice.invoice_number),
                     "date": date,
-                    "totalAmount": _money(invoice.total_amount),
+                    "totalAmount": money_text(invoice.total_amount),
                 }
             )
 
@@ -587,20 +587,6 @@ def _percent(rate: Decimal | None) -> str:
     if rate is None:
         return ""
     return format((rate * _HUNDRED).normalize(), "f") + "%"
-
-
-def _money(value: Decimal | None) -> str:
-    """Money with at least two decimals, as 004 writes it ("23.30")."""
-    if value is None:
-        return ""
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= -2:
-        return format(value.quantize(_CENT), "f")
-    return format(value, "f")
-
-
-def _number(value: Decimal | None) -> str:
-    return "" if value is None else format(value, "f")
 
 
 def _seal(value: str | None) -> bool | None:

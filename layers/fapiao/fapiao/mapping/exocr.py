@@ -27,8 +27,14 @@ from fapiao.catalogue.types import (
     to_exocr_request_code,
     to_exocr_response_code,
 )
-from fapiao.dates import SHANGHAI, InvalidDate, parse_date, parse_datetime, parse_hhmm, to_yyyymmdd
-from fapiao.mapping.text import money_text, number_text
+from fapiao.dates import SHANGHAI, parse_date, parse_datetime, to_yyyymmdd
+from fapiao.mapping.text import (
+    hhmm_or_text,
+    iso_date_or_text,
+    money_text,
+    number_text,
+    wire_text,
+)
 from fapiao.model import CheckResult, FlightSegment, Invoice, InvoiceState, LineItem
 from fapiao.wire.exocr import (
     FlightDetail,
@@ -199,7 +205,7 @@ def check_from_exocr(response: VerifyResponse, requested: Invoice | None = None)
         cancelled = _flag(data.cancel_flag) is True
         status = data.inv_status if not isinstance(data, RollData) else None
         state = _state(status, cancelled)
-        checked_at = parse_datetime(_text(data.verify_date))
+        checked_at = parse_datetime(wire_text(data.verify_date))
         verify_count = _int(data.verify_count)
     elif requested is not None:
         invoice, cancelled, state = requested, False, InvoiceState.NORMAL
@@ -222,7 +228,7 @@ def check_from_exocr(response: VerifyResponse, requested: Invoice | None = None)
 
 
 def _state(inv_status: str | None, cancelled: bool) -> InvoiceState:
-    text = _text(inv_status)
+    text = wire_text(inv_status)
     if text is None:
         # The roll schema has no inv_status; its cancel_flag is all there is.
         return InvoiceState.VOID if cancelled else InvoiceState.NORMAL
@@ -237,7 +243,7 @@ def _invoice_type(data: VerifyData, requested: Invoice | None) -> InvoiceType:
     for schema, invoice_type in _SCHEMA_TYPES.items():
         if isinstance(data, schema):
             return invoice_type
-    code = _text(data.invoice_type)
+    code = wire_text(data.invoice_type)
     if code is None and requested is not None:
         return requested.invoice_type
     return from_exocr_response_code(code or "")  # UnknownTypeCode for "" too
@@ -247,45 +253,45 @@ def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
     invoice_type = _invoice_type(data, requested)
     common = {
         "invoice_type": invoice_type,
-        "invoice_code": _text(data.invoice_code),
-        "invoice_number": _text(data.invoice_no),
-        "receipt_date": parse_date(_text(data.create_date)),
+        "invoice_code": wire_text(data.invoice_code),
+        "invoice_number": wire_text(data.invoice_no),
+        "receipt_date": parse_date(wire_text(data.create_date)),
     }
     match data:
         case VatData():
             return Invoice(
                 **common,
-                check_code=_text(data.check_code),
+                check_code=wire_text(data.check_code),
                 amount=_decimal(data.total, "total"),
                 tax_amount=_decimal(data.total_tax, "total_tax"),
                 total_amount=_decimal(data.amount, "amount"),
-                buyer_name=_text(data.buyer_name),
-                buyer_tax_code=_text(data.buyer_tax_no),
-                buyer_address_phone=_text(data.buyer_address),
-                buyer_account=_text(data.buyer_bank_info),
-                seller_name=_text(data.seller_name),
-                seller_tax_code=_text(data.seller_tax_no),
-                seller_address_phone=_text(data.seller_address),
-                seller_account=_text(data.seller_bank_info),
-                remark=_text(data.note),
-                machine_number=_text(data.machine_no),
-                agent_mark=_text(data.agent_mark),
+                buyer_name=wire_text(data.buyer_name),
+                buyer_tax_code=wire_text(data.buyer_tax_no),
+                buyer_address_phone=wire_text(data.buyer_address),
+                buyer_account=wire_text(data.buyer_bank_info),
+                seller_name=wire_text(data.seller_name),
+                seller_tax_code=wire_text(data.seller_tax_no),
+                seller_address_phone=wire_text(data.seller_address),
+                seller_account=wire_text(data.seller_bank_info),
+                remark=wire_text(data.note),
+                machine_number=wire_text(data.machine_no),
+                agent_mark=wire_text(data.agent_mark),
                 items=[_vat_item(item) for item in data.detail_list or []],
             )
         case RollData():
             return Invoice(
                 **common,
-                check_code=_text(data.check_code),
+                check_code=wire_text(data.check_code),
                 amount=_decimal(data.total, "total"),
                 tax_amount=_decimal(data.total_tax, "total_tax"),
                 total_amount=_decimal(data.amount, "amount"),
-                buyer_name=_text(data.buyer_name),
-                buyer_tax_code=_text(data.buyer_tax_no),
-                seller_name=_text(data.seller_name),
-                seller_tax_code=_text(data.seller_tax_no),
-                remark=_text(data.note),
-                machine_number=_text(data.machine_no),
-                agent_mark=_text(data.agent_mark),
+                buyer_name=wire_text(data.buyer_name),
+                buyer_tax_code=wire_text(data.buyer_tax_no),
+                seller_name=wire_text(data.seller_name),
+                seller_tax_code=wire_text(data.seller_tax_no),
+                remark=wire_text(data.note),
+                machine_number=wire_text(data.machine_no),
+                agent_mark=wire_text(data.agent_mark),
                 items=[_roll_item(item) for item in data.detail_list or []],
             )
         case MotorVehicleData():
@@ -297,44 +303,44 @@ def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
                 tax_amount=_decimal(data.zztax, "zztax"),
                 tax_rate=_rate(data.zztax_rate),
                 total_amount=_decimal(data.amount, "amount"),
-                buyer_name=_text(data.buyer_tax_name),
-                buyer_tax_code=_text(data.buyer_tax_no) or _text(data.buyer_id),
-                seller_name=_text(data.tounit_name),
-                seller_tax_code=_text(data.seller_tax_no),
+                buyer_name=wire_text(data.buyer_tax_name),
+                buyer_tax_code=wire_text(data.buyer_tax_no) or wire_text(data.buyer_id),
+                seller_name=wire_text(data.tounit_name),
+                seller_tax_code=wire_text(data.seller_tax_no),
                 seller_address_phone=_join(data.account, data.phone),
-                seller_account=_text(data.receive_bank),
-                machine_number=_text(data.chinese_key),
+                seller_account=wire_text(data.receive_bank),
+                machine_number=wire_text(data.chinese_key),
             )
         case UsedCarData():
             return Invoice(
                 **common,
                 total_amount=_decimal(data.total, "total"),  # 车价合计
-                buyer_name=_text(data.buyer_tax_name),
-                buyer_tax_code=_text(data.buyer_tax_no),
+                buyer_name=wire_text(data.buyer_tax_name),
+                buyer_tax_code=wire_text(data.buyer_tax_no),
                 buyer_address_phone=_join(data.buyer_tax_address, data.buyer_tax_phone),
-                seller_name=_text(data.selier_name),
-                seller_tax_code=_text(data.selier_id),
+                seller_name=wire_text(data.selier_name),
+                seller_tax_code=wire_text(data.selier_id),
                 seller_address_phone=_join(data.selier_tax_address, data.selier_tax_phone),
-                remark=_text(data.remark),
-                machine_number=_text(data.chinese_key),
+                remark=wire_text(data.remark),
+                machine_number=wire_text(data.chinese_key),
             )
         case TollData():
             return Invoice(
                 **common,
-                check_code=_text(data.check_code),
+                check_code=wire_text(data.check_code),
                 amount=_decimal(data.total, "total"),
                 tax_amount=_decimal(data.total_tax, "total_tax"),
                 total_amount=_decimal(data.amount, "amount"),
-                buyer_name=_text(data.buyer_name),
-                buyer_tax_code=_text(data.buyer_tax_no),
-                buyer_address_phone=_text(data.buyer_address),
-                buyer_account=_text(data.buyer_bank_info),
-                seller_name=_text(data.seller_name),
-                seller_tax_code=_text(data.seller_tax_no),
-                seller_address_phone=_text(data.seller_address),
-                seller_account=_text(data.seller_bank_info),
-                remark=_text(data.note),
-                machine_number=_text(data.equio_no),
+                buyer_name=wire_text(data.buyer_name),
+                buyer_tax_code=wire_text(data.buyer_tax_no),
+                buyer_address_phone=wire_text(data.buyer_address),
+                buyer_account=wire_text(data.buyer_bank_info),
+                seller_name=wire_text(data.seller_name),
+                seller_tax_code=wire_text(data.seller_tax_no),
+                seller_address_phone=wire_text(data.seller_address),
+                seller_account=wire_text(data.seller_bank_info),
+                remark=wire_text(data.note),
+                machine_number=wire_text(data.equio_no),
                 highway_flag=_flag(data.txf_flag),
                 items=[_toll_item(item) for item in data.detail_list or []],
             )
@@ -348,27 +354,27 @@ def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
                 tax_rate=_rate(data.tax_rate),
                 buyer_name=buyer_name,
                 buyer_tax_code=buyer_tax_code,
-                passenger_name=_text(data.name),
-                id_card=_text(data.id_no),
-                destination_city=_text(data.station_from),
-                destination_city_to=_text(data.station_to),
-                train_number=_text(data.train_no),
-                train_class=_text(data.seat_class),
-                start_datetime=_hhmm(data.departure_time),
-                remark=_text(data.remark),
+                passenger_name=wire_text(data.name),
+                id_card=wire_text(data.id_no),
+                destination_city=wire_text(data.station_from),
+                destination_city_to=wire_text(data.station_to),
+                train_number=wire_text(data.train_no),
+                train_class=wire_text(data.seat_class),
+                start_datetime=hhmm_or_text(data.departure_time),
+                remark=wire_text(data.remark),
             )
         case FlightItineraryData():
             return Invoice(
                 **common,
                 tax_amount=_decimal(data.total_tax, "total_tax"),
                 total_amount=_decimal(data.amount, "amount"),
-                buyer_name=_text(data.buyer_name),
-                buyer_tax_code=_text(data.buyer_tax_no),
-                passenger_name=_text(data.name),
-                id_card=_text(data.id_no),
+                buyer_name=wire_text(data.buyer_name),
+                buyer_tax_code=wire_text(data.buyer_tax_no),
+                passenger_name=wire_text(data.name),
+                id_card=wire_text(data.id_no),
                 international_flag=_international_flag(data.domestic_or_intl),
                 flight_detail=[_segment(detail) for detail in data.detail_list or []],
-                remark=_text(data.remark),
+                remark=wire_text(data.remark),
             )
 
 
@@ -376,9 +382,9 @@ def _vat_item(item: VatItem) -> LineItem:
     amount = _decimal(item.amount, "detail_list.amount")
     tax = _decimal(item.tax, "detail_list.tax")
     return LineItem(
-        name=_text(item.name),
-        specification=_text(item.type),
-        unit=_text(item.unit),
+        name=wire_text(item.name),
+        specification=wire_text(item.type),
+        unit=wire_text(item.unit),
         quantity=_decimal(item.count, "detail_list.count"),
         unit_price=_decimal(item.unit_price, "detail_list.unit_price"),
         amount=amount,
@@ -391,7 +397,7 @@ def _vat_item(item: VatItem) -> LineItem:
 def _roll_item(item: RollItem) -> LineItem:
     # unit_prcie is tax-inclusive and LineItem.unit_price is not: it has no place.
     return LineItem(
-        name=_text(item.item),
+        name=wire_text(item.item),
         quantity=_decimal(item.count, "detail_list.count"),
         total_amount=_decimal(item.amount, "detail_list.amount"),  # 含税金额
     )
@@ -399,8 +405,8 @@ def _roll_item(item: RollItem) -> LineItem:
 
 def _toll_item(item: TollItem) -> LineItem:
     return LineItem(
-        name=_text(item.name),
-        specification=_text(item.type),
+        name=wire_text(item.name),
+        specification=wire_text(item.type),
         amount=_decimal(item.total, "detail_list.total"),
         tax_rate=_rate(item.tax_rate),
         tax_amount=_decimal(item.tax, "detail_list.tax"),
@@ -409,14 +415,14 @@ def _toll_item(item: TollItem) -> LineItem:
 
 def _segment(detail: FlightDetail) -> FlightSegment:
     return FlightSegment(
-        departure=_text(detail.from_),
-        arrival=_text(detail.to),
-        carrier=_text(detail.carrier),
-        flight_number=_text(detail.flight_no),
-        seat=_text(detail.seat_class),
-        class_name=_text(detail.fare_basis),
-        date=_iso_date_or_text(detail.date),
-        time=_hhmm(detail.time),
+        departure=wire_text(detail.from_),
+        arrival=wire_text(detail.to),
+        carrier=wire_text(detail.carrier),
+        flight_number=wire_text(detail.flight_no),
+        seat=wire_text(detail.seat_class),
+        class_name=wire_text(detail.fare_basis),
+        date=iso_date_or_text(detail.date),
+        time=hhmm_or_text(detail.time),
     )
 
 
@@ -425,7 +431,7 @@ def _buyer_by_content(name: str | None, tax_no: str | None) -> tuple[str | None,
 
     Read them by what they hold: a tax code is 15 to 20 letters and digits.
     """
-    name, tax_no = _text(name), _text(tax_no)
+    name, tax_no = wire_text(name), wire_text(tax_no)
     if name and _TAX_CODE.fullmatch(name) and not (tax_no and _TAX_CODE.fullmatch(tax_no)):
         return tax_no, name
     return name, tax_no
@@ -447,9 +453,9 @@ def invoice_from_verify_request(request: VerifyRequest) -> Invoice:
     with_tax = invoice_type.exocr_total in (ExocrTotal.TOTAL_WITH_TAX, ExocrTotal.CAR_PRICE)
     return Invoice(
         invoice_type=invoice_type,
-        invoice_code=_text(request.invoice_code),
-        invoice_number=_text(request.invoice_no),
-        receipt_date=parse_date(_text(request.create_date)),
+        invoice_code=wire_text(request.invoice_code),
+        invoice_number=wire_text(request.invoice_no),
+        receipt_date=parse_date(wire_text(request.create_date)),
         amount=total if pretax else None,
         total_amount=total if with_tax else None,
     )
@@ -715,21 +721,13 @@ def _to_data(check: CheckResult) -> VerifyData:
 # --- values -----------------------------------------------------------------------
 
 
-def _text(value: str | None) -> str | None:
-    """The wire's text, with "" (exocr's way of saying nothing) as None."""
-    if value is None:
-        return None
-    text = value.strip()
-    return text or None
-
-
 def _out(value: str | None) -> str:
     """exocr writes an empty string, not null, for a field with nothing in it."""
     return value or ""
 
 
 def _decimal(value: str | None, field: str) -> Decimal | None:
-    text = _text(value)
+    text = wire_text(value)
     if text is None:
         return None
     try:
@@ -743,7 +741,7 @@ def _rate(value: str | None) -> Decimal | None:
 
     Words such as 免税 or 不征税 are not rates and give None (the tax amount says 0).
     """
-    text = _text(value)
+    text = wire_text(value)
     if text is None:
         return None
     percent = text.endswith("%")
@@ -764,12 +762,12 @@ def _percent(rate: Decimal | None) -> str:
 
 
 def _int(value: str | None) -> int | None:
-    text = _text(value)
+    text = wire_text(value)
     return int(text) if text is not None and text.isdigit() else None
 
 
 def _flag(value: str | None) -> bool | None:
-    text = (_text(value) or "").upper()
+    text = (wire_text(value) or "").upper()
     return {"Y": True, "N": False}.get(text)
 
 
@@ -779,29 +777,12 @@ def _yes_no(value: bool | None) -> str:
 
 def _join(*parts: str | None) -> str | None:
     """003 splits address and phone where the canonical model holds them together."""
-    return " ".join(text for part in parts if (text := _text(part))) or None
-
-
-def _hhmm(value: str | None) -> str | None:
-    """HH:mm when the text is a time of day; otherwise the text as it came."""
-    try:
-        return parse_hhmm(_text(value))
-    except InvalidDate:
-        return _text(value)
-
-
-def _iso_date_or_text(value: str | None) -> str | None:
-    """A segment date as YYYY-MM-DD when it is a date; otherwise the text as it came."""
-    try:
-        day = parse_date(_text(value))
-    except InvalidDate:
-        return _text(value)
-    return day.isoformat() if day is not None else None
+    return " ".join(text for part in parts if (text := wire_text(part))) or None
 
 
 def _international_flag(value: str | None) -> str | None:
     """D domestic, I international (001); exocr's wording is not documented."""
-    text = _text(value)
+    text = wire_text(value)
     if text is None:
         return None
     if "国际" in text or text.upper() in ("I", "(I)"):

@@ -26,8 +26,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fapiao.catalogue.types import InvoiceType, from_yipiaoyun_code, to_yipiaoyun_code
-from fapiao.dates import InvalidDate, parse_date, parse_hhmm, to_chinese_date
-from fapiao.mapping.text import money_text, number_text
+from fapiao.dates import InvalidDate, parse_date, to_chinese_date
+from fapiao.mapping.text import (
+    hhmm_or_text,
+    iso_date_or_text,
+    money_text,
+    number_text,
+    wire_text,
+)
 from fapiao.model import FlightSegment, Invoice, LineItem
 from fapiao.wire.yipiaoyun import (
     BusResult,
@@ -81,114 +87,116 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
         case VatResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_code=_text(data.invoiceCode),
-                invoice_number=_text(data.invoiceNo),
+                invoice_code=wire_text(data.invoiceCode),
+                invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
                 amount=_decimal(data.amountWithoutTax, "amountWithoutTax"),
                 tax_amount=_decimal(data.taxAmount, "taxAmount"),
                 # the table's totalAmount, else the example's amountWithTax
-                total_amount=_decimal(_text(data.totalAmount) or data.amountWithTax, "totalAmount"),
-                check_code=_text(data.checkCode),
-                buyer_name=_text(data.purchaserName),
-                buyer_tax_code=_text(data.purchaserTaxNo),
-                seller_name=_text(data.sellerName),
-                seller_tax_code=_text(data.sellerTaxNo),
+                total_amount=_decimal(
+                    wire_text(data.totalAmount) or data.amountWithTax, "totalAmount"
+                ),
+                check_code=wire_text(data.checkCode),
+                buyer_name=wire_text(data.purchaserName),
+                buyer_tax_code=wire_text(data.purchaserTaxNo),
+                seller_name=wire_text(data.sellerName),
+                seller_tax_code=wire_text(data.sellerTaxNo),
                 company_seal=_seal(data.companySeal),
-                remark=_text(data.remark),
+                remark=wire_text(data.remark),
                 items=_items(data.itemNames),
             )
         case RollResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_code=_text(data.invoiceCode),
-                invoice_number=_text(data.invoiceNo),
+                invoice_code=wire_text(data.invoiceCode),
+                invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
                 total_amount=_decimal(data.totalAmount, "totalAmount"),
-                check_code=_text(data.checkCode),
-                buyer_name=_text(data.purchaserName),
-                buyer_tax_code=_text(data.purchaserTaxNo),
-                seller_name=_text(data.sellerName),
-                seller_tax_code=_text(data.sellerTaxNo),
+                check_code=wire_text(data.checkCode),
+                buyer_name=wire_text(data.purchaserName),
+                buyer_tax_code=wire_text(data.purchaserTaxNo),
+                seller_name=wire_text(data.sellerName),
+                seller_tax_code=wire_text(data.sellerTaxNo),
                 company_seal=_seal(data.companySeal),
                 items=_items(data.itemNames),
             )
         case MachinePrintedResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_code=_text(data.invoiceCode),
-                invoice_number=_text(data.invoiceNo),
+                invoice_code=wire_text(data.invoiceCode),
+                invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
                 total_amount=_decimal(data.totalAmount, "totalAmount"),
-                check_code=_text(data.checkCode),
-                buyer_name=_text(data.purchaserName),
-                buyer_tax_code=_text(data.purchaserTaxNo),
-                seller_name=_text(data.sellerName),
-                seller_tax_code=_text(data.sellerTaxNo),
+                check_code=wire_text(data.checkCode),
+                buyer_name=wire_text(data.purchaserName),
+                buyer_tax_code=wire_text(data.purchaserTaxNo),
+                seller_name=wire_text(data.sellerName),
+                seller_tax_code=wire_text(data.sellerTaxNo),
                 company_seal=_seal(data.companySeal),
             )
         case QuotaResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_code=_text(data.invoiceCode),
+                invoice_code=wire_text(data.invoiceCode),
                 total_amount=_decimal(data.totalAmount, "totalAmount"),
                 company_seal=_seal(data.companySeal),
             )
         case TaxiResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_code=_text(data.invoiceCode),
-                invoice_number=_text(data.invoiceNo),
+                invoice_code=wire_text(data.invoiceCode),
+                invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
-                start_time=_hhmm(data.timeGetOn),
-                end_time=_hhmm(data.timeGetOff),
+                start_time=hhmm_or_text(data.timeGetOn),
+                end_time=hhmm_or_text(data.timeGetOff),
                 mileage=_decimal(data.mileage, "mileage"),
                 total_amount=_decimal(data.totalAmount, "totalAmount"),
             )
         case TrainResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_number=_text(data.invoiceNo),
+                invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
-                start_datetime=_hhmm(data.time),
-                destination_city=_text(data.stationGetOn),
-                destination_city_to=_text(data.stationGetOff),
-                train_number=_text(data.trainNumber),
-                train_class=_text(data.seat),
+                start_datetime=hhmm_or_text(data.time),
+                destination_city=wire_text(data.stationGetOn),
+                destination_city_to=wire_text(data.stationGetOff),
+                train_number=wire_text(data.trainNumber),
+                train_class=wire_text(data.seat),
                 total_amount=_decimal(data.totalAmount, "totalAmount"),
-                id_card=_text(data.idNumber),
+                id_card=wire_text(data.idNumber),
             )
         case BusResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_code=_text(data.invoiceCode),
-                invoice_number=_text(data.invoiceNo),
+                invoice_code=wire_text(data.invoiceCode),
+                invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
-                start_time=_hhmm(data.time),
-                destination_city=_text(data.stationGetOn),
-                destination_city_to=_text(data.stationGetOff),
+                start_time=hhmm_or_text(data.time),
+                destination_city=wire_text(data.stationGetOn),
+                destination_city_to=wire_text(data.stationGetOff),
                 total_amount=_decimal(data.totalAmount, "totalAmount"),
-                passenger_name=_text(data.name),
+                passenger_name=wire_text(data.name),
             )
         case TollResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_code=_text(data.invoiceCode),
-                invoice_number=_text(data.invoiceNo),
+                invoice_code=wire_text(data.invoiceCode),
+                invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
-                start_time=_hhmm(data.time),
-                destination_city=_text(data.entrance),
-                destination_city_to=_text(data.exit),
+                start_time=hhmm_or_text(data.time),
+                destination_city=wire_text(data.entrance),
+                destination_city_to=wire_text(data.exit),
                 total_amount=_decimal(data.totalAmount, "totalAmount"),
             )
         case FlightItineraryResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_number=_text(data.invoiceNo),
-                check_code=_text(data.checkCode),
+                invoice_number=wire_text(data.invoiceNo),
+                check_code=wire_text(data.checkCode),
                 receipt_date=_date(data.date),
-                passenger_name=_text(data.name),
-                id_card=_text(data.idNumber),
-                seller_name=_text(data.issueUnit),  # 填开单位
+                passenger_name=wire_text(data.name),
+                id_card=wire_text(data.idNumber),
+                seller_name=wire_text(data.issueUnit),  # 填开单位
                 fare=_decimal(data.fareAmount, "fareAmount"),
                 other_taxes=_decimal(data.taxAmount, "taxAmount"),
                 fuel_surcharge=_decimal(data.fuelSurcharge, "fuelSurcharge"),
@@ -201,29 +209,29 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
         case UsedCarResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_code=_text(data.invoiceCode),
-                invoice_number=_text(data.invoiceNo),
+                invoice_code=wire_text(data.invoiceCode),
+                invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
                 total_amount=_decimal(data.totalAmount, "totalAmount"),
-                seller_name=_text(data.sellerName),
-                seller_tax_code=_text(data.sellerNumber),
-                buyer_name=_text(data.purchaserName),
-                buyer_tax_code=_text(data.purchaserNumber),
+                seller_name=wire_text(data.sellerName),
+                seller_tax_code=wire_text(data.sellerNumber),
+                buyer_name=wire_text(data.purchaserName),
+                buyer_tax_code=wire_text(data.purchaserNumber),
             )
         case MotorVehicleResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_code=_text(data.invoiceCode),
-                invoice_number=_text(data.invoiceNo),
+                invoice_code=wire_text(data.invoiceCode),
+                invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
                 amount=_decimal(data.amountWithoutTax, "amountWithoutTax"),
                 tax_amount=_decimal(data.taxAmount, "taxAmount"),
                 tax_rate=_rate(data.taxRate),
                 total_amount=_decimal(data.totalAmount, "totalAmount"),
-                seller_name=_text(data.sellerName),
-                seller_tax_code=_text(data.sellerNumber) or _text(data.sellerTaxNo),
-                buyer_name=_text(data.purchaserName),
-                buyer_tax_code=_text(data.purchaserNumber),
+                seller_name=wire_text(data.sellerName),
+                seller_tax_code=wire_text(data.sellerNumber) or wire_text(data.sellerTaxNo),
+                buyer_name=wire_text(data.purchaserName),
+                buyer_tax_code=wire_text(data.purchaserNumber),
             )
         case ReceiptResult():
             return Invoice(
@@ -232,17 +240,17 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 amount=_decimal(data.amountWithoutTax, "amountWithoutTax"),
                 tax_amount=_decimal(data.taxAmount, "taxAmount"),
                 total_amount=_decimal(data.totalAmount, "totalAmount"),
-                seller_name=_text(data.storeName),
-                currency=_text(data.currencyCode),
+                seller_name=wire_text(data.storeName),
+                currency=wire_text(data.currencyCode),
             )
         case TaxCertificateResult():
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_number=_text(data.invoiceNo),
+                invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
                 total_amount=_decimal(data.totalAmount, "totalAmount"),
-                buyer_name=_text(data.purchaserName),
-                buyer_tax_code=_text(data.purchaserTaxNo),
+                buyer_name=wire_text(data.purchaserName),
+                buyer_tax_code=wire_text(data.purchaserTaxNo),
             )
         case RideHailingResult():
             return Invoice(
@@ -255,8 +263,8 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
             extra: dict[str, Any] = data.model_extra or {}
             return Invoice(
                 invoice_type=invoice_type,
-                invoice_code=_text(_str(extra.get("invoiceCode"))),
-                invoice_number=_text(_str(extra.get("invoiceNo"))),
+                invoice_code=wire_text(_str(extra.get("invoiceCode"))),
+                invoice_number=wire_text(_str(extra.get("invoiceNo"))),
                 receipt_date=_date(_str(extra.get("date"))),
                 total_amount=_decimal(_str(extra.get("totalAmount")), "totalAmount"),
             )
@@ -264,19 +272,19 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
 
 def _segment(info: FlightInfo) -> FlightSegment:
     return FlightSegment(
-        departure=_text(info.startPoint),
-        arrival=_text(info.endPoint),
-        flight_number=_text(info.flightNumber),
-        date=_iso_date_or_text(info.date),
-        time=_hhmm(info.time),
-        seat=_text(info.seat),
-        carrier=_text(info.carrier),
+        departure=wire_text(info.startPoint),
+        arrival=wire_text(info.endPoint),
+        flight_number=wire_text(info.flightNumber),
+        date=iso_date_or_text(info.date),
+        time=hhmm_or_text(info.time),
+        seat=wire_text(info.seat),
+        carrier=wire_text(info.carrier),
     )
 
 
 def _items(item_names: str | None) -> list[LineItem]:
     """004 itemNames: 商品名称,每个以逗号隔开."""
-    names = (_text(item_names) or "").replace(",", ",").split(",")
+    names = (wire_text(item_names) or "").replace(",", ",").split(",")
     return [LineItem(name=name.strip()) for name in names if name.strip()]
 
 
@@ -540,25 +548,17 @@ def _str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _text(value: str | None) -> str | None:
-    """The wire's text, with "" (004's way of saying nothing) as None."""
-    if value is None:
-        return None
-    text = value.strip()
-    return text or None
-
-
 def _out(value: str | None) -> str:
     """004's examples write an empty string, not null, for a field with nothing in it."""
     return value or ""
 
 
 def _date(value: str | None) -> dt.date | None:
-    return parse_date(_text(value))
+    return parse_date(wire_text(value))
 
 
 def _decimal(value: str | None, field: str) -> Decimal | None:
-    text = _text(value)
+    text = wire_text(value)
     if text is None:
         return None
     try:
@@ -569,7 +569,7 @@ def _decimal(value: str | None, field: str) -> Decimal | None:
 
 def _rate(value: str | None) -> Decimal | None:
     """A tax rate as a fraction: "17%", "17" and "0.17" are all 0.17; words give None."""
-    text = _text(value)
+    text = wire_text(value)
     if text is None:
         return None
     percent = text.endswith("%")
@@ -591,7 +591,7 @@ def _percent(rate: Decimal | None) -> str:
 
 def _seal(value: str | None) -> bool | None:
     """companySeal: "1" has a seal, "0" has none; anything else is not known."""
-    return {"1": True, "0": False}.get(_text(value) or "")
+    return {"1": True, "0": False}.get(wire_text(value) or "")
 
 
 def _seal_out(value: bool | None) -> str:
@@ -602,26 +602,9 @@ def _item_names(invoice: Invoice) -> str:
     return ",".join(item.name for item in invoice.items if item.name)
 
 
-def _hhmm(value: str | None) -> str | None:
-    """HH:mm when the text is a time of day; otherwise the text as it came."""
-    try:
-        return parse_hhmm(_text(value))
-    except InvalidDate:
-        return _text(value)
-
-
-def _iso_date_or_text(value: str | None) -> str | None:
-    """A segment date as YYYY-MM-DD when it is a date; otherwise the text as it came."""
-    try:
-        day = parse_date(_text(value))
-    except InvalidDate:
-        return _text(value)
-    return day.isoformat() if day is not None else None
-
-
 def _chinese_date_or_text(value: str | None) -> str:
     try:
-        day = parse_date(_text(value))
+        day = parse_date(wire_text(value))
     except InvalidDate:
         return _out(value)
     return to_chinese_date(day) if day is not None else ""
@@ -629,7 +612,7 @@ def _chinese_date_or_text(value: str | None) -> str:
 
 def _international_flag(value: str | None) -> str | None:
     """004 "国内(D)" / "国际(I)" as 001's D / I."""
-    text = _text(value)
+    text = wire_text(value)
     if text is None:
         return None
     if "国际" in text or "(I)" in text.upper() or text.upper() == "I":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from decimal import Decimal, InvalidOperation
 
 from fapiao.catalogue.errors import CatalogueEntry, Family, UnknownErrorCode, by_code
 from fapiao.catalogue.types import (
@@ -29,10 +28,15 @@ from fapiao.catalogue.types import (
 )
 from fapiao.dates import SHANGHAI, parse_date, parse_datetime, to_yyyymmdd
 from fapiao.mapping.text import (
+    InvalidAmountError,
+    blank_if_none,
     hhmm_or_text,
     iso_date_or_text,
     money_text,
     number_text,
+    percent_text,
+    wire_decimal,
+    wire_rate,
     wire_text,
 )
 from fapiao.model import CheckResult, FlightSegment, Invoice, InvoiceState, LineItem
@@ -74,15 +78,6 @@ class IncompleteInvoiceError(ValueError):
         self.field = field
 
 
-class InvalidAmountError(ValueError):
-    """A wire amount that is not a decimal number."""
-
-    def __init__(self, field: str, value: str) -> None:
-        super().__init__(f"{field} is not a decimal amount: {value!r}")
-        self.field = field
-        self.value = value
-
-
 class UnknownInvoiceStateError(ValueError):
     """An ``inv_status`` outside 003's list (0, 10, 20, 30, 40, 50)."""
 
@@ -122,7 +117,6 @@ _RESPONSE_CODE_FALLBACK: dict[InvoiceType, str] = {
     InvoiceType.DIGITAL_FLIGHT: "110",
 }
 
-_HUNDRED = Decimal(100)
 _TAX_CODE = re.compile(r"[0-9A-Za-z]{15,20}")
 
 
@@ -262,9 +256,9 @@ def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
             return Invoice(
                 **common,
                 check_code=wire_text(data.check_code),
-                amount=_decimal(data.total, "total"),
-                tax_amount=_decimal(data.total_tax, "total_tax"),
-                total_amount=_decimal(data.amount, "amount"),
+                amount=wire_decimal(data.total, "total"),
+                tax_amount=wire_decimal(data.total_tax, "total_tax"),
+                total_amount=wire_decimal(data.amount, "amount"),
                 buyer_name=wire_text(data.buyer_name),
                 buyer_tax_code=wire_text(data.buyer_tax_no),
                 buyer_address_phone=wire_text(data.buyer_address),
@@ -282,9 +276,9 @@ def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
             return Invoice(
                 **common,
                 check_code=wire_text(data.check_code),
-                amount=_decimal(data.total, "total"),
-                tax_amount=_decimal(data.total_tax, "total_tax"),
-                total_amount=_decimal(data.amount, "amount"),
+                amount=wire_decimal(data.total, "total"),
+                tax_amount=wire_decimal(data.total_tax, "total_tax"),
+                total_amount=wire_decimal(data.amount, "amount"),
                 buyer_name=wire_text(data.buyer_name),
                 buyer_tax_code=wire_text(data.buyer_tax_no),
                 seller_name=wire_text(data.seller_name),
@@ -299,10 +293,10 @@ def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
             # vehicle type) and note is the VIN, so it is not the remark.
             return Invoice(
                 **common,
-                amount=_decimal(data.total, "total"),
-                tax_amount=_decimal(data.zztax, "zztax"),
-                tax_rate=_rate(data.zztax_rate),
-                total_amount=_decimal(data.amount, "amount"),
+                amount=wire_decimal(data.total, "total"),
+                tax_amount=wire_decimal(data.zztax, "zztax"),
+                tax_rate=wire_rate(data.zztax_rate),
+                total_amount=wire_decimal(data.amount, "amount"),
                 buyer_name=wire_text(data.buyer_tax_name),
                 buyer_tax_code=wire_text(data.buyer_tax_no) or wire_text(data.buyer_id),
                 seller_name=wire_text(data.tounit_name),
@@ -314,7 +308,7 @@ def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
         case UsedCarData():
             return Invoice(
                 **common,
-                total_amount=_decimal(data.total, "total"),  # 车价合计
+                total_amount=wire_decimal(data.total, "total"),  # 车价合计
                 buyer_name=wire_text(data.buyer_tax_name),
                 buyer_tax_code=wire_text(data.buyer_tax_no),
                 buyer_address_phone=_join(data.buyer_tax_address, data.buyer_tax_phone),
@@ -328,9 +322,9 @@ def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
             return Invoice(
                 **common,
                 check_code=wire_text(data.check_code),
-                amount=_decimal(data.total, "total"),
-                tax_amount=_decimal(data.total_tax, "total_tax"),
-                total_amount=_decimal(data.amount, "amount"),
+                amount=wire_decimal(data.total, "total"),
+                tax_amount=wire_decimal(data.total_tax, "total_tax"),
+                total_amount=wire_decimal(data.amount, "amount"),
                 buyer_name=wire_text(data.buyer_name),
                 buyer_tax_code=wire_text(data.buyer_tax_no),
                 buyer_address_phone=wire_text(data.buyer_address),
@@ -348,10 +342,10 @@ def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
             buyer_name, buyer_tax_code = _buyer_by_content(data.buyer_name, data.buyer_tax_no)
             return Invoice(
                 **common,
-                amount=_decimal(data.total, "total"),
-                tax_amount=_decimal(data.total_tax, "total_tax"),
-                total_amount=_decimal(data.amount, "amount"),  # 票价
-                tax_rate=_rate(data.tax_rate),
+                amount=wire_decimal(data.total, "total"),
+                tax_amount=wire_decimal(data.total_tax, "total_tax"),
+                total_amount=wire_decimal(data.amount, "amount"),  # 票价
+                tax_rate=wire_rate(data.tax_rate),
                 buyer_name=buyer_name,
                 buyer_tax_code=buyer_tax_code,
                 passenger_name=wire_text(data.name),
@@ -366,8 +360,8 @@ def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
         case FlightItineraryData():
             return Invoice(
                 **common,
-                tax_amount=_decimal(data.total_tax, "total_tax"),
-                total_amount=_decimal(data.amount, "amount"),
+                tax_amount=wire_decimal(data.total_tax, "total_tax"),
+                total_amount=wire_decimal(data.amount, "amount"),
                 buyer_name=wire_text(data.buyer_name),
                 buyer_tax_code=wire_text(data.buyer_tax_no),
                 passenger_name=wire_text(data.name),
@@ -379,16 +373,16 @@ def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
 
 
 def _vat_item(item: VatItem) -> LineItem:
-    amount = _decimal(item.amount, "detail_list.amount")
-    tax = _decimal(item.tax, "detail_list.tax")
+    amount = wire_decimal(item.amount, "detail_list.amount")
+    tax = wire_decimal(item.tax, "detail_list.tax")
     return LineItem(
         name=wire_text(item.name),
         specification=wire_text(item.type),
         unit=wire_text(item.unit),
-        quantity=_decimal(item.count, "detail_list.count"),
-        unit_price=_decimal(item.unit_price, "detail_list.unit_price"),
+        quantity=wire_decimal(item.count, "detail_list.count"),
+        unit_price=wire_decimal(item.unit_price, "detail_list.unit_price"),
         amount=amount,
-        tax_rate=_rate(item.tax_rate),
+        tax_rate=wire_rate(item.tax_rate),
         tax_amount=tax,
         total_amount=amount + tax if amount is not None and tax is not None else None,
     )
@@ -398,8 +392,8 @@ def _roll_item(item: RollItem) -> LineItem:
     # unit_prcie is tax-inclusive and LineItem.unit_price is not: it has no place.
     return LineItem(
         name=wire_text(item.item),
-        quantity=_decimal(item.count, "detail_list.count"),
-        total_amount=_decimal(item.amount, "detail_list.amount"),  # 含税金额
+        quantity=wire_decimal(item.count, "detail_list.count"),
+        total_amount=wire_decimal(item.amount, "detail_list.amount"),  # 含税金额
     )
 
 
@@ -407,9 +401,9 @@ def _toll_item(item: TollItem) -> LineItem:
     return LineItem(
         name=wire_text(item.name),
         specification=wire_text(item.type),
-        amount=_decimal(item.total, "detail_list.total"),
-        tax_rate=_rate(item.tax_rate),
-        tax_amount=_decimal(item.tax, "detail_list.tax"),
+        amount=wire_decimal(item.total, "detail_list.total"),
+        tax_rate=wire_rate(item.tax_rate),
+        tax_amount=wire_decimal(item.tax, "detail_list.tax"),
     )
 
 
@@ -448,7 +442,7 @@ def invoice_from_verify_request(request: VerifyRequest) -> Invoice:
     with ``request.check_code_last6``.
     """
     invoice_type = decode(Vocabulary.EXOCR_REQUEST, request.invoice_type)
-    total = _decimal(request.total, "total")
+    total = wire_decimal(request.total, "total")
     pretax = invoice_type.exocr_total in (ExocrTotal.PRETAX, ExocrTotal.SUM)
     with_tax = invoice_type.exocr_total in (ExocrTotal.TOTAL_WITH_TAX, ExocrTotal.CAR_PRICE)
     return Invoice(
@@ -536,8 +530,8 @@ def _to_data(check: CheckResult) -> VerifyData:
     invoice = check.invoice
     invoice_type = invoice.invoice_type
     common = {
-        "invoice_code": _out(invoice.invoice_code),
-        "invoice_no": _out(invoice.invoice_number),
+        "invoice_code": blank_if_none(invoice.invoice_code),
+        "invoice_no": blank_if_none(invoice.invoice_number),
         "invoice_type": _response_code(invoice_type),
         "verify_count": "" if check.verify_count is None else str(check.verify_count),
         "create_date": to_yyyymmdd(invoice.receipt_date) if invoice.receipt_date else "",
@@ -553,41 +547,41 @@ def _to_data(check: CheckResult) -> VerifyData:
         case InvoiceType.VAT_ROLL:
             return RollData(
                 **common,
-                seller_name=_out(invoice.seller_name),
-                seller_tax_no=_out(invoice.seller_tax_code),
-                buyer_name=_out(invoice.buyer_name),
-                buyer_tax_no=_out(invoice.buyer_tax_code),
-                machine_no=_out(invoice.machine_number),
+                seller_name=blank_if_none(invoice.seller_name),
+                seller_tax_no=blank_if_none(invoice.seller_tax_code),
+                buyer_name=blank_if_none(invoice.buyer_name),
+                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+                machine_no=blank_if_none(invoice.machine_number),
                 total_tax=money_text(invoice.tax_amount),
                 amount=money_text(invoice.total_amount),
-                note=_out(invoice.remark),
-                check_code=_out(invoice.check_code),
+                note=blank_if_none(invoice.remark),
+                check_code=blank_if_none(invoice.check_code),
                 total=money_text(invoice.amount),
                 receiver="",
                 productO_oil_flag="",
                 detail_list=[
                     RollItem(
-                        item=_out(item.name),
+                        item=blank_if_none(item.name),
                         count=number_text(item.quantity),
                         unit_prcie="",
                         amount=money_text(item.total_amount),
                     )
                     for item in invoice.items
                 ],
-                agent_mark=_out(invoice.agent_mark),
+                agent_mark=blank_if_none(invoice.agent_mark),
             )
         case InvoiceType.MOTOR_VEHICLE:
             return MotorVehicleData(
                 **common,
-                chinese_key=_out(invoice.machine_number),
-                buyer_tax_name=_out(invoice.buyer_name),
-                buyer_tax_no=_out(invoice.buyer_tax_code),
+                chinese_key=blank_if_none(invoice.machine_number),
+                buyer_tax_name=blank_if_none(invoice.buyer_name),
+                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
                 total=money_text(invoice.amount),
-                tounit_name=_out(invoice.seller_name),
-                seller_tax_no=_out(invoice.seller_tax_code),
-                account=_out(invoice.seller_address_phone),
-                receive_bank=_out(invoice.seller_account),
-                zztax_rate=_percent(invoice.tax_rate),
+                tounit_name=blank_if_none(invoice.seller_name),
+                seller_tax_no=blank_if_none(invoice.seller_tax_code),
+                account=blank_if_none(invoice.seller_address_phone),
+                receive_bank=blank_if_none(invoice.seller_account),
+                zztax_rate=percent_text(invoice.tax_rate),
                 zztax=money_text(invoice.tax_amount),
                 inv_status=inv_status,
                 amount=money_text(invoice.total_amount),
@@ -595,41 +589,41 @@ def _to_data(check: CheckResult) -> VerifyData:
         case InvoiceType.USED_CAR:
             return UsedCarData(
                 **common,
-                chinese_key=_out(invoice.machine_number),
-                buyer_tax_name=_out(invoice.buyer_name),
-                buyer_tax_no=_out(invoice.buyer_tax_code),
-                buyer_tax_address=_out(invoice.buyer_address_phone),
+                chinese_key=blank_if_none(invoice.machine_number),
+                buyer_tax_name=blank_if_none(invoice.buyer_name),
+                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+                buyer_tax_address=blank_if_none(invoice.buyer_address_phone),
                 total=money_text(invoice.total_amount),
-                selier_name=_out(invoice.seller_name),
-                selier_id=_out(invoice.seller_tax_code),
-                selier_tax_address=_out(invoice.seller_address_phone),
+                selier_name=blank_if_none(invoice.seller_name),
+                selier_id=blank_if_none(invoice.seller_tax_code),
+                selier_tax_address=blank_if_none(invoice.seller_address_phone),
                 inv_status=inv_status,
-                remark=_out(invoice.remark),
+                remark=blank_if_none(invoice.remark),
             )
         case InvoiceType.VAT_ELECTRONIC_TOLL:
             return TollData(
                 **common,
-                seller_name=_out(invoice.seller_name),
-                seller_tax_no=_out(invoice.seller_tax_code),
-                seller_address=_out(invoice.seller_address_phone),
-                seller_bank_info=_out(invoice.seller_account),
-                buyer_name=_out(invoice.buyer_name),
-                buyer_tax_no=_out(invoice.buyer_tax_code),
-                buyer_address=_out(invoice.buyer_address_phone),
-                buyer_bank_info=_out(invoice.buyer_account),
-                check_code=_out(invoice.check_code),
+                seller_name=blank_if_none(invoice.seller_name),
+                seller_tax_no=blank_if_none(invoice.seller_tax_code),
+                seller_address=blank_if_none(invoice.seller_address_phone),
+                seller_bank_info=blank_if_none(invoice.seller_account),
+                buyer_name=blank_if_none(invoice.buyer_name),
+                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+                buyer_address=blank_if_none(invoice.buyer_address_phone),
+                buyer_bank_info=blank_if_none(invoice.buyer_account),
+                check_code=blank_if_none(invoice.check_code),
                 total_tax=money_text(invoice.tax_amount),
                 amount=money_text(invoice.total_amount),
-                note=_out(invoice.remark),
-                equio_no=_out(invoice.machine_number),
+                note=blank_if_none(invoice.remark),
+                equio_no=blank_if_none(invoice.machine_number),
                 total=money_text(invoice.amount),
                 txf_flag=_yes_no(invoice.highway_flag),
                 detail_list=[
                     TollItem(
-                        name=_out(item.name),
-                        type=_out(item.specification),
+                        name=blank_if_none(item.name),
+                        type=blank_if_none(item.specification),
                         total=money_text(item.amount),
-                        tax_rate=_percent(item.tax_rate),
+                        tax_rate=percent_text(item.tax_rate),
                         tax=money_text(item.tax_amount),
                     )
                     for item in invoice.items
@@ -639,126 +633,86 @@ def _to_data(check: CheckResult) -> VerifyData:
         case InvoiceType.DIGITAL_RAIL:
             return RailTicketData(
                 **common,
-                buyer_name=_out(invoice.buyer_name),
-                buyer_tax_no=_out(invoice.buyer_tax_code),
-                name=_out(invoice.passenger_name),
-                id_no=_out(invoice.id_card),
+                buyer_name=blank_if_none(invoice.buyer_name),
+                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+                name=blank_if_none(invoice.passenger_name),
+                id_no=blank_if_none(invoice.id_card),
                 total=money_text(invoice.amount),
                 total_tax=money_text(invoice.tax_amount),
                 amount=money_text(invoice.total_amount),
-                tax_rate=_percent(invoice.tax_rate),
-                station_from=_out(invoice.destination_city),
-                station_to=_out(invoice.destination_city_to),
-                train_no=_out(invoice.train_number),
-                departure_time=_out(invoice.start_datetime),
-                seat_class=_out(invoice.train_class),
+                tax_rate=percent_text(invoice.tax_rate),
+                station_from=blank_if_none(invoice.destination_city),
+                station_to=blank_if_none(invoice.destination_city_to),
+                train_no=blank_if_none(invoice.train_number),
+                departure_time=blank_if_none(invoice.start_datetime),
+                seat_class=blank_if_none(invoice.train_class),
                 inv_status=inv_status,
-                remark=_out(invoice.remark),
+                remark=blank_if_none(invoice.remark),
             )
         case InvoiceType.DIGITAL_FLIGHT:
             return FlightItineraryData(
                 **common,
-                buyer_name=_out(invoice.buyer_name),
-                buyer_tax_no=_out(invoice.buyer_tax_code),
-                name=_out(invoice.passenger_name),
-                id_no=_out(invoice.id_card),
+                buyer_name=blank_if_none(invoice.buyer_name),
+                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+                name=blank_if_none(invoice.passenger_name),
+                id_no=blank_if_none(invoice.id_card),
                 total_tax=money_text(invoice.tax_amount),
                 amount=money_text(invoice.total_amount),
-                domestic_or_intl=_out(invoice.international_flag),
+                domestic_or_intl=blank_if_none(invoice.international_flag),
                 detail_list=[
                     FlightDetail(
                         invoice_detail_number=str(index),
-                        from_=_out(segment.departure),
-                        to=_out(segment.arrival),
-                        carrier=_out(segment.carrier),
-                        flight_no=_out(segment.flight_number),
-                        seat_class=_out(segment.seat),
-                        date=_out(segment.date),
-                        time=_out(segment.time),
-                        fare_basis=_out(segment.class_name),
+                        from_=blank_if_none(segment.departure),
+                        to=blank_if_none(segment.arrival),
+                        carrier=blank_if_none(segment.carrier),
+                        flight_no=blank_if_none(segment.flight_number),
+                        seat_class=blank_if_none(segment.seat),
+                        date=blank_if_none(segment.date),
+                        time=blank_if_none(segment.time),
+                        fare_basis=blank_if_none(segment.class_name),
                     )
                     for index, segment in enumerate(invoice.flight_detail, start=1)
                 ],
                 inv_status=inv_status,
-                remark=_out(invoice.remark),
+                remark=blank_if_none(invoice.remark),
             )
         case _:
             return VatData(
                 **common,
-                buyer_name=_out(invoice.buyer_name),
-                buyer_tax_no=_out(invoice.buyer_tax_code),
-                buyer_address=_out(invoice.buyer_address_phone),
-                buyer_bank_info=_out(invoice.buyer_account),
-                seller_name=_out(invoice.seller_name),
-                seller_tax_no=_out(invoice.seller_tax_code),
-                seller_address=_out(invoice.seller_address_phone),
-                seller_bank_info=_out(invoice.seller_account),
+                buyer_name=blank_if_none(invoice.buyer_name),
+                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+                buyer_address=blank_if_none(invoice.buyer_address_phone),
+                buyer_bank_info=blank_if_none(invoice.buyer_account),
+                seller_name=blank_if_none(invoice.seller_name),
+                seller_tax_no=blank_if_none(invoice.seller_tax_code),
+                seller_address=blank_if_none(invoice.seller_address_phone),
+                seller_bank_info=blank_if_none(invoice.seller_account),
                 total=money_text(invoice.amount),
                 total_tax=money_text(invoice.tax_amount),
                 amount=money_text(invoice.total_amount),
-                note=_out(invoice.remark),
-                machine_no=_out(invoice.machine_number),
-                check_code=_out(invoice.check_code),
+                note=blank_if_none(invoice.remark),
+                machine_no=blank_if_none(invoice.machine_number),
+                check_code=blank_if_none(invoice.check_code),
                 inv_status=inv_status,
                 productO_oil_flag="",  # the canonical invoice does not know it
                 detail_list=[
                     VatItem(
-                        name=_out(item.name),
-                        type=_out(item.specification),
-                        unit=_out(item.unit),
+                        name=blank_if_none(item.name),
+                        type=blank_if_none(item.specification),
+                        unit=blank_if_none(item.unit),
                         count=number_text(item.quantity),
                         unit_price=number_text(item.unit_price),
                         amount=money_text(item.amount),
-                        tax_rate=_percent(item.tax_rate),
+                        tax_rate=percent_text(item.tax_rate),
                         tax=money_text(item.tax_amount),
                     )
                     for item in invoice.items
                 ],
-                agent_mark=_out(invoice.agent_mark),
+                agent_mark=blank_if_none(invoice.agent_mark),
             )
 
 
 # --- values -----------------------------------------------------------------------
-
-
-def _out(value: str | None) -> str:
-    """exocr writes an empty string, not null, for a field with nothing in it."""
-    return value or ""
-
-
-def _decimal(value: str | None, field: str) -> Decimal | None:
-    text = wire_text(value)
-    if text is None:
-        return None
-    try:
-        return Decimal(text.replace(",", "").lstrip("¥￥"))
-    except InvalidOperation:
-        raise InvalidAmountError(field, text) from None
-
-
-def _rate(value: str | None) -> Decimal | None:
-    """A tax rate as a fraction: "9", "9%" and "0.09" are all 0.09.
-
-    Words such as 免税 or 不征税 are not rates and give None (the tax amount says 0).
-    """
-    text = wire_text(value)
-    if text is None:
-        return None
-    percent = text.endswith("%")
-    try:
-        number = Decimal(text.rstrip("%").strip())
-    except InvalidOperation:
-        return None
-    if not percent and "." in text and number < 1:
-        return number  # already a fraction
-    return number / _HUNDRED
-
-
-def _percent(rate: Decimal | None) -> str:
-    """A fraction as exocr's percent text: 0.09 -> "9", 0.015 -> "1.5"."""
-    if rate is None:
-        return ""
-    return format((rate * _HUNDRED).normalize(), "f")
 
 
 def _int(value: str | None) -> int | None:

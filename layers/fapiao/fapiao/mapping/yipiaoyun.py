@@ -22,16 +22,21 @@ Decisions where 004 is silent or contradicts itself:
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from fapiao.catalogue.types import InvoiceType, from_yipiaoyun_code, to_yipiaoyun_code
 from fapiao.dates import InvalidDate, parse_date, to_chinese_date
 from fapiao.mapping.text import (
+    InvalidAmountError,
+    blank_if_none,
     hhmm_or_text,
     iso_date_or_text,
     money_text,
     number_text,
+    percent_text,
+    wire_decimal,
+    wire_rate,
     wire_text,
 )
 from fapiao.model import FlightSegment, Invoice, LineItem
@@ -58,16 +63,6 @@ from fapiao.wire.yipiaoyun import (
 __all__ = ["InvalidAmountError", "invoice_from_identify_result", "to_identify_result"]
 
 
-class InvalidAmountError(ValueError):
-    """A wire amount that is not a decimal number."""
-
-    def __init__(self, field: str, value: str) -> None:
-        super().__init__(f"{field} is not a decimal amount: {value!r}")
-        self.field = field
-        self.value = value
-
-
-_HUNDRED = Decimal(100)
 _VAT_TYPES = (InvoiceType.VAT_SPECIAL, InvoiceType.VAT_NORMAL, InvoiceType.VAT_ELECTRONIC_NORMAL)
 
 
@@ -90,10 +85,10 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 invoice_code=wire_text(data.invoiceCode),
                 invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
-                amount=_decimal(data.amountWithoutTax, "amountWithoutTax"),
-                tax_amount=_decimal(data.taxAmount, "taxAmount"),
+                amount=wire_decimal(data.amountWithoutTax, "amountWithoutTax"),
+                tax_amount=wire_decimal(data.taxAmount, "taxAmount"),
                 # the table's totalAmount, else the example's amountWithTax
-                total_amount=_decimal(
+                total_amount=wire_decimal(
                     wire_text(data.totalAmount) or data.amountWithTax, "totalAmount"
                 ),
                 check_code=wire_text(data.checkCode),
@@ -111,7 +106,7 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 invoice_code=wire_text(data.invoiceCode),
                 invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
                 check_code=wire_text(data.checkCode),
                 buyer_name=wire_text(data.purchaserName),
                 buyer_tax_code=wire_text(data.purchaserTaxNo),
@@ -126,7 +121,7 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 invoice_code=wire_text(data.invoiceCode),
                 invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
                 check_code=wire_text(data.checkCode),
                 buyer_name=wire_text(data.purchaserName),
                 buyer_tax_code=wire_text(data.purchaserTaxNo),
@@ -138,7 +133,7 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
             return Invoice(
                 invoice_type=invoice_type,
                 invoice_code=wire_text(data.invoiceCode),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
                 company_seal=_seal(data.companySeal),
             )
         case TaxiResult():
@@ -149,8 +144,8 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 receipt_date=_date(data.date),
                 start_time=hhmm_or_text(data.timeGetOn),
                 end_time=hhmm_or_text(data.timeGetOff),
-                mileage=_decimal(data.mileage, "mileage"),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                mileage=wire_decimal(data.mileage, "mileage"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
             )
         case TrainResult():
             return Invoice(
@@ -162,7 +157,7 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 destination_city_to=wire_text(data.stationGetOff),
                 train_number=wire_text(data.trainNumber),
                 train_class=wire_text(data.seat),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
                 id_card=wire_text(data.idNumber),
             )
         case BusResult():
@@ -174,7 +169,7 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 start_time=hhmm_or_text(data.time),
                 destination_city=wire_text(data.stationGetOn),
                 destination_city_to=wire_text(data.stationGetOff),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
                 passenger_name=wire_text(data.name),
             )
         case TollResult():
@@ -186,7 +181,7 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 start_time=hhmm_or_text(data.time),
                 destination_city=wire_text(data.entrance),
                 destination_city_to=wire_text(data.exit),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
             )
         case FlightItineraryResult():
             return Invoice(
@@ -197,12 +192,12 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 passenger_name=wire_text(data.name),
                 id_card=wire_text(data.idNumber),
                 seller_name=wire_text(data.issueUnit),  # 填开单位
-                fare=_decimal(data.fareAmount, "fareAmount"),
-                other_taxes=_decimal(data.taxAmount, "taxAmount"),
-                fuel_surcharge=_decimal(data.fuelSurcharge, "fuelSurcharge"),
-                civil_avn_dev_fund=_decimal(data.caacDevelopmentFund, "caacDevelopmentFund"),
-                insurance=_decimal(data.insuranceAmount, "insuranceAmount"),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                fare=wire_decimal(data.fareAmount, "fareAmount"),
+                other_taxes=wire_decimal(data.taxAmount, "taxAmount"),
+                fuel_surcharge=wire_decimal(data.fuelSurcharge, "fuelSurcharge"),
+                civil_avn_dev_fund=wire_decimal(data.caacDevelopmentFund, "caacDevelopmentFund"),
+                insurance=wire_decimal(data.insuranceAmount, "insuranceAmount"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
                 international_flag=_international_flag(data.internationalFlag),
                 flight_detail=[_segment(info) for info in data.flightInfos or []],
             )
@@ -212,7 +207,7 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 invoice_code=wire_text(data.invoiceCode),
                 invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
                 seller_name=wire_text(data.sellerName),
                 seller_tax_code=wire_text(data.sellerNumber),
                 buyer_name=wire_text(data.purchaserName),
@@ -224,10 +219,10 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 invoice_code=wire_text(data.invoiceCode),
                 invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
-                amount=_decimal(data.amountWithoutTax, "amountWithoutTax"),
-                tax_amount=_decimal(data.taxAmount, "taxAmount"),
-                tax_rate=_rate(data.taxRate),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                amount=wire_decimal(data.amountWithoutTax, "amountWithoutTax"),
+                tax_amount=wire_decimal(data.taxAmount, "taxAmount"),
+                tax_rate=wire_rate(data.taxRate),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
                 seller_name=wire_text(data.sellerName),
                 seller_tax_code=wire_text(data.sellerNumber) or wire_text(data.sellerTaxNo),
                 buyer_name=wire_text(data.purchaserName),
@@ -237,9 +232,9 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
             return Invoice(
                 invoice_type=invoice_type,
                 receipt_date=_date(data.date),
-                amount=_decimal(data.amountWithoutTax, "amountWithoutTax"),
-                tax_amount=_decimal(data.taxAmount, "taxAmount"),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                amount=wire_decimal(data.amountWithoutTax, "amountWithoutTax"),
+                tax_amount=wire_decimal(data.taxAmount, "taxAmount"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
                 seller_name=wire_text(data.storeName),
                 currency=wire_text(data.currencyCode),
             )
@@ -248,7 +243,7 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 invoice_type=invoice_type,
                 invoice_number=wire_text(data.invoiceNo),
                 receipt_date=_date(data.date),
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
                 buyer_name=wire_text(data.purchaserName),
                 buyer_tax_code=wire_text(data.purchaserTaxNo),
             )
@@ -256,7 +251,7 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
             return Invoice(
                 invoice_type=invoice_type,
                 receipt_date=_date(data.date),  # 申请日期
-                total_amount=_decimal(data.totalAmount, "totalAmount"),
+                total_amount=wire_decimal(data.totalAmount, "totalAmount"),
             )
         case OtherResult():
             # No table in 004: keep the fields every table shares, if they came.
@@ -266,7 +261,7 @@ def invoice_from_identify_result(data: IdentifyResultData) -> Invoice:
                 invoice_code=wire_text(_str(extra.get("invoiceCode"))),
                 invoice_number=wire_text(_str(extra.get("invoiceNo"))),
                 receipt_date=_date(_str(extra.get("date"))),
-                total_amount=_decimal(_str(extra.get("totalAmount")), "totalAmount"),
+                total_amount=wire_decimal(_str(extra.get("totalAmount")), "totalAmount"),
             )
 
 
@@ -300,17 +295,17 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
     if invoice_type in _VAT_TYPES:
         return VatResult(
             invoiceType=code,
-            invoiceCode=_out(invoice.invoice_code),
-            invoiceNo=_out(invoice.invoice_number),
+            invoiceCode=blank_if_none(invoice.invoice_code),
+            invoiceNo=blank_if_none(invoice.invoice_number),
             date=date,
             amountWithoutTax=money_text(invoice.amount),
             taxAmount=money_text(invoice.tax_amount),
             totalAmount=money_text(invoice.total_amount),
-            checkCode=_out(invoice.check_code),
-            purchaserTaxNo=_out(invoice.buyer_tax_code),
-            purchaserName=_out(invoice.buyer_name),
-            sellerTaxNo=_out(invoice.seller_tax_code),
-            sellerName=_out(invoice.seller_name),
+            checkCode=blank_if_none(invoice.check_code),
+            purchaserTaxNo=blank_if_none(invoice.buyer_tax_code),
+            purchaserName=blank_if_none(invoice.buyer_name),
+            sellerTaxNo=blank_if_none(invoice.seller_tax_code),
+            sellerName=blank_if_none(invoice.seller_name),
             companySeal=_seal_out(invoice.company_seal),
             formType="",
             formName="",
@@ -320,21 +315,21 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
             ticketHolder="",
             province="",
             city="",
-            remark=_out(invoice.remark),
+            remark=blank_if_none(invoice.remark),
             itemNames=_item_names(invoice),
         )
     match invoice_type:
         case InvoiceType.VAT_ROLL:
             return RollResult(
                 invoiceType=code,
-                invoiceCode=_out(invoice.invoice_code),
-                invoiceNo=_out(invoice.invoice_number),
+                invoiceCode=blank_if_none(invoice.invoice_code),
+                invoiceNo=blank_if_none(invoice.invoice_number),
                 date=date,
-                checkCode=_out(invoice.check_code),
-                purchaserTaxNo=_out(invoice.buyer_tax_code),
-                purchaserName=_out(invoice.buyer_name),
-                sellerTaxNo=_out(invoice.seller_tax_code),
-                sellerName=_out(invoice.seller_name),
+                checkCode=blank_if_none(invoice.check_code),
+                purchaserTaxNo=blank_if_none(invoice.buyer_tax_code),
+                purchaserName=blank_if_none(invoice.buyer_name),
+                sellerTaxNo=blank_if_none(invoice.seller_tax_code),
+                sellerName=blank_if_none(invoice.seller_name),
                 category="",
                 totalAmount=money_text(invoice.total_amount),
                 province="",
@@ -346,17 +341,17 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
         case InvoiceType.MACHINE_PRINTED:
             return MachinePrintedResult(
                 invoiceType=code,
-                invoiceCode=_out(invoice.invoice_code),
-                invoiceNo=_out(invoice.invoice_number),
+                invoiceCode=blank_if_none(invoice.invoice_code),
+                invoiceNo=blank_if_none(invoice.invoice_number),
                 date=date,
                 time="",
-                checkCode=_out(invoice.check_code),
+                checkCode=blank_if_none(invoice.check_code),
                 category="",
                 totalAmount=money_text(invoice.total_amount),
-                purchaserTaxNo=_out(invoice.buyer_tax_code),
-                purchaserName=_out(invoice.buyer_name),
-                sellerTaxNo=_out(invoice.seller_tax_code),
-                sellerName=_out(invoice.seller_name),
+                purchaserTaxNo=blank_if_none(invoice.buyer_tax_code),
+                purchaserName=blank_if_none(invoice.buyer_name),
+                sellerTaxNo=blank_if_none(invoice.seller_tax_code),
+                sellerName=blank_if_none(invoice.seller_name),
                 province="",
                 city="",
                 companySeal=_seal_out(invoice.company_seal),
@@ -364,7 +359,7 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
         case InvoiceType.QUOTA:
             return QuotaResult(
                 invoiceType=code,
-                invoiceCode=_out(invoice.invoice_code),
+                invoiceCode=blank_if_none(invoice.invoice_code),
                 totalAmount=money_text(invoice.total_amount),
                 province="",
                 city="",
@@ -373,11 +368,11 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
         case InvoiceType.TAXI:
             return TaxiResult(
                 invoiceType=code,
-                invoiceCode=_out(invoice.invoice_code),
-                invoiceNo=_out(invoice.invoice_number),
+                invoiceCode=blank_if_none(invoice.invoice_code),
+                invoiceNo=blank_if_none(invoice.invoice_number),
                 date=date,
-                timeGetOn=_out(invoice.start_time),
-                timeGetOff=_out(invoice.end_time),
+                timeGetOn=blank_if_none(invoice.start_time),
+                timeGetOff=blank_if_none(invoice.end_time),
                 mileage=number_text(invoice.mileage),
                 totalAmount=money_text(invoice.total_amount),
                 place="",
@@ -387,50 +382,50 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
         case InvoiceType.TRAIN:
             return TrainResult(
                 invoiceType=code,
-                invoiceNo=_out(invoice.invoice_number),
+                invoiceNo=blank_if_none(invoice.invoice_number),
                 date=date,
-                time=_out(invoice.start_datetime),
-                stationGetOn=_out(invoice.destination_city),
-                stationGetOff=_out(invoice.destination_city_to),
-                trainNumber=_out(invoice.train_number),
-                seat=_out(invoice.train_class),
+                time=blank_if_none(invoice.start_datetime),
+                stationGetOn=blank_if_none(invoice.destination_city),
+                stationGetOff=blank_if_none(invoice.destination_city_to),
+                trainNumber=blank_if_none(invoice.train_number),
+                seat=blank_if_none(invoice.train_class),
                 totalAmount=money_text(invoice.total_amount),
                 serialNumber="",
-                idNumber=_out(invoice.id_card),
+                idNumber=blank_if_none(invoice.id_card),
             )
         case InvoiceType.BUS:
             return BusResult(
                 invoiceType=code,
-                invoiceCode=_out(invoice.invoice_code),
-                invoiceNo=_out(invoice.invoice_number),
+                invoiceCode=blank_if_none(invoice.invoice_code),
+                invoiceNo=blank_if_none(invoice.invoice_number),
                 date=date,
-                time=_out(invoice.start_time),
-                stationGetOn=_out(invoice.destination_city),
-                stationGetOff=_out(invoice.destination_city_to),
+                time=blank_if_none(invoice.start_time),
+                stationGetOn=blank_if_none(invoice.destination_city),
+                stationGetOff=blank_if_none(invoice.destination_city_to),
                 totalAmount=money_text(invoice.total_amount),
-                name=_out(invoice.passenger_name),
+                name=blank_if_none(invoice.passenger_name),
             )
         case InvoiceType.TOLL:
             return TollResult(
                 invoiceType=code,
-                invoiceCode=_out(invoice.invoice_code),
-                invoiceNo=_out(invoice.invoice_number),
+                invoiceCode=blank_if_none(invoice.invoice_code),
+                invoiceNo=blank_if_none(invoice.invoice_number),
                 date=date,
-                time=_out(invoice.start_time),
-                entrance=_out(invoice.destination_city),
-                exit=_out(invoice.destination_city_to),
+                time=blank_if_none(invoice.start_time),
+                entrance=blank_if_none(invoice.destination_city),
+                exit=blank_if_none(invoice.destination_city_to),
                 totalAmount=money_text(invoice.total_amount),
             )
         case InvoiceType.FLIGHT_ITINERARY:
             return FlightItineraryResult(
                 invoiceType=code,
-                invoiceNo=_out(invoice.invoice_number),
-                checkCode=_out(invoice.check_code),
-                name=_out(invoice.passenger_name),
-                idNumber=_out(invoice.id_card),
+                invoiceNo=blank_if_none(invoice.invoice_number),
+                checkCode=blank_if_none(invoice.check_code),
+                name=blank_if_none(invoice.passenger_name),
+                idNumber=blank_if_none(invoice.id_card),
                 date=date,
                 agentCode="",
-                issueUnit=_out(invoice.seller_name),
+                issueUnit=blank_if_none(invoice.seller_name),
                 fareAmount=money_text(invoice.fare),
                 taxAmount=money_text(invoice.other_taxes),
                 fuelSurcharge=money_text(invoice.fuel_surcharge),
@@ -440,13 +435,13 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 internationalFlag=_international_flag_out(invoice.international_flag),
                 flightInfos=[
                     FlightInfo(
-                        startPoint=_out(segment.departure),
-                        endPoint=_out(segment.arrival),
-                        flightNumber=_out(segment.flight_number),
+                        startPoint=blank_if_none(segment.departure),
+                        endPoint=blank_if_none(segment.arrival),
+                        flightNumber=blank_if_none(segment.flight_number),
                         date=_chinese_date_or_text(segment.date),
-                        time=_out(segment.time),
-                        seat=_out(segment.seat),
-                        carrier=_out(segment.carrier),
+                        time=blank_if_none(segment.time),
+                        seat=blank_if_none(segment.seat),
+                        carrier=blank_if_none(segment.carrier),
                     )
                     for segment in invoice.flight_detail
                 ],
@@ -454,14 +449,14 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
         case InvoiceType.USED_CAR:
             return UsedCarResult(
                 invoiceType=code,
-                invoiceCode=_out(invoice.invoice_code),
-                invoiceNo=_out(invoice.invoice_number),
+                invoiceCode=blank_if_none(invoice.invoice_code),
+                invoiceNo=blank_if_none(invoice.invoice_number),
                 date=date,
                 totalAmount=money_text(invoice.total_amount),
-                sellerName=_out(invoice.seller_name),
-                sellerNumber=_out(invoice.seller_tax_code),
-                purchaserName=_out(invoice.buyer_name),
-                purchaserNumber=_out(invoice.buyer_tax_code),
+                sellerName=blank_if_none(invoice.seller_name),
+                sellerNumber=blank_if_none(invoice.seller_tax_code),
+                purchaserName=blank_if_none(invoice.buyer_name),
+                purchaserNumber=blank_if_none(invoice.buyer_tax_code),
                 companyName="",
                 companyTaxNo="",
                 licensePlate="",
@@ -474,17 +469,17 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
         case InvoiceType.MOTOR_VEHICLE:
             return MotorVehicleResult(
                 invoiceType=code,
-                invoiceCode=_out(invoice.invoice_code),
-                invoiceNo=_out(invoice.invoice_number),
+                invoiceCode=blank_if_none(invoice.invoice_code),
+                invoiceNo=blank_if_none(invoice.invoice_number),
                 machineCode="",
                 machineNo="",
                 date=date,
                 amountWithoutTax=money_text(invoice.amount),
                 totalAmount=money_text(invoice.total_amount),
-                sellerName=_out(invoice.seller_name),
-                sellerNumber=_out(invoice.seller_tax_code),
-                purchaserName=_out(invoice.buyer_name),
-                purchaserNumber=_out(invoice.buyer_tax_code),
+                sellerName=blank_if_none(invoice.seller_name),
+                sellerNumber=blank_if_none(invoice.seller_tax_code),
+                purchaserName=blank_if_none(invoice.buyer_name),
+                purchaserNumber=blank_if_none(invoice.buyer_tax_code),
                 taxAuthoritiesName="",
                 taxAuthoritiesCode="",
                 carCode="",
@@ -504,19 +499,19 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
                 amountWithoutTax=money_text(invoice.amount),
                 taxAmount=money_text(invoice.tax_amount),
                 totalAmount=money_text(invoice.total_amount),
-                storeName=_out(invoice.seller_name),
+                storeName=blank_if_none(invoice.seller_name),
                 discountAmount="",
                 tipAmount="",
-                currencyCode=_out(invoice.currency),
+                currencyCode=blank_if_none(invoice.currency),
             )
         case InvoiceType.TAX_CERTIFICATE:
             return TaxCertificateResult(
                 invoiceType=code,
-                invoiceNo=_out(invoice.invoice_number),
+                invoiceNo=blank_if_none(invoice.invoice_number),
                 date=date,
                 totalAmount=money_text(invoice.total_amount),
-                purchaserTaxNo=_out(invoice.buyer_tax_code),
-                purchaserName=_out(invoice.buyer_name),
+                purchaserTaxNo=blank_if_none(invoice.buyer_tax_code),
+                purchaserName=blank_if_none(invoice.buyer_name),
             )
         case InvoiceType.RIDE_HAILING_ITINERARY:
             return RideHailingResult(
@@ -533,8 +528,8 @@ def to_identify_result(invoice: Invoice) -> IdentifyResultData:
             return OtherResult.model_validate(
                 {
                     "invoiceType": code,
-                    "invoiceCode": _out(invoice.invoice_code),
-                    "invoiceNo": _out(invoice.invoice_number),
+                    "invoiceCode": blank_if_none(invoice.invoice_code),
+                    "invoiceNo": blank_if_none(invoice.invoice_number),
                     "date": date,
                     "totalAmount": money_text(invoice.total_amount),
                 }
@@ -548,45 +543,13 @@ def _str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _out(value: str | None) -> str:
-    """004's examples write an empty string, not null, for a field with nothing in it."""
-    return value or ""
-
-
 def _date(value: str | None) -> dt.date | None:
     return parse_date(wire_text(value))
 
 
-def _decimal(value: str | None, field: str) -> Decimal | None:
-    text = wire_text(value)
-    if text is None:
-        return None
-    try:
-        return Decimal(text.replace(",", "").lstrip("¥￥"))
-    except InvalidOperation:
-        raise InvalidAmountError(field, text) from None
-
-
-def _rate(value: str | None) -> Decimal | None:
-    """A tax rate as a fraction: "17%", "17" and "0.17" are all 0.17; words give None."""
-    text = wire_text(value)
-    if text is None:
-        return None
-    percent = text.endswith("%")
-    try:
-        number = Decimal(text.rstrip("%").strip())
-    except InvalidOperation:
-        return None
-    if not percent and "." in text and number < 1:
-        return number
-    return number / _HUNDRED
-
-
 def _percent(rate: Decimal | None) -> str:
     """A fraction as 004's percent text: 0.17 -> "17%"."""
-    if rate is None:
-        return ""
-    return format((rate * _HUNDRED).normalize(), "f") + "%"
+    return "" if rate is None else percent_text(rate) + "%"
 
 
 def _seal(value: str | None) -> bool | None:
@@ -606,7 +569,7 @@ def _chinese_date_or_text(value: str | None) -> str:
     try:
         day = parse_date(wire_text(value))
     except InvalidDate:
-        return _out(value)
+        return blank_if_none(value)
     return to_chinese_date(day) if day is not None else ""
 
 
@@ -623,4 +586,4 @@ def _international_flag(value: str | None) -> str | None:
 
 
 def _international_flag_out(value: str | None) -> str:
-    return {"D": "国内(D)", "I": "国际(I)"}.get(value or "", _out(value))
+    return {"D": "国内(D)", "I": "国际(I)"}.get(value or "", blank_if_none(value))

@@ -200,16 +200,8 @@ def openapi_document(template: Template) -> dict[str, Any]:
 def load_handler(template: Template, function: FunctionDef, instance: int = 0) -> Handler:
     """Import the handler that template.yaml names, as a new Lambda container would:
     each instance is a fresh copy of the module, with module state of its own."""
-    module_name, _, attribute = function.handler.rpartition(".")
-    source = (template.root / function.code_uri / f"{module_name.replace('.', '/')}.py").resolve()
-    spec = importlib.util.spec_from_file_location(
-        f"fapiao_function_{function.logical_id}_{instance}", source
-    )
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {function.handler} from {source}")
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    handler: Handler = getattr(module, attribute)
+    module = load_module(template, function, str(instance))
+    handler: Handler = getattr(module, function.handler.rpartition(".")[2])
     return handler
 
 

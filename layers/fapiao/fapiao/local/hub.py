@@ -36,6 +36,15 @@ LOCAL_CREDENTIALS = {
 }
 
 
+def local_session(region: str) -> boto3.session.Session:
+    """A boto3 session with the local AWS's credentials (moto takes any)."""
+    return boto3.session.Session(
+        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=region,
+    )
+
+
 @dataclass(frozen=True)
 class HubConfig:
     host: str

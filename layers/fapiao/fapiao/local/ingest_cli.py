@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from fapiao.local.resources import LocalNames
 from fapiao.local.template import Template
 from fapiao.services.pipeline import DroppedObject
+from fapiao.services.reconcile import outcomes_in
 from fapiao.store.outcomes import DynamoOutcomes
 
 
@@ -41,15 +40,14 @@ def _progress(done: int, total: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     names = LocalNames(Template(args.template), args.region)
-    credentials = _local_credentials()
-    session = boto3.session.Session(
-        aws_access_key_id=credentials["aws_access_key_id"],
-        aws_secret_access_key=credentials["aws_secret_access_key"],
-        region_name=args.region,
-    )
+    from fapiao.local.hub import local_session
+
+    session = local_session(args.region)
     s3 = session.client("s3", endpoint_url=args.aws)
-    outcomes = DynamoOutcomes(
-        names.ref("OutcomesTable"), session.client("dynamodb", endpoint_url=args.aws)
+    outcomes_of = outcomes_in(
+        DynamoOutcomes(
+            names.ref("OutcomesTable"), session.client("dynamodb", endpoint_url=args.aws)
+        )
     )
     bucket = names.ref("DropBucket")
     sent: dict[Path, DroppedObject] = {}
@@ -69,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     while len(results) < len(sent) and time.monotonic() < deadline:
         for path, obj in sent.items():
             if path not in results:
-                found = _outcomes_of(outcomes, obj)
+                found = list(outcomes_of(obj))
                 if found:
                     results[path] = found
         _progress(len(results), len(sent))
@@ -83,20 +81,3 @@ def run(args: argparse.Namespace) -> int:
         if path not in results:
             print(f"{path}\tpending\t\tno outcome within {args.timeout:g} s")
     return 0 if len(results) == len(sent) else 1
-
-
-def _local_credentials() -> dict[str, str]:
-    from fapiao.local.hub import LOCAL_CREDENTIALS
-
-    return {
-        "aws_access_key_id": LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    }
-
-
-def _outcomes_of(outcomes: DynamoOutcomes, obj: DroppedObject) -> list[Any]:
-    # S3 notifications may carry the version id or not: look under both names.
-    found = list(outcomes.of_object(obj.object_id))
-    if not found and obj.version_id:
-        found = list(outcomes.of_object(obj.model_copy(update={"version_id": None}).object_id))
-    return found

@@ -10,8 +10,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from fapiao.local.resources import LocalNames
 from fapiao.local.template import Template
 from fapiao.services.pipeline import IDENTIFY_PREFIX
@@ -28,14 +26,10 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fapiao.local.hub import LOCAL_CREDENTIALS
+    from fapiao.local.hub import local_session
 
     names = LocalNames(Template(args.template), args.region)
-    session = boto3.session.Session(
-        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        region_name=args.region,
-    )
+    session = local_session(args.region)
     s3 = session.client("s3", endpoint_url=args.aws)
     bucket = names.ref("DropBucket")
     objects = []

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from botocore.exceptions import ClientError
 
-from fapiao.local.aws import JOURNAL_NAME, LocalAws
+from fapiao.local.aws import LocalAws
 from fapiao.local.resources import LocalNames, provision
 from fapiao.local.template import Template
 from support import Session
@@ -73,13 +74,15 @@ def test_state_survives_a_restart_and_still_refuses_the_duplicate(
         session = Session(aws.endpoint)
         provision(template, names, session)
         assert put_if_absent(session, "k-1", "first")
-        assert not put_if_absent(session, "k-1", "second")  # refused: not journaled
-        session.client("s3").put_object(
+        assert not put_if_absent(session, "k-1", "second")  # refused: not logged
+        put = session.client("s3").put_object(
             Bucket=names.ref("DropBucket"), Key="acme/inbox/a.pdf", Body=b"%PDF-1.7"
         )
 
     with LocalAws(data) as aws:
-        assert aws.replayed > 0
+        # a clean stop left a snapshot: the start reads it and replays no request
+        assert aws.replayed == 0
+        assert aws.restored.items == 1 and aws.restored.objects == 1
         session = Session(aws.endpoint)
         assert provision(template, names, session) == []  # all there already
         item = session.client("dynamodb").get_item(
@@ -87,26 +90,32 @@ def test_state_survives_a_restart_and_still_refuses_the_duplicate(
         )["Item"]
         assert item["writer"] == {"S": "first"}
         assert not put_if_absent(session, "k-1", "after restart")
-        body = (
-            session.client("s3")
-            .get_object(Bucket=names.ref("DropBucket"), Key="acme/inbox/a.pdf")["Body"]
-            .read()
+        got = session.client("s3").get_object(
+            Bucket=names.ref("DropBucket"), Key="acme/inbox/a.pdf"
         )
-        assert body == b"%PDF-1.7"
+        assert got["Body"].read() == b"%PDF-1.7"
+        assert got["VersionId"] == put["VersionId"]  # the same version, not a new put
 
 
-def test_reads_and_refused_writes_are_not_journaled(
+def test_refused_writes_and_reads_are_not_logged(
     tmp_path: Path, template: Template, names: LocalNames
 ) -> None:
     data = tmp_path / "data"
     with LocalAws(data) as aws:
         session = Session(aws.endpoint)
         provision(template, names, session)
-        lines_after_setup = len((data / JOURNAL_NAME).read_text().splitlines())
+        aws.snapshot()  # the log starts empty
         put_if_absent(session, "k-2", "first")
         put_if_absent(session, "k-2", "refused")
         session.client("dynamodb").get_item(
             TableName="InvoicesTable", Key={"invoice_key": {"S": "k-2"}}
         )
-        lines = len((data / JOURNAL_NAME).read_text().splitlines())
-    assert lines == lines_after_setup + 1
+        (log,) = (data / "state").glob("wal-*.jsonl")
+        lines = log.read_text().splitlines()
+    assert len(lines) == 1
+    assert '"PutItem"' in lines[0] or "PutItem" in lines[0]
+
+
+def test_a_second_local_aws_on_the_same_data_folder_is_refused(tmp_path: Path) -> None:
+    with LocalAws(tmp_path / "data"), pytest.raises(OSError, match="another hub"):
+        LocalAws(tmp_path / "data").start()

@@ -2,15 +2,16 @@
 
 moto's ThreadedMotoServer is not safe under concurrent requests, so every request
 passes one lock: two conditional writes racing for the same key behave as DynamoDB's
-do (one wins, one gets ConditionalCheckFailedException). Each request that changed
-state is appended to a journal in the data folder and replayed into a fresh moto at
-the next start, so what the hub stored survives Ctrl-C (and a crash).
+do (one wins, one gets ConditionalCheckFailedException). What the hub stored survives
+Ctrl-C and ``kill -9`` through a snapshot and a short write-ahead log
+(fapiao.local.state); a start restores that state and replays no history.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import http.client
 import json
 import logging
@@ -18,6 +19,7 @@ import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,7 +27,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+import boto3
 from moto.server import ThreadedMotoServer
+
+from fapiao.local.state import RestoredState, StateStore
 
 logger = logging.getLogger("fapiao-local.aws")
 
@@ -184,51 +189,164 @@ class Server(ThreadingHTTPServer):
 
 
 class LocalAws:
-    """moto on a private port, and the serialising gateway that clients talk to."""
+    """moto on a private port, and the serialising gateway that clients talk to.
 
-    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    State survives restarts through ``StateStore`` (a snapshot and a write-ahead log,
+    see fapiao.local.state): a start restores it without side effects.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        region: str = "cn-north-1",
+        snapshot_every: int = 500,
+    ) -> None:
         self.data_dir = data_dir
         self.host = host
         self.port = port
-        self.journal_path = data_dir / JOURNAL_NAME
+        self.region = region
+        self.snapshot_every = snapshot_every
         self._lock = threading.Lock()
         self._moto: ThreadedMotoServer | None = None
+        self._moto_port = 0
         self._upstream: _Upstream | None = None
-        self._journal: Journal | None = None
+        self._state: StateStore | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self.replayed = 0
+        self._watcher: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._lock_file: Any = None
+        self.restored = RestoredState()
+        self.restore_seconds = 0.0
         self.invoker: Invoker | None = None  # set by the hub: runs a function in process
+
+    @property
+    def replayed(self) -> int:
+        """Write-ahead log entries applied at the last start (0 after a clean stop)."""
+        return self.restored.log_entries
 
     @property
     def endpoint(self) -> str:
         assert self._server is not None, "LocalAws is not started"
         return f"http://{self.host}:{self._server.server_address[1]}"
 
+    def client(self, service: str) -> Any:
+        """A boto3 client straight to moto: not logged, for restoring and snapshots."""
+        return boto3.session.Session(
+            aws_access_key_id="fapiao-local",
+            aws_secret_access_key="fapiao-local",  # noqa: S106 moto takes any
+            region_name=self.region,
+        ).client(service, endpoint_url=f"http://127.0.0.1:{self._moto_port}")  # type: ignore[call-overload]
+
     def start(self) -> str:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        moto_port = free_port()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        started = time.monotonic()
+        self._hold_data_dir()
+        try:
+            return self._start(started)
+        except BaseException:
+            # Nothing is snapshotted: a start that failed half-way must not overwrite
+            # the state it was restoring.
+            if self._state is not None:
+                self._state.close()
+                self._state = None
+            self.stop()
+            raise
+
+    def _start(self, started: float) -> str:
+        self._moto_port = free_port()
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self._moto_port, verbose=False)
         self._moto.start()
-        self._upstream = _Upstream("127.0.0.1", moto_port)
-        # moto keeps its state per process: start from nothing, then replay the journal.
+        self._upstream = _Upstream("127.0.0.1", self._moto_port)
+        # moto keeps its state per process: start from nothing. Executions run from
+        # the start: restoring starts none (RestoredState.running names the ones to redo).
         self._upstream.send(Recorded("POST", "/moto-api/reset", [], b""))
-        for request in Journal.read(self.journal_path):
-            self._upstream.send(request)
-            self.replayed += 1
-        # Only now do executions run: a replayed StartExecution must not run its tasks
-        # again (their effects are in the journal already).
         config = json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()
         self._upstream.send(
             Recorded("POST", "/moto-api/config", [("Content-Type", "application/json")], config)
         )
-        self._journal = Journal(self.journal_path)
+        self._state = StateStore(self.data_dir, self.region, self.snapshot_every)
+        upstream = self._upstream
+
+        def send(request: dict[str, Any]) -> None:
+            upstream.send(
+                Recorded(
+                    request["method"],
+                    request["path"],
+                    [(str(k), str(v)) for k, v in request["headers"]],
+                    base64.b64decode(request["body"]),
+                )
+            )
+
+        self.restored = self._state.restore(self.client, send)
+        self.restored.log_entries += self._migrate_journal()
+        with self._lock:  # a fresh snapshot: the next start reads no log at all
+            self._state.take_snapshot(self.client)
+        self.restore_seconds = time.monotonic() - started
         self._server = Server((self.host, self.port), _make_handler(self))
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fapiao-aws-gateway", daemon=True
         )
         self._thread.start()
+        self._stopping.clear()
+        self._watcher = threading.Thread(target=self._watch, name="fapiao-aws-state", daemon=True)
+        self._watcher.start()
         return self.endpoint
+
+    def _hold_data_dir(self) -> None:
+        """One local AWS per data folder: a second one would write the same log."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = (self.data_dir / "lock").open("a")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise OSError(f"another hub is using the data folder {self.data_dir}") from None
+
+    def _migrate_journal(self) -> int:
+        """A data folder of an earlier version kept a journal of every request: apply it
+        once with no side effect (nothing notified, delivered or executed), then keep
+        the result as a snapshot. Its objects get new version ids, so nothing of it is
+        resumed (``RestoredState.migrated``)."""
+        journal = self.data_dir / JOURNAL_NAME
+        if not journal.exists() or self._upstream is None:
+            return 0
+        skipped = ("StartExecution", "PutEvents", "PutRule", "PutTargets")
+        applied = 0
+        for request in Journal.read(journal):
+            if request.action() in skipped or "notification" in request.path:
+                continue
+            self._upstream.send(request)
+            applied += 1
+        journal.rename(journal.with_name(JOURNAL_NAME + ".migrated"))
+        self.restored.migrated = True
+        logger.warning("migrated %d journaled requests of %s into a snapshot", applied, journal)
+        return applied
+
+    def _watch(self) -> None:
+        """Log executions as they end, and snapshot when the log has grown."""
+        while not self._stopping.wait(1.0):
+            state = self._state
+            if state is None:
+                return
+            try:
+                with self._lock:
+                    if self._state is None:
+                        return
+                    state.log_ended_executions()
+                if state.snapshot_due:
+                    self.snapshot()
+            except Exception:
+                logger.exception("keeping the local AWS's state failed")
+
+    def snapshot(self) -> None:
+        """A new snapshot now (the gateway waits meanwhile); the log starts empty."""
+        with self._lock:
+            if self._state is not None:
+                self._state.log_ended_executions()
+                self._state.take_snapshot(self.client)
 
     def invoke(self, request: Recorded) -> tuple[int, list[tuple[str, str]], bytes] | None:
         """Lambda's Invoke, answered by the hub's in-process handler (outside the lock:
@@ -243,26 +361,46 @@ class LocalAws:
         return 200, headers, body
 
     def forward(self, request: Recorded) -> tuple[int, list[tuple[str, str]], bytes]:
-        if self._upstream is None or self._journal is None:
-            raise RuntimeError("LocalAws is not started")
         with self._lock:
+            if self._upstream is None or self._state is None:
+                # stopping: what is not in the final snapshot must not be acknowledged
+                raise RuntimeError("LocalAws is not running")
             status, headers, body = self._upstream.send(request)
             if status < 400 and request.changes_state():
-                self._journal.append(request)
+                self._state.record_request(
+                    request.method, request.path, request.headers, request.body, request.action()
+                )
         return status, headers, body
 
     def stop(self) -> None:
+        """Keep the state as a snapshot, then stop. From the snapshot on, every request
+        is refused (503), so nothing is acknowledged that the next start would lack;
+        executions still running are named RUNNING in it and run again after a start."""
+        self._stopping.set()
+        with self._lock:
+            if self._state is not None:
+                try:
+                    self._state.log_ended_executions()
+                    self._state.take_snapshot(self.client)
+                except Exception:  # the log since the last snapshot still holds it all
+                    logger.exception("could not take the snapshot at stop")
+                self._state.close()
+                self._state = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)
         with self._lock:
-            if self._journal is not None:
-                self._journal.close()
             if self._upstream is not None:
                 self._upstream.close()
+                self._upstream = None
         if self._moto is not None:
             with contextlib.suppress(Exception):  # moto's shutdown is best effort
                 self._moto.stop()
+        if self._lock_file is not None:
+            self._lock_file.close()  # the lock goes with it
+            self._lock_file = None
 
     def __enter__(self) -> LocalAws:
         self.start()

@@ -44,7 +44,8 @@ def adapters() -> dict[str, Any]:
         "files": S3FileStore(settings.drop_bucket),
         "identifier": build_identifier(identifier_settings),
         "store": DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
-        "logs": (DynamoOutcomes(settings.outcomes_table), EventBridgeOutcomes(settings.event_bus)),
+        "outbox": DynamoOutcomes(settings.outcomes_table),
+        "bus": EventBridgeOutcomes(settings.event_bus),
     }
 
 
@@ -86,7 +87,9 @@ def owner_of(obj: DroppedObject) -> str | None:
 @metrics.log_metrics
 def record_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Records ``{"outcome": ...}`` as it is; builds the outcome of an unread invoice
-    (``{"object", "index", "found", "kind"}``) or of a failure (``{"object", "error"}``)."""
+    (``{"object", "index", "found", "kind"}``) or of a failure (``{"object", "error"}``).
+    Answers the outcome that counts: the first one recorded for that invoice of the object,
+    published once (a retry or a re-run of the execution sends nothing again)."""
     if "outcome" in event:
         outcome = Outcome.model_validate(event["outcome"])
     else:
@@ -111,7 +114,7 @@ def record_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         if kind is OutcomeKind.UNRECOGNISABLE:
             outcome = outcome.model_copy(update={"status": InvoiceStatus.UNRECOGNISABLE})
-    record_outcome(outcome, adapters()["logs"])
+    outcome = record_outcome(outcome, adapters()["outbox"], adapters()["bus"])
     metrics.add_metric(
         name=f"Outcome{outcome.outcome.name.title()}", unit=MetricUnit.Count, value=1
     )

@@ -95,6 +95,22 @@ class Pipeline:
             time.sleep(0.2)
         raise AssertionError(f"no finished execution for {obj.key} after {timeout} s")
 
+    def run_again(self, obj: DroppedObject, timeout: float = DEADLINE_SECONDS) -> dict[str, Any]:
+        """Another execution for ``obj`` with the S3 drop's input, run to its end."""
+        sfn = self.client("stepfunctions")
+        arn = sfn.start_execution(
+            stateMachineArn=self.hub.names.ref("IngestStateMachine"),
+            name=f"{obj.execution_name}-again-{uuid.uuid4().hex[:8]}",
+            input=json.dumps({"object": obj.model_dump(mode="json")}),
+        )["executionArn"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.2)
+        raise AssertionError(f"the second execution for {obj.key} ran over {timeout} s")
+
     def outcomes(self, obj: DroppedObject) -> list[Outcome]:
         table = DynamoOutcomes(self.hub.names.ref("OutcomesTable"), self.client("dynamodb"))
         return list(table.of_object(obj.object_id))
@@ -404,7 +420,33 @@ def test_the_same_s3_event_delivered_twice_starts_one_execution(pipeline: Pipeli
     assert pipeline.queue_is_empty("DropDeadLetterQueue", timeout=0.5)
 
 
-# --- (5) failures --------------------------------------------------------------------
+# --- (5) an execution run again for the same object ------------------------------------
+
+
+def test_an_execution_run_again_for_the_same_object_tells_the_erp_nothing_new(
+    pipeline: Pipeline,
+) -> None:
+    """The local hub runs an execution that was in flight when it was killed again from
+    the start, for the same object version: the invoices are not created twice, and
+    the outcomes kept and published by the first run are the ones that count."""
+    obj = pipeline.drop(
+        f"acme/{unique('rerun.pdf')}", invoice_pdf(recent_invoice(7451), recent_invoice(7452))
+    )
+    assert pipeline.finished(obj)["status"] == "SUCCEEDED"
+    first = pipeline.outcomes(obj)
+    assert [o.outcome for o in first] == [OutcomeKind.CREATED, OutcomeKind.CREATED]
+    assert len(pipeline.erp_events(obj)) == 2
+
+    rerun = pipeline.run_again(obj)
+
+    assert rerun["status"] == "SUCCEEDED"
+    output = json.loads(rerun["output"])["outcomes"]
+    assert [Outcome.model_validate(o) for o in output] == first  # same times, same details
+    assert pipeline.outcomes(obj) == first
+    assert len(pipeline.erp_events(obj)) == 2
+
+
+# --- (6) failures --------------------------------------------------------------------
 
 
 def test_a_key_that_names_no_owner_fails_and_is_dead_lettered(pipeline: Pipeline) -> None:

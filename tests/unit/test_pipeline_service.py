@@ -32,12 +32,10 @@ from fapiao.services.pipeline import (
     objects_of_s3_event,
     poll_pending,
     recognise_object,
-    record_outcome,
 )
 from fapiao.settings import CompanySettings
 from fapiao.store.files import MemoryFileStore
 from fapiao.store.invoices import MemoryInvoiceStore
-from fapiao.store.outcomes import MemoryOutcomes
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2024, 5, 1, 10, 30, tzinfo=SHANGHAI)
@@ -633,7 +631,7 @@ def test_an_invoice_that_failed_its_check_is_stored_and_rejected() -> None:
     assert (retried.outcome, retried.expense_id) == (OutcomeKind.REJECTED, outcome.expense_id)
 
 
-# --- record_outcome ------------------------------------------------------------------
+# --- outcomes (record_outcome and its outbox: test_outcome_outbox.py) ----------------
 
 
 def an_outcome(index: int = 0, kind: OutcomeKind = OutcomeKind.CREATED) -> Outcome:
@@ -647,29 +645,6 @@ def an_outcome(index: int = 0, kind: OutcomeKind = OutcomeKind.CREATED) -> Outco
         status=InvoiceStatus.AWAITING_CHECK,
         at=NOW,
     )
-
-
-def test_an_outcome_goes_to_every_log() -> None:
-    table, bus = MemoryOutcomes(), MemoryOutcomes()
-
-    recorded = record_outcome(an_outcome(), [table, bus])
-
-    assert recorded == an_outcome()
-    for log in (table, bus):
-        assert log.of_object(dropped().object_id) == [an_outcome()]
-
-
-def test_outcomes_are_kept_per_object_and_invoice_index() -> None:
-    log = MemoryOutcomes()
-    record_outcome(an_outcome(1, OutcomeKind.DUPLICATE), [log])
-    record_outcome(an_outcome(0), [log])
-    record_outcome(an_outcome(0), [log])  # a record task retried: still one
-
-    assert [(o.index, o.outcome) for o in log.of_object(dropped().object_id)] == [
-        (0, OutcomeKind.CREATED),
-        (1, OutcomeKind.DUPLICATE),
-    ]
-    assert log.of_object(dropped(etag="another").object_id) == []
 
 
 def test_an_outcome_round_trips_as_the_erp_events_detail() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import unquote_plus
@@ -281,14 +282,49 @@ def _platform_code(problem: Problem) -> str:
 
 
 class OutcomeLog(Protocol):
-    """Port: where terminal outcomes go (the ERP's event bus, the reconciliation table)."""
-
-    def record(self, outcome: Outcome) -> None: ...
+    """Port: the terminal outcomes recorded so far, by object (what reconciliation reads)."""
 
     def of_object(self, object_id: str) -> Sequence[Outcome]: ...
 
 
-def record_outcome(outcome: Outcome, logs: Sequence[OutcomeLog]) -> Outcome:
-    for log in logs:
-        log.record(outcome)
-    return outcome
+@dataclass(frozen=True)
+class Recorded:
+    """The outcome that counts for an invoice of an object (the first one recorded), and
+    whether the ERP has been told of it."""
+
+    outcome: Outcome
+    published: bool
+
+
+class OutcomeOutbox(OutcomeLog, Protocol):
+    """Port: the outcomes as an outbox of the ERP's events, one per (object_id, index)."""
+
+    def record(self, outcome: Outcome) -> Recorded:
+        """Keep ``outcome``, unpublished, unless one is kept for its (object_id, index)
+        already: that first one is answered, unchanged, with its ``published`` marker."""
+
+    def mark_published(self, outcome: Outcome) -> None:
+        """Mark the outcome kept for ``outcome``'s (object_id, index) as published;
+        ``KeyError`` when none is kept (nothing is written then)."""
+
+
+class OutcomeBus(Protocol):
+    """Port: where the ERP hears of outcomes (the event bus)."""
+
+    def publish(self, outcome: Outcome) -> None: ...
+
+
+def record_outcome(outcome: Outcome, outbox: OutcomeOutbox, bus: OutcomeBus) -> Outcome:
+    """Keep the outcome, publish it, mark it published; answer the outcome that counts.
+
+    A record task run again for the same invoice of an object (a retry, an execution
+    re-run from the start after the hub died) finds the first outcome kept: it is not
+    rewritten, and it is published only if it never was, so the ERP hears of each
+    outcome once in normal operation and at least once always (a crash between the
+    publication and its marker publishes it again on the next run).
+    """
+    recorded = outbox.record(outcome)
+    if not recorded.published:
+        bus.publish(recorded.outcome)
+        outbox.mark_published(recorded.outcome)
+    return recorded.outcome

@@ -1,29 +1,44 @@
-"""Where terminal outcomes go: the ERP's event bus and the reconciliation table.
+"""Where terminal outcomes go: the reconciliation table, kept as an outbox, and the ERP's
+event bus.
+
+OutcomesTable items (template.yaml), one per invoice of an object: ``object_id`` and
+``index`` (the key), ``outcome`` (its kind), ``detail`` (the ``Outcome`` model as JSON,
+the event's ``detail``) and ``published`` (true once the event is on the bus; an item
+without it counts as unpublished). The first outcome written for a key is the one that
+counts: it is never overwritten.
 
 Event schema (EventBridge): ``source`` "fapiao", ``detail-type`` "Invoice outcome",
 ``detail`` the ``Outcome`` model as JSON (outcome: created | duplicate | rejected |
 unrecognisable | failed | identified; object {bucket, key, etag, version_id}; index;
 owner; invoice_key; invoice_type; expense_id; status; message; message_code; at).
+
+``DynamoOutcomes`` (the outbox) and ``EventBridgeOutcomes`` (the bus) are the adapters;
+``MemoryOutcomes`` is a fake outbox with the same contract, ``MemoryBus`` a fake bus.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
+
+from botocore.exceptions import ClientError
 
 from fapiao import aws
-from fapiao.services.pipeline import Outcome
+from fapiao.services.pipeline import Outcome, Recorded
 
 EVENT_SOURCE = "fapiao"
 EVENT_DETAIL_TYPE = "Invoice outcome"
 
 
 class EventBridgeOutcomes:
+    """The ERP's event bus (``OutcomeBus``)."""
+
     def __init__(self, bus: str, client: Any = None) -> None:
         self.bus = bus
         self._client = client
 
-    def record(self, outcome: Outcome) -> None:
+    def publish(self, outcome: Outcome) -> None:
         client = self._client if self._client is not None else aws.client("events")
         answer = client.put_events(
             Entries=[
@@ -38,12 +53,18 @@ class EventBridgeOutcomes:
         if answer.get("FailedEntryCount"):
             raise RuntimeError(f"the event bus refused the outcome: {answer['Entries']}")
 
-    def of_object(self, object_id: str) -> Sequence[Outcome]:
-        return ()  # a bus is not read back
+
+def _key(outcome: Outcome) -> dict[str, Any]:
+    return {"object_id": {"S": outcome.object.object_id}, "index": {"N": str(outcome.index)}}
+
+
+def _condition_failed(error: ClientError) -> bool:
+    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
 
 
 class DynamoOutcomes:
-    """Items keyed by ``object_id`` and ``index`` (template.yaml's OutcomesTable)."""
+    """The OutcomesTable as the outbox (``OutcomeOutbox``): conditional writes, so a
+    record task run again finds the first outcome instead of rewriting it."""
 
     def __init__(self, table: str, client: Any = None) -> None:
         self.table = table
@@ -53,17 +74,43 @@ class DynamoOutcomes:
     def client(self) -> Any:
         return self._client if self._client is not None else aws.client("dynamodb")
 
-    def record(self, outcome: Outcome) -> None:
-        # Put, not add: a task retried after a timeout records the same outcome again.
-        self.client.put_item(
-            TableName=self.table,
-            Item={
-                "object_id": {"S": outcome.object.object_id},
-                "index": {"N": str(outcome.index)},
-                "outcome": {"S": outcome.outcome.value},
-                "detail": {"S": outcome.model_dump_json()},
-            },
-        )
+    def record(self, outcome: Outcome) -> Recorded:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    **_key(outcome),
+                    "outcome": {"S": outcome.outcome.value},
+                    "detail": {"S": outcome.model_dump_json()},
+                    "published": {"BOOL": False},
+                },
+                ConditionExpression="attribute_not_exists(object_id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+            # ALL_OLD: the failed condition answers the item that is there (no race)
+            first: dict[str, Any] = cast(dict[str, Any], error.response)["Item"]
+            return Recorded(
+                outcome=Outcome.model_validate_json(first["detail"]["S"]),
+                published=bool(first.get("published", {}).get("BOOL", False)),
+            )
+        return Recorded(outcome=outcome, published=False)
+
+    def mark_published(self, outcome: Outcome) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(outcome),
+                UpdateExpression="SET published = :yes",
+                ConditionExpression="attribute_exists(object_id)",
+                ExpressionAttributeValues={":yes": {"BOOL": True}},
+            )
+        except ClientError as error:
+            if _condition_failed(error):
+                raise KeyError((outcome.object.object_id, outcome.index)) from error
+            raise
 
     def of_object(self, object_id: str) -> Sequence[Outcome]:
         items = self.client.query(
@@ -76,11 +123,34 @@ class DynamoOutcomes:
 
 
 class MemoryOutcomes:
-    def __init__(self) -> None:
-        self.recorded: dict[tuple[str, int], Outcome] = {}
+    """In-memory outbox with the DynamoDB adapter's contract (for unit tests)."""
 
-    def record(self, outcome: Outcome) -> None:
-        self.recorded[(outcome.object.object_id, outcome.index)] = outcome
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, int], Recorded] = {}
+        self._lock = threading.Lock()
+
+    def record(self, outcome: Outcome) -> Recorded:
+        with self._lock:
+            key = (outcome.object.object_id, outcome.index)
+            kept = self._kept.setdefault(key, Recorded(outcome.model_copy(deep=True), False))
+            return Recorded(kept.outcome.model_copy(deep=True), kept.published)
+
+    def mark_published(self, outcome: Outcome) -> None:
+        with self._lock:
+            key = (outcome.object.object_id, outcome.index)
+            self._kept[key] = Recorded(self._kept[key].outcome, published=True)
 
     def of_object(self, object_id: str) -> Sequence[Outcome]:
-        return [o for (oid, _), o in sorted(self.recorded.items()) if oid == object_id]
+        with self._lock:
+            kept = sorted(self._kept.items())
+        return [r.outcome.model_copy(deep=True) for (oid, _), r in kept if oid == object_id]
+
+
+class MemoryBus:
+    """A fake event bus: what was published, in order (for unit tests)."""
+
+    def __init__(self) -> None:
+        self.published: list[Outcome] = []
+
+    def publish(self, outcome: Outcome) -> None:
+        self.published.append(outcome.model_copy(deep=True))

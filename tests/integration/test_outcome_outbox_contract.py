@@ -1,0 +1,205 @@
+"""One contract for both OutcomeOutbox adapters: MemoryOutcomes and DynamoOutcomes.
+
+The Dynamo adapter runs on the local AWS (moto behind the hub's gateway) with the
+OutcomesTable template.yaml declares; the memory adapter is what the unit tests stand on,
+so every test here holds for both. The first outcome kept for (object_id, index) is the
+one that counts: never overwritten, answered to every later ``record`` with its
+``published`` marker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from fapiao.local.resources import LocalNames
+from fapiao.model import InvoiceStatus
+from fapiao.services.pipeline import (
+    DroppedObject,
+    Outcome,
+    OutcomeKind,
+    OutcomeOutbox,
+    Recorded,
+)
+from fapiao.services.reconcile import outcomes_in, reconcile
+from fapiao.store.outcomes import DynamoOutcomes, MemoryOutcomes
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2024, 5, 1, 10, 30, 15, 123456, tzinfo=SHANGHAI)
+LATER = NOW + dt.timedelta(minutes=7)
+
+
+@pytest.fixture(params=["memory", "dynamo"])
+def outbox(request: pytest.FixtureRequest, names: LocalNames) -> OutcomeOutbox:
+    if request.param == "memory":
+        return MemoryOutcomes()
+    session = request.getfixturevalue("local_aws")  # started only for this adapter
+    return DynamoOutcomes(names.ref("OutcomesTable"), client=session.client("dynamodb"))
+
+
+def dropped(etag: str = "e1", version_id: str | None = None) -> DroppedObject:
+    return DroppedObject(
+        bucket="fapiao-drop", key="acme/2024/05/发票 1+1.pdf", etag=etag, version_id=version_id
+    )
+
+
+def an_outcome(
+    index: int = 0,
+    kind: OutcomeKind = OutcomeKind.CREATED,
+    at: dt.datetime = NOW,
+    obj: DroppedObject | None = None,
+    **changes: Any,
+) -> Outcome:
+    fields: dict[str, Any] = {
+        "outcome": kind,
+        "object": obj or dropped(),
+        "index": index,
+        "owner": "acme",
+        "invoice_key": "03302210021168552329",
+        "invoice_type": "10",
+        "expense_id": 382680158296375431,  # beyond a double's 53 bits
+        "status": InvoiceStatus.AWAITING_CHECK,
+        "message": "发票已导入",
+        "message_code": "907002",
+        "at": at,
+    }
+    fields.update(changes)
+    return Outcome(**fields)
+
+
+def test_a_new_outcome_is_kept_unpublished(outbox: OutcomeOutbox) -> None:
+    recorded = outbox.record(an_outcome())
+
+    assert recorded == Recorded(an_outcome(), published=False)
+    assert outbox.of_object(dropped().object_id) == [an_outcome()]
+
+
+def test_every_field_round_trips_exactly(outbox: OutcomeOutbox) -> None:
+    outbox.record(an_outcome())
+
+    (kept,) = outbox.of_object(dropped().object_id)
+    again = outbox.record(an_outcome(at=LATER)).outcome
+
+    for got in (kept, again):
+        assert got.model_dump() == an_outcome().model_dump()
+        assert got.at.isoformat() == "2024-05-01T10:30:15.123456+08:00"
+        assert got.expense_id == 382680158296375431
+
+
+def test_a_sparse_outcome_round_trips(outbox: OutcomeOutbox) -> None:
+    failed = Outcome(outcome=OutcomeKind.FAILED, object=dropped(version_id="v1"), at=NOW)
+
+    outbox.record(failed)
+
+    assert outbox.of_object(dropped(version_id="v1").object_id) == [failed]
+
+
+def test_an_outcome_recorded_again_answers_the_first_unchanged(outbox: OutcomeOutbox) -> None:
+    first = an_outcome(at=NOW)
+    outbox.record(first)
+
+    rerun = an_outcome(kind=OutcomeKind.DUPLICATE, at=LATER, expense_id=1, message="again")
+    recorded = outbox.record(rerun)
+
+    assert recorded == Recorded(first, published=False)
+    assert outbox.of_object(dropped().object_id) == [first]
+
+
+def test_a_published_outcome_is_answered_published(outbox: OutcomeOutbox) -> None:
+    first = an_outcome(at=NOW)
+    outbox.record(first)
+
+    outbox.mark_published(an_outcome(at=LATER))  # the key names it, not the time
+
+    assert outbox.record(an_outcome(at=LATER)) == Recorded(first, published=True)
+    assert outbox.record(first) == Recorded(first, published=True)
+    assert outbox.of_object(dropped().object_id) == [first]
+
+
+def test_marking_an_outcome_never_kept_raises_and_keeps_nothing(outbox: OutcomeOutbox) -> None:
+    with pytest.raises(KeyError):
+        outbox.mark_published(an_outcome())
+
+    assert outbox.of_object(dropped().object_id) == []
+    assert outbox.record(an_outcome()) == Recorded(an_outcome(), published=False)
+
+
+def test_outcomes_are_kept_per_object_and_invoice_index(outbox: OutcomeOutbox) -> None:
+    for index in (10, 1, 0, 2):  # 10 after 2: numbers, not text
+        outbox.record(an_outcome(index))
+    outbox.mark_published(an_outcome(1))
+    other = dropped(etag="e2")
+    outbox.record(an_outcome(0, OutcomeKind.REJECTED, obj=other))
+
+    assert [o.index for o in outbox.of_object(dropped().object_id)] == [0, 1, 2, 10]
+    assert outbox.record(an_outcome(1)).published
+    assert not outbox.record(an_outcome(0)).published
+    assert [o.outcome for o in outbox.of_object(other.object_id)] == [OutcomeKind.REJECTED]
+    assert not outbox.record(an_outcome(0, obj=other)).published
+    assert outbox.of_object(dropped(etag="e3").object_id) == []
+
+
+def test_reconciliation_reads_what_the_outbox_keeps(outbox: OutcomeOutbox) -> None:
+    outbox.record(an_outcome(0))
+    outbox.record(an_outcome(0, OutcomeKind.DUPLICATE, at=LATER))  # a re-run
+    outbox.record(an_outcome(1, OutcomeKind.REJECTED))
+
+    report = reconcile([dropped()], outcomes_in(outbox))
+
+    assert report.complete
+    assert report.objects[0].kinds == (OutcomeKind.CREATED, OutcomeKind.REJECTED)
+
+
+# --- the DynamoDB items -----------------------------------------------------------------
+
+
+@pytest.fixture
+def table(names: LocalNames, local_aws: Any) -> tuple[DynamoOutcomes, Any]:
+    client = local_aws.client("dynamodb")
+    return DynamoOutcomes(names.ref("OutcomesTable"), client=client), client
+
+
+def item_of(table: tuple[DynamoOutcomes, Any], outcome: Outcome) -> dict[str, Any]:
+    outbox, client = table
+    key = {"object_id": {"S": outcome.object.object_id}, "index": {"N": str(outcome.index)}}
+    found: dict[str, Any] = client.get_item(TableName=outbox.table, Key=key, ConsistentRead=True)
+    return found["Item"]
+
+
+def test_an_item_holds_the_detail_reconciliation_reads_and_the_marker(
+    table: tuple[DynamoOutcomes, Any],
+) -> None:
+    outbox, _ = table
+    outbox.record(an_outcome(3))
+
+    item = item_of(table, an_outcome(3))
+    assert item == {
+        "object_id": {"S": dropped().object_id},
+        "index": {"N": "3"},
+        "outcome": {"S": "created"},
+        "detail": {"S": an_outcome(3).model_dump_json()},
+        "published": {"BOOL": False},
+    }
+    outbox.mark_published(an_outcome(3))
+    assert item_of(table, an_outcome(3)) == {**item, "published": {"BOOL": True}}
+
+
+def test_an_item_written_before_the_outbox_counts_as_unpublished(
+    table: tuple[DynamoOutcomes, Any],
+) -> None:
+    outbox, client = table
+    old = an_outcome()
+    client.put_item(
+        TableName=outbox.table,
+        Item={
+            "object_id": {"S": old.object.object_id},
+            "index": {"N": "0"},
+            "outcome": {"S": old.outcome.value},
+            "detail": {"S": old.model_dump_json()},
+        },
+    )
+
+    assert outbox.record(an_outcome(at=LATER)) == Recorded(old, published=False)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-
 import pytest
 
-from fapiao.local import keys_cli
+from fapiao.local import cli
 from fapiao.services.auth import authenticate, forget_cached_keys
 from fapiao.store.api_keys import DynamoApiKeyStore, hash_key
 from support import Session
@@ -20,20 +18,16 @@ def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     forget_cached_keys()
 
 
-def create(local_aws: Session, usage_plan: str | None = None) -> argparse.Namespace:
-    return argparse.Namespace(
-        name="Acme Finance",
-        client_id=None,
-        table="ApiKeysTable",
-        aws=local_aws.endpoint,
-        usage_plan=usage_plan,
-    )
+def create(local_aws: Session, usage_plan: str | None = None) -> int:
+    argv = ["keys", "create", "Acme Finance", "--table", "ApiKeysTable"]
+    argv += ["--aws", local_aws.endpoint]
+    return cli.main(argv + (["--usage-plan", usage_plan] if usage_plan else []))
 
 
 def test_the_printed_key_names_the_client_and_is_stored_hashed(
     local_aws: Session, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert keys_cli.run(create(local_aws)) == 0  # type: ignore[arg-type]
+    assert create(local_aws) == 0
     key = capsys.readouterr().out.strip().splitlines()[-1]
     store = DynamoApiKeyStore("ApiKeysTable", local_aws.client("dynamodb"))
     assert authenticate(key, store).client_id == "acme-finance"
@@ -47,7 +41,7 @@ def test_with_a_usage_plan_the_client_gets_a_throttled_gateway_key(
 ) -> None:
     apigateway = local_aws.client("apigateway")
     plan = apigateway.create_usage_plan(name="clients")["id"]
-    assert keys_cli.run(create(local_aws, usage_plan=plan)) == 0  # type: ignore[arg-type]
+    assert create(local_aws, usage_plan=plan) == 0
     key = capsys.readouterr().out.strip().splitlines()[-1]
     client = DynamoApiKeyStore("ApiKeysTable", local_aws.client("dynamodb")).find(hash_key(key))
     assert client is not None
@@ -55,3 +49,16 @@ def test_with_a_usage_plan_the_client_gets_a_throttled_gateway_key(
     plan_keys = apigateway.get_usage_plan_keys(usagePlanId=plan)["items"]
     assert [k["name"] for k in plan_keys] == ["fapiao-acme-finance"]
     assert client.usage_key != key
+
+
+def test_a_table_the_local_aws_does_not_have_is_one_line_not_a_traceback(
+    local_aws: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["keys", "create", "Acme", "--table", "NoSuchTable", "--aws", local_aws.endpoint]
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no key is shown that was not stored
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(
+        f"fapiao keys: the local AWS at {local_aws.endpoint} refused: ResourceNotFoundException"
+    )

@@ -1,21 +1,20 @@
-"""`fapiao recognize FILE... [--json]`: a table for people, 001-named JSON for programs."""
+"""`fapiao recognize FILE|DIR... [--json]`: a table for people, 001-named JSON for programs;
+a folder is its files; a file that cannot be read is one line on stderr, never a traceback."""
 
 from __future__ import annotations
 
-import argparse
+import os
 from pathlib import Path
 
 import pytest
 from fixtures.generate import invoice_ofd, invoice_pdf, qr_photo, rail_spec, vat_spec
 
-from fapiao.local import recognize_cli
+from fapiao.local import cli, recognize_cli
 from fapiao.wire.common import load_json
 
 
 def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="fapiao")
-    recognize_cli.add_parser(parser.add_subparsers(dest="command", required=True))
-    return recognize_cli.run(parser.parse_args(argv))
+    return cli.main(argv)
 
 
 @pytest.fixture
@@ -70,11 +69,62 @@ def test_unreadable_file_is_an_error_entry_and_exit_code_1(
 ) -> None:
     missing = files["pdf"].parent / "missing.pdf"
     assert _run(["recognize", "--json", str(files["junk"]), str(missing), str(files["ofd"])]) == 1
-    junk, gone, ofd = load_json(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    junk, gone, ofd = load_json(captured.out)
     assert junk["error"]["problem"] == "unsupported_file_type"
     assert junk["invoices"] == []
-    assert gone["error"]["problem"] == "file_unreachable"
+    assert gone["error"] == {"problem": "file_unreachable", "detail": "no such file"}
     assert ofd["invoices"][0]["status"] == "I"
+    # one line on stderr per file that could not be read, and no traceback
+    assert captured.err.splitlines() == [
+        f"fapiao recognize: {files['junk']}: {junk['error']['detail']}",
+        f"fapiao recognize: {missing}: no such file",
+    ]
+
+
+def test_a_folder_is_its_regular_files_all_the_way_down_sorted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "scans"
+    (folder / "2024" / "05").mkdir(parents=True)
+    (folder / ".sent").mkdir()
+    (folder / "z.ofd").write_bytes(invoice_ofd(vat_spec(61)))
+    (folder / "2024" / "b.pdf").write_bytes(invoice_pdf(vat_spec(62)))
+    (folder / "2024" / "05" / "a.pdf").write_bytes(invoice_pdf(vat_spec(63)))
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # hidden: left out
+    (folder / ".sent" / "old.pdf").write_bytes(b"left out")  # a hidden folder: left out
+    os.mkfifo(folder / "pipe.pdf")  # not a regular file: left out (reading it would block)
+
+    assert _run(["recognize", "--json", str(folder)]) == 0
+
+    output = load_json(capsys.readouterr().out)
+    assert [entry["file"] for entry in output] == [
+        str(folder / "2024" / "05" / "a.pdf"),
+        str(folder / "2024" / "b.pdf"),
+        str(folder / "z.ofd"),
+    ]
+    numbers = [entry["invoices"][0]["invoice_number"] for entry in output]
+    assert numbers == [vat_spec(n).invoice_number for n in (63, 62, 61)]
+
+
+def test_a_folder_without_files_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty" / ".hidden").mkdir(parents=True)
+    assert _run(["recognize", "--json", str(tmp_path / "empty")]) == 1
+    captured = capsys.readouterr()
+    (entry,) = load_json(captured.out)
+    assert entry["error"]["problem"] == "file_unreachable"
+    assert captured.err == f"fapiao recognize: {tmp_path / 'empty'}: no files in the folder\n"
+
+
+def test_no_file_named_is_a_usage_line_and_exit_code_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _run(["recognize", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("fapiao recognize: the following arguments are required: FILE|DIR")
 
 
 def test_table_for_people(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,22 +1,38 @@
-"""The `fapiao` command: `fapiao serve` starts the local hub."""
+"""The `fapiao` command: `fapiao serve` starts the local hub; the other commands talk to it
+(found through fapiao.local.locate) or read files. A user's mistake is one line on stderr
+and exit code 2, never a traceback."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 import warnings
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from fapiao.local import ingest_cli, keys_cli, outcomes_cli, recognize_cli
+from fapiao.local.locate import CommandError
 from fapiao.settings import LocalHubSettings, SettingsError
 
 
+class _UsageError(Exception):
+    """A command line argparse refuses, said in one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a refused command line is one line (the usage is in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def _parser(defaults: LocalHubSettings) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fapiao", description="fapiao invoice hub")
+    parser = _Parser(prog="fapiao", description="fapiao invoice hub")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="start the local hub (API, local AWS)")
     serve.add_argument("--host", default=defaults.host, help="address to listen on")
@@ -49,7 +65,21 @@ def serve(args: argparse.Namespace, settings: LocalHubSettings) -> int:
         dev_api_key=settings.dev_api_key,
         employees_file=settings.employees_file,
         inbox_owner=settings.inbox_owner,
+        concurrency=settings.concurrency,
+        queue_depth=settings.queue_depth,
+        recognition_workers=settings.recognition_workers,
+        recognition_timeout=settings.recognition_timeout,
+        recognition_memory_mb=settings.recognition_memory_mb,
+        snapshot_every=settings.snapshot_every,
     )
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()  # a second Ctrl-C changes nothing: the stop keeps the state
+
+    # Before the start: a Ctrl-C while the state is restored stops cleanly after it.
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
     try:
         hub = LocalHub(config)
         hub.start()
@@ -61,19 +91,15 @@ def serve(args: argparse.Namespace, settings: LocalHubSettings) -> int:
         print(f"fapiao serve: cannot start: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     print(hub.banner(), flush=True)
-
-    stopping = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
     stopping.wait()
     print("stopping fapiao hub", flush=True)
     hub.stop()
     print("stopped", flush=True)
-    return 0
+    # Threads of work that was cut short (resumed at the next start) may still be
+    # inside native code: end the process now rather than finalise under them.
+    logging.disable(logging.CRITICAL)
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,18 +112,27 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"fapiao: {error}", file=sys.stderr)
         return 2
-    args = _parser(settings).parse_args(argv)
+    try:
+        args = _parser(settings).parse_args(argv)
+    except _UsageError as error:
+        print(error, file=sys.stderr)
+        return 2
     if args.command == "serve":
         return serve(args, settings)
-    if args.command == "recognize":
-        return recognize_cli.run(args)
-    if args.command == "ingest":
-        return ingest_cli.run(args)
-    if args.command == "outcomes":
-        return outcomes_cli.run(args)
-    if args.command == "keys":
-        return keys_cli.run(args)
-    return 2  # argparse refuses unknown commands before this
+    commands = {
+        "recognize": recognize_cli.run,
+        "ingest": ingest_cli.run,
+        "outcomes": outcomes_cli.run,
+        "keys": keys_cli.run,
+    }
+    try:
+        return commands[args.command](args, settings)
+    except CommandError as error:
+        print(f"fapiao {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"fapiao {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
-"""`fapiao recognize FILE... [--json]`: what the embedded engine reads in invoice files.
+"""`fapiao recognize FILE|DIR... [--json]`: what the embedded engine reads in invoice files.
 
-A table for people; with ``--json`` one JSON array for programs, an element per file:
+A folder stands for its files, all the way down, sorted (hidden ones left out). A table
+for people; with ``--json`` one JSON array for programs, an element per file:
 ``{"file": PATH, "invoices": [...]}``, each invoice named as ``receipt_ocr.invoices[]``
 of spec 001 (written by ``fapiao.mapping.invoice_create.to_ocr_invoice``) plus
 ``status``, ``sources`` and ``warnings`` (and ``reason``, ``page``, ``signature`` where
-they apply). A file that cannot be read at all gets ``error`` instead, and the exit
-code is 1.
+they apply). A file that cannot be read at all (or a folder without files) gets
+``error`` instead and one line on stderr, and the exit code is 1.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fapiao.catalogue.errors import HubError
+from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import to_platform_code
+from fapiao.local.locate import CommandError, files_of, read_file
 from fapiao.mapping.invoice_create import to_ocr_invoice
 from fapiao.recognize import RecognisedInvoice, recognize
+from fapiao.settings import LocalHubSettings
 from fapiao.wire.common import dump_json
 
 # Canonical names that 001 spells otherwise.
@@ -32,38 +35,57 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "recognize",
         help="read invoices from PDF, OFD and image files (no remote provider)",
         description="Read the machine-readable forms of invoice files: the PDF text "
-        "layer, the OFD XML and the QR code. Exit code 1 when a file cannot be read.",
+        "layer, the OFD XML and the QR code. A folder stands for its files, all the way "
+        "down. Exit code 1 when a file cannot be read.",
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="invoice files")
+    parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE|DIR", help="invoice files or folders"
+    )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON array (001 field names)"
     )
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: LocalHubSettings | None = None) -> int:
     """Recognise every file in ``args.files``; print the table or the JSON array."""
     entries: list[dict[str, Any]] = []
-    failed = False
-    for path in args.files:
-        entry: dict[str, Any] = {"file": str(path), "invoices": []}
-        try:
-            results = recognize(path.read_bytes())
-        except OSError as error:
-            failed = True
-            entry["error"] = {"problem": "file_unreachable", "detail": str(error)}
-        except HubError as error:
-            failed = True
-            entry["error"] = {"problem": error.problem.value, "detail": str(error)}
-        else:
-            entry["invoices"] = [invoice_json(result, str(path)) for result in results]
-            entry["results"] = results
-        entries.append(entry)
+    for given in args.files:
+        paths = files_of(given)
+        if not paths:
+            entries.append(_failed(given, Problem.FILE_UNREACHABLE, "no files in the folder"))
+        for path in paths:
+            entries.append(_entry(path))
     if args.json:
         print(dump_json([{k: v for k, v in e.items() if k != "results"} for e in entries]))
     else:
         print(table(entries))
+    failed = [e for e in entries if "error" in e]
+    for entry in failed:
+        print(f"fapiao recognize: {entry['file']}: {entry['error']['detail']}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _entry(path: Path) -> dict[str, Any]:
+    try:
+        results = recognize(read_file(path))
+    except CommandError as error:
+        return _failed(path, Problem.FILE_UNREACHABLE, str(error).removeprefix(f"{path}: "))
+    except HubError as error:
+        return _failed(path, error.problem, str(error))
+    return {
+        "file": str(path),
+        "invoices": [invoice_json(result, str(path)) for result in results],
+        "results": results,
+    }
+
+
+def _failed(path: Path, problem: Problem, detail: str) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "invoices": [],
+        "error": {"problem": problem.value, "detail": detail},
+    }
 
 
 def invoice_json(result: RecognisedInvoice, path: str) -> dict[str, Any]:
@@ -153,13 +175,3 @@ def _row(name: str, result: RecognisedInvoice) -> tuple[str, ...]:
         text(invoice.tax_amount),
         text(invoice.total_amount),
     )
-
-
-def main(argv: list[str] | None = None) -> int:  # pragma: no cover - the lead wires cli.py
-    parser = argparse.ArgumentParser(prog="fapiao")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -102,15 +102,34 @@ class Report:
         counted = Counter(kind for o in self.objects for kind in o.kinds)
         return {kind: counted[kind] for kind in OutcomeKind if counted[kind]}
 
+    def summary(self) -> str:
+        """``3 objects: 2 created, 1 duplicate; 0 missing, 0 doubled, 0 with a gap``."""
+        counted = ", ".join(f"{n} {kind.value}" for kind, n in self.counts().items())
+        return (
+            f"{len(self.objects)} objects: {counted or 'no outcomes'}; "
+            f"{len(self.missing)} missing, {len(self.doubled)} doubled, "
+            f"{len(self.gapped)} with a gap"
+        )
+
+    def problems(self) -> str:
+        """One line naming each object that is off by its key, e.g.
+        ``2 of 5 objects are off: missing acme/a.pdf; doubled acme/b.pdf``; "" if none."""
+        named = [
+            (flag, o.object.key)
+            for o in self.objects
+            for flag, on in (("missing", o.missing), ("doubled", o.doubled), ("gap", o.gapped))
+            if on
+        ]
+        if not named:
+            return ""
+        off = sum(1 for o in self.objects if not o.complete)
+        return f"{off} of {len(self.objects)} objects are off: " + "; ".join(
+            f"{flag} {key}" for flag, key in named
+        )
+
     def lines(self) -> list[str]:
         """The report as text: one line per object, then a summary line."""
-        summary = ", ".join(f"{n} {kind.value}" for kind, n in self.counts().items())
-        return [
-            *(o.line() for o in self.objects),
-            f"{len(self.objects)} objects: {summary or 'no outcomes'}; "
-            f"{len(self.missing)} missing, {len(self.doubled)} doubled, "
-            f"{len(self.gapped)} with a gap",
-        ]
+        return [*(o.line() for o in self.objects), self.summary()]
 
 
 def reconcile(objects: Iterable[DroppedObject], outcomes_of: OutcomesOf) -> Report:

@@ -67,7 +67,7 @@ from fapiao.dates import InvalidDate
 from fapiao.mapping.yipiaoyun import InvalidAmountError, invoice_from_identify_result
 from fapiao.providers.identifier import Poll, PollState, Submission
 from fapiao.providers.identifier_settings import IdentifierSettings
-from fapiao.recognize import limits
+from fapiao.recognize import limits, native
 from fapiao.recognize.detect import FileKind, detect
 from fapiao.recognize.image import open_image
 from fapiao.wire.common import WireError, load_json
@@ -111,6 +111,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+native.guard_pdfium_exit()
 
 SEND_URL_PATH = "/openapi/identify/sendByImageUrl"
 SEND_FILE_PATH = "/openapi/identify/sendByImageFile"
@@ -217,6 +218,7 @@ def _jpeg_within(image: Image.Image, limit: int) -> bytes:
 
 
 def _open_pdf(data: bytes) -> pdfium.PdfDocument:
+    """The document, for the caller to close; call with ``native.PDFIUM_LOCK`` held."""
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
@@ -233,29 +235,42 @@ def pdf_page_upload(
     document: pdfium.PdfDocument, page: int, limit: int = MAX_UPLOAD_BYTES
 ) -> Upload:
     """Page ``page`` (1-based) of ``document`` as a one-page PDF; rendered as a JPEG when
-    that PDF is over ``limit`` (a scanned page). Raises ``HubError``."""
-    single = pdfium.PdfDocument.new()
+    that PDF is over ``limit`` (a scanned page). Raises ``HubError``. PDFium is not
+    thread-safe: the caller holds ``native.PDFIUM_LOCK`` (re-entrant) around the whole
+    life of ``document``; this takes it too."""
+    with native.PDFIUM_LOCK:
+        single = pdfium.PdfDocument.new()
+        try:
+            single.import_pages(document, [page - 1])
+            buffer = io.BytesIO()
+            single.save(buffer)
+        except pdfium.PdfiumError as error:
+            raise HubError(
+                Problem.UNRECOGNISABLE, f"page {page} cannot be copied ({error})"
+            ) from None
+        finally:
+            single.close()
+        if buffer.tell() <= limit:
+            return Upload(buffer.getvalue(), FileKind.PDF, page)
+        image = _rendered_page(document, page)
     try:
-        single.import_pages(document, [page - 1])
-        buffer = io.BytesIO()
-        single.save(buffer)
-    except pdfium.PdfiumError as error:
-        raise HubError(Problem.UNRECOGNISABLE, f"page {page} cannot be copied ({error})") from None
+        return Upload(_jpeg_within(_flatten(image), limit), FileKind.JPEG, page)
     finally:
-        single.close()
-    if buffer.tell() <= limit:
-        return Upload(buffer.getvalue(), FileKind.PDF, page)
-    return Upload(_rendered_page(document, page, limit), FileKind.JPEG, page)
+        image.close()
 
 
-def _rendered_page(document: pdfium.PdfDocument, page: int, limit: int) -> bytes:
+def _rendered_page(document: pdfium.PdfDocument, page: int) -> Image.Image:
+    """The page rendered, as a PIL image of its own (no view of a PDFium buffer: it
+    outlives the lock); every PDFium object is closed here."""
     pdf_page = document[page - 1]
     try:
         width, height = pdf_page.get_size()
         scale = min(_RENDER_DPI / 72, _MAX_SIDE / max(width, height, 1.0))
         bitmap = pdf_page.render(scale=scale)
         try:
-            image = bitmap.to_pil()
+            shared: Image.Image = bitmap.to_pil()
+            image = shared.copy()
+            shared.close()
         finally:
             bitmap.close()
     except pdfium.PdfiumError as error:
@@ -264,10 +279,7 @@ def _rendered_page(document: pdfium.PdfDocument, page: int, limit: int) -> bytes
         ) from None
     finally:
         pdf_page.close()
-    try:
-        return _jpeg_within(_flatten(image), limit)
-    finally:
-        image.close()
+    return image
 
 
 # --- tolerant parsing ----------------------------------------------------------------
@@ -500,59 +512,82 @@ class YipiaoyunIdentifier:
     def _submit_pdf(
         self, data: bytes, pages: Sequence[int] | None, started: float
     ) -> list[Submission]:
-        document = _open_pdf(data)
-        try:
-            count = len(document)
-            wanted = list(dict.fromkeys(pages if pages is not None else range(1, count + 1)))
-            if len(wanted) > limits.MAX_PDF_PAGES:
-                raise HubError(
-                    Problem.FILE_TOO_LARGE,
-                    f"{len(wanted)} pages asked for; at most {limits.MAX_PDF_PAGES} are read",
+        submissions: list[Submission] = []
+        for page, prepared in self._pdf_pages(data, pages):
+            if isinstance(prepared, Submission):
+                submissions.append(prepared)
+            elif self._monotonic() - started >= self._budget:
+                submissions.append(
+                    Submission(
+                        page=page, reason="yipiaoyun was not asked: no time left", retryable=True
+                    )
                 )
-            submissions: list[Submission] = []
-            sent = 0
-            for page in wanted:
-                if not 1 <= page <= count:
-                    submissions.append(
+            elif isinstance(prepared, HubError):
+                submissions.append(_refused(prepared, page))
+            else:
+                submissions.append(self._upload(prepared, started))
+        return submissions
+
+    def _pdf_pages(
+        self, data: bytes, pages: Sequence[int] | None
+    ) -> list[tuple[int, Upload | HubError | Submission]]:
+        """Each page asked for: its upload (or why it cannot be made), or the submission
+        that says why it is not sent. Every page is made before any is sent: PDFium is
+        behind ``native.PDFIUM_LOCK``, which is not held while yipiaoyun is asked."""
+        with native.PDFIUM_LOCK:
+            document = _open_pdf(data)
+            try:
+                return self._prepared_pages(document, data, pages)
+            finally:
+                document.close()
+
+    def _prepared_pages(
+        self, document: pdfium.PdfDocument, data: bytes, pages: Sequence[int] | None
+    ) -> list[tuple[int, Upload | HubError | Submission]]:
+        count = len(document)
+        wanted = list(dict.fromkeys(pages if pages is not None else range(1, count + 1)))
+        if len(wanted) > limits.MAX_PDF_PAGES:
+            raise HubError(
+                Problem.FILE_TOO_LARGE,
+                f"{len(wanted)} pages asked for; at most {limits.MAX_PDF_PAGES} are read",
+            )
+        prepared: list[tuple[int, Upload | HubError | Submission]] = []
+        sent = 0
+        for page in wanted:
+            if not 1 <= page <= count:
+                prepared.append(
+                    (
+                        page,
                         Submission(
                             page=page,
                             reason=f"the PDF has no page {page} (it has {count})",
                             problem=Problem.INVALID_REQUEST,
-                        )
+                        ),
                     )
-                    continue
-                if sent == self._max_pages:
-                    submissions.append(
+                )
+                continue
+            if sent == self._max_pages:
+                prepared.append(
+                    (
+                        page,
                         Submission(
                             page=page,
                             reason=f"not sent: at most {self._max_pages} pages of a file go "
                             "to yipiaoyun",
                             problem=Problem.FILE_TOO_LARGE,
-                        )
+                        ),
                     )
-                    continue
-                sent += 1
-                if self._monotonic() - started >= self._budget:
-                    submissions.append(
-                        Submission(
-                            page=page,
-                            reason="yipiaoyun was not asked: no time left",
-                            retryable=True,
-                        )
-                    )
-                    continue
-                try:
-                    if count == 1 and len(data) <= self._limit:
-                        upload = Upload(data, FileKind.PDF, page)  # as it came
-                    else:
-                        upload = pdf_page_upload(document, page, self._limit)
-                except HubError as error:
-                    submissions.append(_refused(error, page))
-                    continue
-                submissions.append(self._upload(upload, started))
-            return submissions
-        finally:
-            document.close()
+                )
+                continue
+            sent += 1
+            try:
+                if count == 1 and len(data) <= self._limit:
+                    prepared.append((page, Upload(data, FileKind.PDF, page)))  # as it came
+                else:
+                    prepared.append((page, pdf_page_upload(document, page, self._limit)))
+            except HubError as error:
+                prepared.append((page, error))
+        return prepared
 
     def _upload(self, upload: Upload, started: float) -> Submission:
         files = {"imageFile": (upload.filename, upload.data, upload.content_type)}

@@ -9,11 +9,19 @@ a readable QR code) comes back with status U and a reason, for a remote OCR prov
 A file that cannot be read at all raises ``HubError``: UNSUPPORTED_FILE_TYPE (not one
 of the formats), FILE_TOO_LARGE (past a bound in ``limits``), UNRECOGNISABLE (damaged,
 encrypted, hostile).
+
+Where it runs: ``recognize_here`` reads the file in the calling process, safe from any
+number of threads (PDFium, which is not thread-safe, is behind one lock: ``native``).
+``use_workers(pool)`` makes ``recognize`` hand every file to a pool of worker processes
+instead (``workers.RecognitionWorkers``), so that a crash, a hang or a memory blow-up in
+a native library costs one file, not the process: the local hub installs one. Lambda
+reads files in process.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.recognize import limits
@@ -26,6 +34,9 @@ from fapiao.recognize.result import (
     Source,
 )
 
+if TYPE_CHECKING:  # the pool is imported by whoever starts one: import stays cheap
+    from fapiao.recognize.workers import RecognitionWorkers
+
 __all__ = [
     "KEY_FIELDS",
     "Disagreement",
@@ -35,13 +46,34 @@ __all__ = [
     "Source",
     "detect",
     "recognize",
+    "recognize_here",
+    "use_workers",
 ]
 
 logger = logging.getLogger(__name__)
 
 
+_workers: RecognitionWorkers | None = None
+
+
+def use_workers(workers: RecognitionWorkers | None) -> None:
+    """From now on ``recognize`` hands files to ``workers`` (None: reads them in this
+    process again). Process-wide; the caller still owns the pool and closes it."""
+    global _workers
+    _workers = workers
+
+
 def recognize(data: bytes) -> list[RecognisedInvoice]:
-    """Every invoice in the file ``data`` (see the module's docstring)."""
+    """Every invoice in the file ``data`` (see the module's docstring), read by the
+    installed worker pool, or in this process when none is installed."""
+    workers = _workers
+    if workers is None:
+        return recognize_here(data)
+    _kind(data)  # a file refused at sight costs no worker
+    return workers.recognize(data)
+
+
+def _kind(data: bytes) -> FileKind:
     if not data:
         raise HubError(Problem.UNRECOGNISABLE, "the file is empty")
     if len(data) > limits.MAX_FILE_BYTES:
@@ -49,7 +81,12 @@ def recognize(data: bytes) -> list[RecognisedInvoice]:
             Problem.FILE_TOO_LARGE,
             f"the file has {len(data)} bytes; at most {limits.MAX_FILE_BYTES} are read",
         )
-    kind = detect(data)
+    return detect(data)
+
+
+def recognize_here(data: bytes) -> list[RecognisedInvoice]:
+    """``recognize`` in the calling thread and process (what a worker runs)."""
+    kind = _kind(data)
     try:
         if kind is FileKind.PDF:
             from fapiao.recognize.pdf import recognise_pdf
@@ -66,6 +103,11 @@ def recognize(data: bytes) -> list[RecognisedInvoice]:
         raise
     except RecursionError as error:
         raise HubError(Problem.UNRECOGNISABLE, "the file nests too deeply to read") from error
+    except MemoryError as error:
+        raise HubError(
+            Problem.UNRECOGNISABLE,
+            f"the {kind.value} file could not be read: it needs more memory than is available",
+        ) from error
     except Exception as error:
         # A library met input it could not handle: the caller hears a clear error, and
         # the log keeps the trace to fix the engine.

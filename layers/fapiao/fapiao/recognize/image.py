@@ -9,6 +9,7 @@ reason, for a remote OCR provider to read later.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 
 from PIL import Image, UnidentifiedImageError
@@ -26,6 +27,9 @@ _FORMATS = {
     FileKind.TIFF: "TIFF",
     FileKind.BMP: "BMP",
 }
+# warnings.catch_warnings swaps the process-wide filters: one thread at a time, or a
+# thread restoring its saved filters would undo another's (or leave "error" behind).
+_WARNINGS_LOCK = threading.Lock()
 NO_QR = "no invoice QR code could be read in the image; its printed fields need OCR"
 QR_ONLY = (
     "only the QR code was read: buyer, seller and the amounts it does not carry need OCR "
@@ -54,7 +58,7 @@ def open_image(data: bytes, kind: FileKind) -> Image.Image:
     """The image decoded, after its size was checked against ``limits.MAX_IMAGE_PIXELS``
     (from the header, before any pixel is decoded)."""
     try:
-        with warnings.catch_warnings():
+        with _WARNINGS_LOCK, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[_FORMATS[kind]])
     except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):

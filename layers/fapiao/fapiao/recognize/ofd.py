@@ -210,7 +210,13 @@ def _decode_image(raw: bytes) -> list[str]:
                 return []
             image.load()
             return qr_image.decode(image)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,  # an error while image.open_image's filter is on
+    ) as error:
         logger.debug("OFD image not decodable: %s", error)
         return []
 

@@ -14,31 +14,34 @@ import logging
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
+from PIL import Image
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.recognize import limits, printed
+from fapiao.recognize import limits, native, printed
 from fapiao.recognize.detect import FileKind
 from fapiao.recognize.layout import Char, Layout, segments_from_chars
 from fapiao.recognize.qr import QrPayload, invoice_payloads
 from fapiao.recognize.result import RecognisedInvoice, Source, merge
 
 logger = logging.getLogger(__name__)
+native.guard_pdfium_exit()
 
 _RENDER_SCALE = 3.0  # 216 dpi: a fallback render of a page whose QR is vector-drawn
 
 
 def recognise_pdf(data: bytes) -> list[RecognisedInvoice]:
-    document = _open(data)
-    try:
-        results: list[RecognisedInvoice] = []
-        for index in range(len(document)):
-            page = document[index]
-            try:
-                results.extend(_page(page, index + 1))
-            finally:
-                page.close()
-    finally:
-        document.close()
+    results: list[RecognisedInvoice] = []
+    with native.PDFIUM_LOCK:
+        document = _open(data)
+        try:
+            for index in range(len(document)):
+                page = document[index]
+                try:
+                    results.extend(_page(page, index + 1))
+                finally:
+                    page.close()
+        finally:
+            document.close()
     if not results:
         return [RecognisedInvoice.unrecognisable(FileKind.PDF, _NOTHING)]
     return results
@@ -95,6 +98,12 @@ def _page(page: pdfium.PdfPage, number: int) -> list[RecognisedInvoice]:
 
 def page_layout(page: pdfium.PdfPage, warnings: list[str] | None = None) -> Layout:
     """The page's text, laid out in lines (at most ``limits.MAX_PAGE_CHARS`` characters)."""
+    with native.PDFIUM_LOCK:
+        chars = _chars(page, warnings)
+    return Layout(segments_from_chars(chars))
+
+
+def _chars(page: pdfium.PdfPage, warnings: list[str] | None) -> list[Char]:
     textpage = page.get_textpage()
     try:
         count = textpage.count_chars()
@@ -112,7 +121,7 @@ def page_layout(page: pdfium.PdfPage, warnings: list[str] | None = None) -> Layo
             chars.append(Char(char, box.left, box.bottom, box.right, box.top))
     finally:
         textpage.close()
-    return Layout(segments_from_chars(chars))
+    return chars
 
 
 def _has_content(page: pdfium.PdfPage, layout: Layout) -> bool:
@@ -134,8 +143,7 @@ def _qr_texts(page: pdfium.PdfPage, *, square_only: bool) -> list[str]:
         if square_only and not 0.8 <= width / height <= 1.25:
             continue
         try:
-            bitmap = image.get_bitmap(render=False)
-            picture = bitmap.to_pil()
+            picture = _own_pixels(image.get_bitmap(render=False))
         except (pdfium.PdfiumError, ValueError, OSError) as error:
             logger.debug("image object not decodable: %s", error)
             continue
@@ -149,8 +157,22 @@ def _rendered_qr_texts(page: pdfium.PdfPage) -> list[str]:
 
     width, height = page.get_size()
     scale = min(_RENDER_SCALE, (limits.MAX_QR_IMAGE_PIXELS / max(width * height, 1.0)) ** 0.5)
-    bitmap = page.render(scale=scale, grayscale=True)
-    return qr_image.decode(bitmap.to_pil())
+    picture = _own_pixels(page.render(scale=scale, grayscale=True))
+    return qr_image.decode(picture)
+
+
+def _own_pixels(bitmap: pdfium.PdfBitmap) -> Image.Image:
+    """The bitmap's pixels in grey, copied into a PIL image of their own; the bitmap is
+    closed here, under the lock, and nothing refers to PDFium's buffer any more."""
+    try:
+        shared: Image.Image = bitmap.to_pil()  # a view of the buffer for L, RGBA, RGBX
+        try:
+            return shared.convert("L")  # a copy, even when already grey
+        finally:
+            shared.close()
+    finally:
+        bitmap.warn_on_close = False  # closed once nothing uses its buffer: safe
+        bitmap.close()
 
 
 def _matching(payloads: list[QrPayload], number: object) -> QrPayload | None:

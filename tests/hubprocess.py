@@ -64,7 +64,7 @@ def start_hub(data: Path) -> RunningHub:
             lines.append(line)
             if found := re.search(r"listening on (http://\S+)", line):
                 url = found.group(1)
-            if found := re.search(r"local AWS\s+(http://\S+) .* (\d+) requests replayed", line):
+            if found := re.search(r"local AWS\s+(http://\S+) .* (\d+) log entries replayed", line):
                 aws, replayed = found.group(1), int(found.group(2))
             if found := re.search(r"API key\s+(\S+)", line):
                 api_key = found.group(1)

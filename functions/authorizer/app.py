@@ -2,6 +2,8 @@
 
 A refusal carries the route family's own 401 envelope in its context; template.yaml's
 ACCESS_DENIED gateway response returns it verbatim, so each API refuses in its envelope.
+An allowed call carries the envelopes of the gateway's later refusals the same way:
+``throttled`` (429, THROTTLED) and ``busy`` (503, INTEGRATION_FAILURE).
 """
 
 from aws_lambda_powertools.utilities.data_classes import event_source
@@ -49,11 +51,18 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
         denied.deny_all_routes()
         logger.info("refused", extra={"path": event.path, "reason": refusal.detail})
         return denied.asdict()
-    # The usage plan's refusal (THROTTLED gateway response) answers in the route's envelope.
+    # The gateway's refusals after this point answer in the route's envelope: the usage
+    # plan's (THROTTLED, 429) and Lambda's when the function is at its concurrency
+    # (INTEGRATION_FAILURE, 503).
     _, throttled = problem_envelope(family, Problem.RATE_LIMITED)
+    _, busy = problem_envelope(family, Problem.BUSY)
     allowed = policy(
         client.client_id,
-        context={"client_id": client.client_id, "throttled": dump_json(throttled)},
+        context={
+            "client_id": client.client_id,
+            "throttled": dump_json(throttled),
+            "busy": dump_json(busy),
+        },
         usage_identifier_key=client.usage_key,
     )
     allowed.allow_all_routes()

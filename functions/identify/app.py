@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.api.envelopes import error_envelope
 from fapiao.api.errors import register_error_handlers
+from fapiao.api.json_body import load_json_body
 from fapiao.api.platform import json_response
 from fapiao.catalogue.errors import CatalogueEntry, Family, HubError, Problem
 from fapiao.logs import hub_logger
@@ -44,13 +45,12 @@ from fapiao.services.identify import (
 )
 from fapiao.settings import HubSettings
 from fapiao.store.executions import S3Drop, StepFunctionsExecutions
-from fapiao.wire.common import load_json
 from fapiao.wire.yipiaoyun import ResultRequest, ResultResponse, SendByImageUrlRequest, SendResponse
 
 logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
 settings = HubSettings.from_env()
 IMAGE_FILE = "imageFile"  # 004's form field
 

@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fapiao.api.json_body import load_json_body
 from fapiao.api.maycur import use_maycur_envelope
 from fapiao.api.platform import json_response
 from fapiao.dates import now_in_shanghai
@@ -26,13 +27,12 @@ from fapiao.settings import HubSettings
 from fapiao.store.company import load_company_settings
 from fapiao.store.employees import DynamoEmployeeDirectory
 from fapiao.store.invoices import DynamoInvoiceStore
-from fapiao.wire.common import load_json
 from fapiao.wire.maycur import ImportInvoicePicRequest, ImportInvoicePicResponse
 
 logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
 use_maycur_envelope(app)
 settings = HubSettings.from_env()
 

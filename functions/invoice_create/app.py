@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fapiao.api.json_body import load_json_body
 from fapiao.api.platform import json_response, use_platform_envelope
 from fapiao.logs import hub_logger
 from fapiao.mapping.invoice_create import create_command_from_request, to_create_response
@@ -21,13 +22,12 @@ from fapiao.services.create_invoice import create_invoice
 from fapiao.settings import HubSettings
 from fapiao.store.company import load_company_settings
 from fapiao.store.invoices import DynamoInvoiceStore
-from fapiao.wire.common import load_json
 from fapiao.wire.invoice_create import CreateRequest, CreateResponse
 
 logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
 use_platform_envelope(app)
 
 settings = HubSettings.from_env()

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fapiao.api.json_body import load_json_body
 from fapiao.api.platform import json_response, use_platform_envelope
 from fapiao.logs import hub_logger
 from fapiao.mapping.ocr_sync import to_ocr_sync_item
@@ -19,7 +20,7 @@ from fapiao.wire.ocr_sync import OcrSyncResponse
 logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
 use_platform_envelope(app)
 
 settings = HubSettings.from_env()

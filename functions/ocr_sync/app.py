@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fapiao.api.json_body import load_json_body
 from fapiao.api.platform import json_response, use_platform_envelope
 from fapiao.logs import hub_logger
 from fapiao.mapping.ocr_sync import to_ocr_sync_response
@@ -21,13 +22,12 @@ from fapiao.settings import HubSettings
 from fapiao.store.company import load_company_settings
 from fapiao.store.files import S3FileStore
 from fapiao.store.invoices import DynamoInvoiceStore
-from fapiao.wire.common import load_json
 from fapiao.wire.ocr_sync import OcrSyncRequest, OcrSyncResponse
 
 logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
 use_platform_envelope(app)
 settings = HubSettings.from_env()
 

@@ -15,6 +15,7 @@ pipeline's verify task.
 
 from __future__ import annotations
 
+import binascii
 import math
 import time
 from email.parser import BytesParser
@@ -126,7 +127,10 @@ def task_deps() -> VerifyDeps:
 
 def read_form(event: APIGatewayProxyEvent) -> Invoice:
     """The invoice a 003 form asks about; ``InvalidForm`` (answered 4001) otherwise."""
-    body = event.decoded_body
+    try:
+        body = event.decoded_body
+    except (UnicodeDecodeError, binascii.Error):
+        raise InvalidForm("the body is not UTF-8 text") from None
     content_type = event.headers.get("Content-Type") or ""  # the lookup is case-insensitive
     kind = content_type.split(";")[0].strip().lower()
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +14,14 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from fapiao.local.apigw import (
     MAX_BODY_BYTES,
+    FunctionBusy,
+    FunctionPool,
     HttpRequest,
     Router,
     from_result,
     to_event,
 )
-from fapiao.local.template import Route, Template
+from fapiao.local.template import FunctionDef, Route, Template
 
 TEMPLATE = """
 Resources:
@@ -155,11 +159,6 @@ def test_body_over_api_gateway_limit_is_413(router: Router) -> None:
 
 
 def test_concurrent_events_go_to_separate_containers_up_to_the_limit() -> None:
-    import threading
-
-    from fapiao.local.apigw import FunctionPool
-    from fapiao.local.template import FunctionDef
-
     loaded: list[int] = []
     inside = threading.Barrier(4)  # three events and this test
     release = threading.Event()
@@ -177,7 +176,7 @@ def test_concurrent_events_go_to_separate_containers_up_to_the_limit() -> None:
 
         return handler
 
-    pool = FunctionPool(FunctionDef("F", Path("."), "app.handler"), loader, limit=3)
+    pool = FunctionPool(FunctionDef("F", Path("."), "app.handler"), loader, concurrency=3)
     threads = [threading.Thread(target=pool.invoke, args=({"hold": True},)) for _ in range(3)]
     for thread in threads:
         thread.start()
@@ -189,3 +188,154 @@ def test_concurrent_events_go_to_separate_containers_up_to_the_limit() -> None:
     pool.invoke({})  # an idle container is reused, none is created
     assert sorted(loaded) == [0, 1, 2]
     assert len(seen) == 4
+
+
+# --- concurrency: at most N containers, a bounded API queue, internal calls wait ----------
+
+
+class Gate:
+    """A handler that holds each event until released, and counts who is inside."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.inside = 0
+        self.most_inside = 0
+        self.entered = threading.Semaphore(0)
+        self.release = threading.Event()
+        self.loaded: list[int] = []
+        self.order: list[Any] = []
+
+    def loader(self, function: FunctionDef, instance: int) -> Any:
+        self.loaded.append(instance)
+
+        def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            with self.lock:
+                self.inside += 1
+                self.most_inside = max(self.most_inside, self.inside)
+                self.order.append(event.get("n"))
+            self.entered.release()
+            self.release.wait(timeout=10)
+            with self.lock:
+                self.inside -= 1
+            return {"statusCode": 200, "body": "{}"}
+
+        return handler
+
+    def wait_inside(self, count: int) -> None:
+        for _ in range(count):
+            assert self.entered.acquire(timeout=5), "an event never reached the handler"
+
+
+def wait_until(condition: Any) -> None:
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.005)
+
+
+def start(target: Any, *args: Any) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    thread.start()
+    return thread
+
+
+FUNCTION = FunctionDef("F", Path("."), "app.handler")
+
+
+def test_a_blocking_function_runs_in_at_most_concurrency_containers() -> None:
+    gate = Gate()
+    pool = FunctionPool(FUNCTION, gate.loader, concurrency=2, queue_depth=10)
+    threads = [start(pool.invoke, {"n": n}) for n in range(5)]
+    gate.wait_inside(2)
+    wait_until(lambda: pool.waiting == 3)
+    assert (gate.inside, pool.running, sorted(gate.loaded)) == (2, 2, [0, 1])
+    gate.release.set()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert gate.most_inside == 2
+    assert sorted(gate.loaded) == [0, 1]  # the waiting events reused the two containers
+    assert (pool.running, pool.waiting) == (0, 0)
+
+
+def test_queued_requests_run_in_arrival_order_when_a_container_frees() -> None:
+    gate = Gate()
+    pool = FunctionPool(FUNCTION, gate.loader, concurrency=1, queue_depth=2)
+    threads = [start(lambda: pool.invoke({"n": 0}, from_api=True))]
+    gate.wait_inside(1)
+    for n in (1, 2):
+        threads.append(start(lambda n=n: pool.invoke({"n": n}, from_api=True)))
+        wait_until(lambda n=n: pool.waiting == n)
+    gate.release.set()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert gate.order == [0, 1, 2]
+    assert gate.loaded == [0]
+
+
+def test_an_api_request_past_the_queue_is_refused_at_once_an_internal_one_waits() -> None:
+    gate = Gate()
+    pool = FunctionPool(FUNCTION, gate.loader, concurrency=1, queue_depth=1)
+    results: list[Any] = []
+    start(lambda: results.append(pool.invoke({"n": "api-1"}, from_api=True)))
+    gate.wait_inside(1)
+    start(lambda: results.append(pool.invoke({"n": "api-2"}, from_api=True)))
+    wait_until(lambda: pool.waiting == 1)
+    started = time.monotonic()
+    with pytest.raises(FunctionBusy):
+        pool.invoke({"n": "api-3"}, from_api=True)
+    assert time.monotonic() - started < 0.5
+    internal = [start(lambda n=n: results.append(pool.invoke({"n": n}))) for n in ("sfn", "sqs")]
+    wait_until(lambda: pool.waiting == 3)  # the API queue is full; internal calls still wait
+    gate.release.set()
+    for thread in internal:
+        thread.join(timeout=5)
+    wait_until(lambda: len(results) == 4)
+    assert gate.order == ["api-1", "api-2", "sfn", "sqs"]
+
+
+def test_a_failed_cold_start_frees_its_slot() -> None:
+    gate = Gate()
+    broken = {"next": True}
+
+    def loader(function: FunctionDef, instance: int) -> Any:
+        if instance == 1 and broken.pop("next", False):
+            raise ImportError("the module does not import")
+        return gate.loader(function, instance)
+
+    pool = FunctionPool(FUNCTION, loader, concurrency=2, queue_depth=0)
+    holder = start(pool.invoke, {"n": 0})
+    gate.wait_inside(1)
+    with pytest.raises(ImportError):
+        pool.invoke({"n": 1}, from_api=True)
+    assert pool.running == 1
+    second = start(pool.invoke, {"n": 2})  # the slot is free again: a new container starts
+    gate.wait_inside(1)
+    gate.release.set()
+    holder.join(timeout=5)
+    second.join(timeout=5)
+    assert sorted(gate.loaded) == [0, 2]
+
+
+def test_pool_bounds_must_make_sense() -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        FunctionPool(FUNCTION, lambda f, i: echo, concurrency=0)
+    with pytest.raises(ValueError, match="queue_depth"):
+        FunctionPool(FUNCTION, lambda f, i: echo, queue_depth=-1)
+
+
+def test_router_takes_concurrency_and_queue_depth(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE, encoding="utf-8")
+    gate = Gate()
+    router = Router(Template(path), gate.loader, concurrency=1, queue_depth=0)
+    first = start(router.handle, request("POST", "/items/1", b"{}"))
+    gate.wait_inside(1)
+    refused = router.handle(request("POST", "/items/2", b"{}"))
+    assert refused.status == 503  # no authorizer on this route: a plain JSON message
+    assert json.loads(refused.body) == {"message": "Service Unavailable"}
+    internal = start(router.invoke_function, "EchoFunction", b'{"n": "task"}')
+    wait_until(lambda: router._pools["EchoFunction"].waiting == 1)
+    gate.release.set()
+    first.join(timeout=5)
+    internal.join(timeout=5)
+    assert gate.order == [None, "task"]

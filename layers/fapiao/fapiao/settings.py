@@ -187,6 +187,51 @@ class LocalHubSettings(_EnvSettings):
         alias="FAPIAO_REGION",
         description="AWS region name the local AWS reports",
     )
+    concurrency: int = Field(
+        4,
+        alias="FAPIAO_CONCURRENCY",
+        ge=1,
+        le=64,
+        description="containers the local hub runs at most per function at once, as Lambda's "
+        "reserved concurrency would",
+    )
+    queue_depth: int = Field(
+        32,
+        alias="FAPIAO_QUEUE_DEPTH",
+        ge=0,
+        le=10_000,
+        description="API requests that may wait per function while every container is busy; "
+        "past that the route family's 503 envelope answers",
+    )
+    recognition_workers: int = Field(
+        2,
+        alias="FAPIAO_RECOGNITION_WORKERS",
+        ge=1,
+        le=32,
+        description="processes the local hub recognises files in (native code is isolated "
+        "there: a crash fails one file, never the hub)",
+    )
+    recognition_timeout: float = Field(
+        60.0,
+        alias="FAPIAO_RECOGNITION_TIMEOUT",
+        gt=0,
+        le=900,
+        description="seconds one file may take in a recognition worker before it is stopped",
+    )
+    recognition_memory_mb: int = Field(
+        1536,
+        alias="FAPIAO_RECOGNITION_MEMORY_MB",
+        ge=256,
+        le=65_536,
+        description="address space one recognition worker may use, in MiB",
+    )
+    snapshot_every: int = Field(
+        500,
+        alias="FAPIAO_SNAPSHOT_EVERY",
+        ge=1,
+        description="write-ahead log entries after which the local AWS takes a new snapshot "
+        "of its state (and starts a new, empty log)",
+    )
 
 
 ALL_SETTINGS: tuple[type[_EnvSettings], ...] = (HubSettings, LocalHubSettings)

@@ -23,7 +23,9 @@ def _biz_id(app: APIGatewayRestResolver) -> str | None:
     except Exception:  # unreadable body: the envelope goes without bizId
         return None
     value = body.get("bizId") if isinstance(body, dict) else None
-    return str(value)[:64] if isinstance(value, str | int) else None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value)[:64]
 
 
 def use_platform_envelope(app: APIGatewayRestResolver) -> None:

@@ -33,6 +33,7 @@ class Problem(StrEnum):
     RATE_LIMITED = "rate_limited"
     INTERNAL = "internal"
     UPSTREAM_UNAVAILABLE = "upstream_unavailable"
+    BUSY = "busy"  # every container of the function is busy: try again shortly
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     REQUEST_IN_PROGRESS = "request_in_progress"
     DUPLICATE_INVOICE = "duplicate_invoice"
@@ -95,6 +96,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.PLATFORM, "429000", 429, "请求过于频繁", True, P.RATE_LIMITED),
     E(F.PLATFORM, "500000", 500, "系统内部错误", True, P.INTERNAL),
     E(F.PLATFORM, "503000", 503, "查验服务暂不可用", True, P.UPSTREAM_UNAVAILABLE),
+    E(F.PLATFORM, "503001", 503, "系统繁忙,请稍后重试", True, P.BUSY),
     # 001's rules that refuse a request (nothing stored): 4001xx, the field named in resMsg.
     E(F.PLATFORM, "400101", 400, "只接受一张发票", False, P.ONE_INVOICE_ONLY, "001"),
     E(F.PLATFORM, "400102", 400, "识别未成功(result 须为 1)", False, P.RECOGNITION_FAILED, "001"),
@@ -140,6 +142,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.MAYCUR, "HUB42900", 429, "请求过于频繁,限流 2 次/秒", True, P.RATE_LIMITED),
     E(F.MAYCUR, "HUB50000", 500, "系统内部错误", True, P.INTERNAL),
     E(F.MAYCUR, "HUB50300", 503, "查验服务暂不可用", True, P.UPSTREAM_UNAVAILABLE),
+    E(F.MAYCUR, "HUB50301", 503, "系统繁忙,请稍后重试", True, P.BUSY),
     # 003 exocr error_code: the call. Received from exocr, and sent by the hub's own
     # verify endpoint for the same situations.
     E(F.EXOCR, "0", 200, "调用成功", False, None, "003"),
@@ -167,6 +170,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         "003",
     ),
     E(F.EXOCR, "4007", 503, "服务器忙,请重试", True, P.INTERNAL, "003"),
+    E(F.EXOCR, "4007", 503, "服务器忙,请重试", True, P.BUSY, "003"),  # 003's own "busy"
     E(F.EXOCR, "4290", 429, "请求过于频繁", True, P.RATE_LIMITED),
     E(F.EXOCR, "4130", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE),
     # 003 exocr result_code: the check. 2 (daily cap) is deferred, not retried at once.
@@ -190,6 +194,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.YIPIAOYUN, "-1", 200, "识别失败", False, P.UNRECOGNISABLE),
     E(F.YIPIAOYUN, "-1", 429, "请求过于频繁", True, P.RATE_LIMITED, "004"),
     E(F.YIPIAOYUN, "-1", 500, "系统内部错误", True, P.INTERNAL, "004"),
+    E(F.YIPIAOYUN, "-1", 503, "系统繁忙,请稍后重试", True, P.BUSY),
 )
 
 del E, F, P

@@ -3,6 +3,15 @@
 An HTTP request becomes a REST API (v1) proxy event, the handler's answer becomes the
 HTTP response, and API Gateway's own refusals keep their shape: 413 for a body over
 10 MiB, 502 when the handler raises, 404 for a route the template does not declare.
+Where template.yaml customises a refusal (its gateway responses), the hub renders that
+template: one source for AWS and the laptop.
+
+Lambda's concurrency is bounded as a function's reserved concurrency bounds it: at most
+``concurrency`` containers of one function at once. Lambda refuses a synchronous call
+past that at once; the hub lets ``queue_depth`` API requests wait per function first,
+then answers the template's INTEGRATION_FAILURE response (503 in the route's envelope,
+which the authorizer put in its context). Invocations from inside the hub (Step
+Functions tasks, queue pollers) are never refused: they wait for a container.
 """
 
 from __future__ import annotations
@@ -11,16 +20,18 @@ import base64
 import importlib.util
 import json
 import logging
+import re
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fapiao.local.template import FunctionDef, Route, Template
+from fapiao.local.template import FunctionDef, Route, Template, TemplateError
 
 logger = logging.getLogger("fapiao-local")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -150,7 +161,10 @@ def from_result(result: Any) -> HttpResponse:
         if name.lower() not in seen:
             headers.append((name, str(value)))
     body = result.get("body") or ""
-    raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
+    if result.get("isBase64Encoded"):
+        raw = base64.b64decode(body)
+    else:  # a lone surrogate cannot be UTF-8: written as "?", as API Gateway's Java does
+        raw = str(body).encode("utf-8", errors="replace")
     return HttpResponse(result["statusCode"], headers, raw)
 
 
@@ -225,58 +239,129 @@ class TokenBucket:
             return False
 
 
+class FunctionBusy(Exception):
+    """Every container of the function is busy and its API queue is full (Lambda's 429)."""
+
+
+@dataclass
+class _Waiter:
+    from_api: bool
+    ready: threading.Event = field(default_factory=threading.Event)
+    handler: Handler | None = None  # the container handed over; None: start a new one
+
+
 class FunctionPool:
-    """Lambda's concurrency model: one event at a time per container, more containers
-    (fresh module copies) while all are busy, up to ``limit``; then requests wait."""
+    """Lambda's concurrency model for one function: one event at a time per container,
+    a new container (a fresh module copy) while all are busy, at most ``concurrency``.
 
-    def __init__(self, function: FunctionDef, loader: Loader, limit: int = 16) -> None:
+    Past that, events wait in arrival order and a freed container goes to the first of
+    them. At most ``queue_depth`` of the waiting events may come from the API: one more
+    raises ``FunctionBusy`` at once. Events from inside the hub always wait.
+    """
+
+    def __init__(
+        self, function: FunctionDef, loader: Loader, concurrency: int = 4, queue_depth: int = 32
+    ) -> None:
+        if concurrency < 1 or queue_depth < 0:
+            raise ValueError("concurrency must be at least 1 and queue_depth at least 0")
         self.function = function
+        self.concurrency = concurrency
+        self.queue_depth = queue_depth
         self._loader = loader
-        self._limit = limit
+        self._lock = threading.Lock()
         self._idle: list[Handler] = [loader(function, 0)]  # the first one loads at start
-        self._count = 1
-        self._available = threading.Condition()
+        self._started = 1  # containers started so far: the next one's instance number
+        self._running = 0  # events in a container now (or in its cold start)
+        self._waiting: deque[_Waiter] = deque()
+        self._api_waiting = 0
 
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        handler = self._acquire()
+    @property
+    def running(self) -> int:
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def invoke(self, event: dict[str, Any], *, from_api: bool = False) -> dict[str, Any]:
+        """The handler's result for ``event``; ``FunctionBusy`` for an API event that
+        finds every container busy and ``queue_depth`` API events waiting already."""
+        handler = self._acquire(from_api)
         try:
             return handler(event, LambdaContext(self.function.logical_id))
         finally:
-            with self._available:
-                self._idle.append(handler)
-                self._available.notify()
+            self._release(handler)
 
-    def _acquire(self) -> Handler:
-        with self._available:
-            while not self._idle and self._count >= self._limit:
-                self._available.wait()
-            if self._idle:
-                return self._idle.pop()
-            self._count += 1
-            instance = self._count - 1
-        return self._loader(self.function, instance)  # a cold start, outside the lock
+    def _acquire(self, from_api: bool) -> Handler:
+        with self._lock:
+            if self._running < self.concurrency and not self._waiting:
+                self._running += 1
+                if self._idle:
+                    return self._idle.pop()
+                waiter = None
+            elif from_api and self._api_waiting >= self.queue_depth:
+                raise FunctionBusy(self.function.logical_id)
+            else:
+                waiter = _Waiter(from_api)
+                self._waiting.append(waiter)
+                self._api_waiting += from_api
+        if waiter is not None:
+            waiter.ready.wait()
+            if waiter.handler is not None:
+                return waiter.handler
+        return self._cold_start()
+
+    def _cold_start(self) -> Handler:
+        """A new container in the slot the caller holds, loaded outside the lock."""
+        with self._lock:
+            instance = self._started
+            self._started += 1
+        try:
+            return self._loader(self.function, instance)
+        except BaseException:
+            self._release(None)  # the slot passes on; the caller hears the import error
+            raise
+
+    def _release(self, handler: Handler | None) -> None:
+        with self._lock:
+            if self._waiting:  # the slot, and the container if any, go to the first waiter
+                waiter = self._waiting.popleft()
+                self._api_waiting -= waiter.from_api
+                waiter.handler = handler
+                waiter.ready.set()
+                return
+            self._running -= 1
+            if handler is not None:
+                self._idle.append(handler)
 
 
 class Router:
     """The template's routes, each bound to its function's pool of handlers."""
 
-    def __init__(self, template: Template, loader: Loader) -> None:
+    def __init__(
+        self, template: Template, loader: Loader, *, concurrency: int = 4, queue_depth: int = 32
+    ) -> None:
         functions = {f.logical_id: f for f in template.functions}
         self._functions = functions
         self._loader = loader
+        self.concurrency = concurrency
+        self.queue_depth = queue_depth
         self.routes = template.routes
         needed = {r.function for r in self.routes} | {r.authorizer for r in self.routes}
-        self._pools = {
-            name: FunctionPool(functions[name], loader) for name in needed if name is not None
-        }
+        self._pools = {name: self._pool(functions[name]) for name in needed if name is not None}
         self._patterns = [(r, r.pattern) for r in self.routes]
         self.template = template
         self._openapi: str | None = None
         self._access_denied = template.gateway_response("ACCESS_DENIED")
         self._throttled = template.gateway_response("THROTTLED")
+        self._too_large = template.gateway_response("REQUEST_TOO_LARGE")
+        self._busy = template.gateway_response("INTEGRATION_FAILURE")
         self._throttles = template.throttles
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
         self._buckets_lock = threading.Lock()
+
+    def _pool(self, function: FunctionDef) -> FunctionPool:
+        return FunctionPool(function, self._loader, self.concurrency, self.queue_depth)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route, pattern in self._patterns:
@@ -315,6 +400,8 @@ class Router:
             **{k: event[k] for k in forwarded},
         }
         try:
+            # The authorizer answers in milliseconds: API events wait for it, and the
+            # bound applies at the route's function, whose 503 the authorizer shapes.
             answer = self._pools[route.authorizer].invoke(authorizer_event)
             statement = answer["policyDocument"]["Statement"][0]
             allowed = statement["Effect"] == "Allow"
@@ -329,7 +416,7 @@ class Router:
             }
             return None
         default = (403, '{"message": "User is not authorized"}')
-        return _gateway_response(self._access_denied or default, context)
+        return _gateway_response(self._access_denied or default, event, context)
 
     def _throttle(self, route: Route, event: dict[str, Any]) -> HttpResponse | None:
         """The usage plan's method throttle, per client (API Gateway: per API key)."""
@@ -343,7 +430,7 @@ class Router:
         if bucket.take():
             return None
         default = (429, '{"message": "Too Many Requests"}')
-        return _gateway_response(self._throttled or default, context)
+        return _gateway_response(self._throttled or default, event, context)
 
     def invoke_function(self, name: str, payload: bytes) -> tuple[bytes, str | None]:
         """Lambda's Invoke of a template function by name or ARN: (result, error type)."""
@@ -354,7 +441,7 @@ class Router:
             if function is None:
                 body = {"errorMessage": f"no function {logical_id}", "errorType": "NotFound"}
                 return json.dumps(body).encode(), "ResourceNotFoundException"
-            pool = self._pools.setdefault(logical_id, FunctionPool(function, self._loader))
+            pool = self._pools.setdefault(logical_id, self._pool(function))
         try:
             result = pool.invoke(json.loads(payload or b"{}"))
         except Exception as error:  # Lambda reports a handler's exception, not its trace
@@ -366,13 +453,21 @@ class Router:
     def path_known(self, path: str) -> bool:
         return any(pattern.match(path) for _, pattern in self._patterns)
 
+    def too_large(self, method: str, path: str) -> HttpResponse:
+        """API Gateway's refusal of a body over 10 MiB: the template's REQUEST_TOO_LARGE
+        response, rendered for the route's resource path (the family's envelope)."""
+        matched = self.match(method, path)
+        event = {"resource": matched[0].path if matched else path, "requestContext": {}}
+        default = (413, '{"message": "Request Too Long"}')
+        return _gateway_response(self._too_large or default, event, {})
+
     def handle(self, request: HttpRequest) -> HttpResponse:
         if request.method == "GET" and request.path == "/openapi.json" and self.template:
             if self._openapi is None:
                 self._openapi = json.dumps(openapi_document(self.template), ensure_ascii=False)
             return HttpResponse(200, [("Content-Type", "application/json")], self._openapi.encode())
         if len(request.body) > MAX_BODY_BYTES:
-            return HttpResponse.json(413, {"message": "Request Too Long"})
+            return self.too_large(request.method, request.path)
         matched = self.match(request.method, request.path)
         if matched is None:
             if self.path_known(request.path):
@@ -385,18 +480,60 @@ class Router:
             if refused is not None:
                 return refused
         try:
-            result = self._pools[route.function].invoke(event)
+            result = self._pools[route.function].invoke(event, from_api=True)
+        except FunctionBusy:
+            return self._refuse_busy(route, event)
         except Exception:  # API Gateway answers a failed invocation with 502
             logger.exception("handler %s raised", route.function)
             return HttpResponse.json(502, {"message": "Internal server error"})
         return from_result(result)
 
+    def _refuse_busy(self, route: Route, event: dict[str, Any]) -> HttpResponse:
+        """Lambda's refusal of a call past the function's concurrency, as the template's
+        INTEGRATION_FAILURE response renders it: the route's 503 envelope from the
+        authorizer's context; a plain JSON message on a route without an authorizer."""
+        logger.warning("%s busy: %s API requests waiting", route.function, self.queue_depth)
+        context = event["requestContext"].get("authorizer") or {}
+        if route.authorizer is None or self._busy is None or "busy" not in context:
+            return HttpResponse.json(503, {"message": "Service Unavailable"})
+        return _gateway_response(self._busy, event, context)
 
-def _gateway_response(response: tuple[int, str], context: dict[str, Any]) -> HttpResponse:
-    """A gateway response of the template, ``$context.authorizer.*`` substituted."""
-    status, body = response
-    for name, value in context.items():
-        body = body.replace(f"$context.authorizer.{name}", str(value))
+
+_DIRECTIVE = re.compile(r"^\s*#(if|elseif|else|end|set|foreach)\b", re.MULTILINE)
+_VARIABLE = re.compile(r"\$context\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+
+
+def render_gateway_template(template: str, variables: Mapping[str, str]) -> str:
+    """A gateway response's mapping template as API Gateway renders it: plain
+    ``$context.*`` substitution (the longest dotted name that is known; an unknown one is
+    empty). API Gateway runs no VTL there, so a directive is an error, not a guess."""
+    if _DIRECTIVE.search(template):
+        raise TemplateError("a gateway response template is not VTL: no #if, #set, ...")
+
+    def value(found: re.Match[str]) -> str:
+        parts = found.group(1).split(".")
+        for end in range(len(parts), 0, -1):
+            name = ".".join(parts[:end])
+            if name in variables:
+                return variables[name] + found.group(1)[len(name) :]
+        return ""
+
+    return _VARIABLE.sub(value, template)
+
+
+def _gateway_response(
+    response: tuple[int, str], event: Mapping[str, Any], authorizer: Mapping[str, Any]
+) -> HttpResponse:
+    """A gateway response of the template, rendered with the request's ``$context``:
+    ``resourcePath``, ``requestId`` and the authorizer's context (``authorizer.*``)."""
+    status, template = response
+    request_context = event.get("requestContext") or {}
+    variables = {
+        "resourcePath": str(event.get("resource") or ""),
+        "requestId": str(request_context.get("requestId") or ""),
+        **{f"authorizer.{name}": str(value) for name, value in authorizer.items()},
+    }
+    body = render_gateway_template(template, variables)
     return HttpResponse(status, [("Content-Type", "application/json")], body.encode("utf-8"))
 
 
@@ -406,6 +543,8 @@ def default_loader(template: Template) -> Loader:
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "FunctionBusy",
+    "FunctionPool",
     "HttpRequest",
     "HttpResponse",
     "LambdaContext",
@@ -413,5 +552,6 @@ __all__ = [
     "default_loader",
     "from_result",
     "load_handler",
+    "render_gateway_template",
     "to_event",
 ]

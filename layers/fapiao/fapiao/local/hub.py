@@ -57,6 +57,12 @@ class HubConfig:
     dev_api_key: str | None = None
     employees_file: Path | None = None
     inbox_owner: str = "local.user"
+    concurrency: int = 4
+    queue_depth: int = 32
+    recognition_workers: int = 2
+    recognition_timeout: float = 60.0
+    recognition_memory_mb: int = 1536
+    snapshot_every: int = 500
 
 
 class LocalHub:
@@ -64,7 +70,13 @@ class LocalHub:
         self.config = config
         self.template = Template(config.template)
         self.names = LocalNames(self.template, config.region)
-        self.aws = LocalAws(config.data_dir, host="127.0.0.1", port=config.aws_port)
+        self.aws = LocalAws(
+            config.data_dir,
+            host="127.0.0.1",
+            port=config.aws_port,
+            region=config.region,
+            snapshot_every=config.snapshot_every,
+        )
         self.router: Router | None = None
         self.created: list[str] = []
         self.dev_api_key = ""
@@ -72,6 +84,8 @@ class LocalHub:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._pollers: list[QueuePoller | InboxWatcher] = []
+        self._workers: Any = None
+        self.resumed: list[str] = []  # executions started again: in flight at the last stop
 
     @property
     def url(self) -> str:
@@ -98,6 +112,7 @@ class LocalHub:
         endpoint = self.aws.start()
         try:
             os.environ.update(self.environment(endpoint))
+            self._start_workers()
             self.created = provision(self.template, self.names, boto3.session.Session())
             tables = {t.logical_id for t in self.template.tables}
             if "ApiKeysTable" in tables:
@@ -105,19 +120,117 @@ class LocalHub:
             if "EmployeesTable" in tables:
                 self.employees = self._load_employees()
             # Handlers read their settings at import, so they load after the environment.
-            self.router = Router(self.template, default_loader(self.template))
+            self.router = Router(
+                self.template,
+                default_loader(self.template),
+                concurrency=self.config.concurrency,
+                queue_depth=self.config.queue_depth,
+            )
             self.aws.invoker = self.router.invoke_function
             session = boto3.session.Session()
             provision_notifications(self.template, self.names, session)
+            self.resumed = self._resume(session)
             self._start_pollers(session)
             self._server = Server((self.config.host, self.config.port), _make_handler(self.router))
         except BaseException:
+            self._stop_workers()
             self.aws.stop()
             raise
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fapiao-hub", daemon=True
         )
         self._thread.start()
+        self._write_hub_file()
+
+    def _start_workers(self) -> None:
+        """Native recognition runs in worker processes: a crash there fails one file."""
+        from fapiao.recognize import use_workers
+        from fapiao.recognize.workers import RecognitionWorkers
+
+        self._workers = RecognitionWorkers(
+            processes=self.config.recognition_workers,
+            timeout_seconds=self.config.recognition_timeout,
+            memory_mb=self.config.recognition_memory_mb,
+        )
+        use_workers(self._workers)
+
+    def _stop_workers(self) -> None:
+        if self._workers is not None:
+            from fapiao.recognize import use_workers
+
+            use_workers(None)
+            self._workers.close()
+            self._workers = None
+
+    def _resume(self, session: Any) -> list[str]:
+        """Work in flight at the last stop ends with exactly one outcome: executions
+        that were running start again under their own name (the pipeline's tasks are
+        idempotent), and a dropped object that no execution has yet gets one (its
+        notification may have been lost with the process). Nothing finished runs again."""
+        from fapiao.services.pipeline import IDENTIFY_PREFIX, DroppedObject
+
+        stepfunctions = session.client("stepfunctions")
+        resumed = []
+        for execution in self.aws.restored.running:
+            stepfunctions.start_execution(
+                stateMachineArn=execution["machine"],
+                name=execution["name"],
+                input=execution["input"],
+            )
+            resumed.append(execution["name"])
+        if self.aws.restored.migrated or "IngestStateMachine" not in self.template.resources:
+            return resumed
+        machine = self.names.ref("IngestStateMachine")
+        known = {
+            e["name"]
+            for page in stepfunctions.get_paginator("list_executions").paginate(
+                stateMachineArn=machine
+            )
+            for e in page["executions"]
+        }
+        s3 = session.client("s3")
+        for bucket in self.template.buckets:
+            name = self.names.ref(bucket)
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+                for version in page.get("Versions", []):
+                    if version["Key"].startswith(IDENTIFY_PREFIX):
+                        continue  # the identify API started those by its own names
+                    # Named as the drop starter names it from moto's notification,
+                    # which carries the etag but no version id (S3's carries both).
+                    dropped = DroppedObject(
+                        bucket=name, key=version["Key"], etag=version["ETag"].strip('"')
+                    )
+                    versioned = dropped.model_copy(update={"version_id": version["VersionId"]})
+                    if {dropped.execution_name, versioned.execution_name} & known:
+                        continue
+                    stepfunctions.start_execution(
+                        stateMachineArn=machine,
+                        name=dropped.execution_name,
+                        input=f'{{"object": {dropped.model_dump_json()}}}',
+                    )
+                    known.add(dropped.execution_name)
+                    resumed.append(dropped.execution_name)
+        return resumed
+
+    @property
+    def hub_file(self) -> Path:
+        """Where the command line finds a running hub: its URLs, region and template."""
+        return self.config.data_dir / "hub.json"
+
+    def _write_hub_file(self) -> None:
+        # a client cannot connect to "any address": name the loopback one instead
+        url = self.url.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//[::1]:")
+        facts = {
+            "url": url,
+            "aws": self.aws.endpoint,
+            "region": self.config.region,
+            "template": str(self.config.template.resolve()),
+            "inbox": str(self.config.inbox.resolve()),
+            "pid": os.getpid(),
+        }
+        tmp = self.hub_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, self.hub_file)
 
     def _register_dev_key(self) -> str:
         """The development client's key: FAPIAO_DEV_API_KEY, or one kept in the data folder."""
@@ -176,19 +289,34 @@ class LocalHub:
             self._pollers.append(watcher)
 
     def stop(self) -> None:
-        for poller in self._pollers:
-            poller.stop()
+        """Stop taking work, keep the state (the local AWS's snapshot), then end what
+        runs. Work still in flight is named in the snapshot and resumed at the next
+        start; nothing after the snapshot is acknowledged."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        for poller in self._pollers:
+            poller.request_stop()
+        self.hub_file.unlink(missing_ok=True)
         self.aws.stop()
+        for poller in self._pollers:
+            poller.stop()
+        self._stop_workers()
 
     def banner(self) -> str:
         assert self.router is not None
+        restored = self.aws.restored
         lines = [
             f"fapiao hub listening on {self.url}",
             f"  local AWS  {self.aws.endpoint} (moto; state kept in {self.config.data_dir}/, "
-            f"{self.aws.replayed} requests replayed)",
+            f"restored in {self.aws.restore_seconds:.1f} s: {restored.items} items, "
+            f"{restored.objects} objects, {restored.messages} queued messages, "
+            f"{restored.executions} executions; {self.aws.replayed} log entries replayed)",
+            "  AWS client export AWS_ENDPOINT_URL="
+            f"{self.aws.endpoint} AWS_DEFAULT_REGION={self.config.region} "
+            f"AWS_ACCESS_KEY_ID={LOCAL_CREDENTIALS['AWS_ACCESS_KEY_ID']} "
+            f"AWS_SECRET_ACCESS_KEY={LOCAL_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}",
+            f"  resumed    {len(self.resumed)} executions in flight at the last stop",
             f"  API key    {self.dev_api_key} (send it as the x-api-key header)",
             f"  employees  {self.employees} in the directory"
             + ("" if self.config.employees_file else " (MK00001, spec 002's example)"),
@@ -219,16 +347,26 @@ def _make_handler(router: Router) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms stall
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES or self.headers.get("Transfer-Encoding"):
-                # Not read: answer and close rather than swallow an unbounded body.
+            parts = urlsplit(self.path)
+            declared = (self.headers.get("Content-Length") or "0").strip()
+            length = int(declared) if declared.isascii() and declared.isdigit() else -1
+            if self.headers.get("Transfer-Encoding") or length < 0:
+                # Not read: answer and close rather than guess where the body ends.
                 self.close_connection = True
                 response = HttpResponse.json(
-                    413 if length else 411,
-                    {"message": "Request Too Long" if length else "Length Required"},
+                    400 if length < 0 else 411,
+                    {"message": "Bad Request" if length < 0 else "Length Required"},
                 )
+            elif length > MAX_BODY_BYTES:
+                # API Gateway's 413 in the route's envelope (template.yaml's
+                # REQUEST_TOO_LARGE). A body of up to 40 MiB is read and dropped first,
+                # so that a client still sending it hears the answer.
+                self.close_connection = True
+                left = length if length <= 4 * MAX_BODY_BYTES else 0
+                while left > 0 and (chunk := self.rfile.read(min(left, 1 << 20))):
+                    left -= len(chunk)
+                response = router.too_large(self.command, parts.path)
             else:
-                parts = urlsplit(self.path)
                 request = HttpRequest(
                     method=self.command,
                     path=parts.path,
@@ -242,6 +380,8 @@ def _make_handler(router: Router) -> type[BaseHTTPRequestHandler]:
             for name, value in response.headers:
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                     self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
             if self.command != "HEAD":

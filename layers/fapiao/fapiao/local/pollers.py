@@ -44,6 +44,10 @@ class QueuePoller:
     def start(self) -> None:
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Take no more work; what runs now goes on (see ``stop``)."""
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
@@ -117,6 +121,10 @@ class InboxWatcher:
     def start(self) -> None:
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Take no more work; what runs now goes on (see ``stop``)."""
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
@@ -129,6 +137,16 @@ class InboxWatcher:
                 logger.exception("scanning the inbox %s failed", self.inbox)
             self._stop.wait(self.interval)
 
+    def _uploaded(self, key: str) -> bool:
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+        except Exception as error:
+            status = getattr(error, "response", {}).get("ResponseMetadata", {})
+            if status.get("HTTPStatusCode") == 404:
+                return False
+            raise
+        return True
+
     def scan_once(self) -> list[str]:
         uploaded = []
         for path in sorted(self.inbox.iterdir()):
@@ -140,7 +158,11 @@ class InboxWatcher:
             digest = hashlib.sha256(data).hexdigest()[:12]
             key = f"{self.owner}/inbox/{digest}-{path.name}"
             try:
-                self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+                # The key names the content: if it is there, this file was uploaded and
+                # the hub stopped before moving it. Putting it again would drop a second
+                # version, and the same file would get a second outcome.
+                if not self._uploaded(key):
+                    self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
                 target = self.inbox / ".sent"
                 uploaded.append(key)
             except Exception:

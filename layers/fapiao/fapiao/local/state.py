@@ -201,11 +201,11 @@ class _MotoHooks:
             purge_queue(backend, queue_name)
             cls._report("queue_purged", queue_name)
 
-        S3Backend.put_object = put_object_logged  # type: ignore[method-assign]
-        S3Backend.delete_object = delete_object_logged  # type: ignore[method-assign]
-        Queue.add_message = add_message_logged  # type: ignore[method-assign]
-        Queue.delete_message = delete_message_logged  # type: ignore[method-assign]
-        SQSBackend.purge_queue = purge_queue_logged  # type: ignore[method-assign]
+        S3Backend.put_object = put_object_logged  # type: ignore[method-assign,assignment]
+        S3Backend.delete_object = delete_object_logged  # type: ignore[method-assign,assignment]
+        Queue.add_message = add_message_logged  # type: ignore[method-assign,assignment]
+        Queue.delete_message = delete_message_logged  # type: ignore[method-assign,assignment]
+        SQSBackend.purge_queue = purge_queue_logged  # type: ignore[method-assign,assignment]
         cls.installed = True
 
     @classmethod

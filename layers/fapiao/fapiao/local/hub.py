@@ -63,6 +63,8 @@ class HubConfig:
     recognition_timeout: float = 60.0
     recognition_memory_mb: int = 1536
     snapshot_every: int = 500
+    # what a recognition worker runs; tests name one that crashes on demand
+    recognition_target: str = "fapiao.recognize:recognize_here"
 
 
 class LocalHub:
@@ -151,6 +153,7 @@ class LocalHub:
             processes=self.config.recognition_workers,
             timeout_seconds=self.config.recognition_timeout,
             memory_mb=self.config.recognition_memory_mb,
+            target=self.config.recognition_target,
         )
         use_workers(self._workers)
 

@@ -122,8 +122,9 @@ def test_ctrl_c_then_start_restores_everything_and_runs_nothing_again(
     assert second.stop() == 0
 
 
-def test_kill_9_with_files_in_flight_ends_each_file_with_exactly_one_outcome(
-    tmp_path: Path, hubs: list[RunningHub]
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+def test_a_stop_with_files_in_flight_ends_each_file_with_exactly_one_outcome(
+    tmp_path: Path, hubs: list[RunningHub], stop: signal.Signals
 ) -> None:
     data, inbox = tmp_path / "data", tmp_path / "inbox"
     first = start_hub(data)
@@ -136,8 +137,13 @@ def test_kill_9_with_files_in_flight_ends_each_file_with_exactly_one_outcome(
     while len(drop.objects()) < 10 and time.monotonic() < deadline:
         time.sleep(0.2)
     finished_before = {row.object.object_id for row in drop.reconcile().objects if row.outcomes}
-    first.process.send_signal(signal.SIGKILL)
-    first.process.wait(timeout=30)
+    first.process.send_signal(stop)
+    code = first.process.wait(timeout=60)
+    if stop is signal.SIGINT:  # a clean stop, even in the middle of the work
+        assert code == 0
+        time.sleep(0.5)  # the output thread reads what is left
+        assert "stopped" in "".join(first.output)
+        assert "Traceback" not in "".join(first.output)
 
     second = start_hub(data)
     hubs.append(second)

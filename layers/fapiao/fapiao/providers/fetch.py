@@ -45,14 +45,12 @@ from typing import Any, Self
 
 import httpcore
 import httpx
-from pydantic import Field
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.settings import _EnvSettings
+from fapiao.settings import FetchSettings
 
 __all__ = [
     "AddressKind",
-    "FetchSettings",
     "Fetched",
     "IPAddress",
     "Resolver",
@@ -70,48 +68,10 @@ IPAddress = IPv4Address | IPv6Address
 Resolver = Callable[[str, int], Iterable[str]]
 """``(host, port) -> addresses as text``; the default asks ``socket.getaddrinfo``."""
 
-MAYCUR_MAX_BYTES = 8 * 1024 * 1024  # 002: 发票文件超过 8M is INV30109
 SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "fapiao-hub"
-
-
-class FetchSettings(_EnvSettings):
-    """How the hub downloads the files that clients name by URL."""
-
-    allow_loopback: bool = Field(
-        False,
-        alias="FAPIAO_ALLOW_LOOPBACK_FETCH",
-        description="allow downloads from loopback (127.0.0.0/8, ::1), for the local hub "
-        "and tests; never private or link-local addresses. Off in AWS",
-    )
-    max_bytes: int = Field(
-        MAYCUR_MAX_BYTES,
-        alias="FAPIAO_FETCH_MAX_BYTES",
-        ge=1,
-        description="largest file the hub downloads, in bytes (Maycur's 8 MiB); a caller "
-        "may pass its own cap",
-    )
-    connect_timeout: float = Field(
-        3.0,
-        alias="FAPIAO_FETCH_CONNECT_TIMEOUT_SECONDS",
-        gt=0,
-        description="seconds to open one connection to a file server",
-    )
-    total_timeout: float = Field(
-        15.0,
-        alias="FAPIAO_FETCH_TIMEOUT_SECONDS",
-        gt=0,
-        description="seconds one download may take in all: resolution, redirects and body",
-    )
-    max_redirects: int = Field(
-        3,
-        alias="FAPIAO_FETCH_MAX_REDIRECTS",
-        ge=0,
-        le=10,
-        description="redirects a download follows, each checked like the first URL",
-    )
 
 
 @dataclass(frozen=True)
@@ -455,7 +415,7 @@ class SafeFetcher:
         resolver: Resolver = system_resolver,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.settings = settings or FetchSettings.from_env()
+        self.settings = settings or FetchSettings.current()
         self._resolver = resolver
         self._transport = transport or pinned_transport()
 

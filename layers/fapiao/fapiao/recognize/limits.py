@@ -7,7 +7,8 @@ The numbers are generous for real invoices (a one-page e-invoice PDF is ~50 KB, 
 
 from __future__ import annotations
 
-MAX_FILE_BYTES = 20 * 1024 * 1024  # the file as received
+from fapiao.settings.limits import MAX_FILE_BYTES as MAX_FILE_BYTES  # the file as received
+
 MAX_PDF_PAGES = 50  # a PDF may hold several invoices, not a book
 MAX_PAGE_CHARS = 20_000  # text characters read from one PDF page
 MAX_IMAGE_PIXELS = 40_000_000  # a 12-megapixel photo passes, 50 megapixels does not

@@ -14,7 +14,9 @@ from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 
-from fapiao.settings import _EnvSettings
+from fapiao.settings.base import EnvSettings
+
+__all__ = ["VerifierKind", "VerifierSettings"]
 
 
 class VerifierKind(StrEnum):
@@ -22,7 +24,7 @@ class VerifierKind(StrEnum):
     OFFLINE = "offline"  # no provider: offline checks only, status C
 
 
-class VerifierSettings(_EnvSettings):
+class VerifierSettings(EnvSettings):
     """What the verify function needs, beyond ``HubSettings``."""
 
     verifier: VerifierKind = Field(

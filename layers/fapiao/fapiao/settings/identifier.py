@@ -14,7 +14,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from fapiao.settings import _EnvSettings
+from fapiao.settings.base import EnvSettings
 
 __all__ = ["IdentifierKind", "IdentifierSettings"]
 
@@ -24,7 +24,7 @@ class IdentifierKind(StrEnum):
     YIPIAOYUN = "yipiaoyun"  # the embedded engine, then yipiaoyun (spec 004) for its U
 
 
-class IdentifierSettings(_EnvSettings):
+class IdentifierSettings(EnvSettings):
     """What the pipeline's recognition steps need, beyond ``HubSettings``."""
 
     identifier: IdentifierKind = Field(

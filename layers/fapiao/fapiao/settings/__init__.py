@@ -1,0 +1,81 @@
+"""Every FAPIAO_* setting: one pydantic model per concern, each in its own module.
+
+==================  =============  =====================================================
+model               module         read by
+==================  =============  =====================================================
+HubSettings         hub.py         every function: the resources template.yaml creates
+VerifierSettings    verifier.py    verification (exocr or offline): verify, ocrSync, 002
+IdentifierSettings  identifier.py  the pipeline's recognition (embedded, yipiaoyun)
+FetchSettings       fetch.py       the safe fetcher (files that clients name by URL)
+LocalHubSettings    local.py       the local hub and command line, never Lambda
+CompanySettings     company.py     spec 001's rules; JSON in SSM or a file, not variables
+==================  =============  =====================================================
+
+``limits.py`` holds every file-size limit. ``Model.from_env(env)`` validates a mapping
+(os.environ by default) on every call; ``Model.current()`` is this process's settings,
+read once; ``reset_settings()`` forgets them. The README's settings table is generated
+from ``ALL_SETTINGS`` (``python -m fapiao.settings`` prints it; a test keeps them equal).
+
+Nothing here imports the rest of ``fapiao``, so any module may import it.
+"""
+
+from __future__ import annotations
+
+from fapiao.settings import limits
+from fapiao.settings.base import EnvSettings, SettingsError, reset_settings
+from fapiao.settings.company import CompanySettings, CompanyTitle
+from fapiao.settings.fetch import FetchSettings
+from fapiao.settings.hub import HubSettings
+from fapiao.settings.identifier import IdentifierKind, IdentifierSettings
+from fapiao.settings.limits import (
+    API_GATEWAY_MAX_BODY_BYTES,
+    IDENTIFY_MAX_UPLOAD_BYTES,
+    MAX_DOWNLOAD_BYTES,
+    MAX_FILE_BYTES,
+    MAYCUR_MAX_FILE_BYTES,
+    YIPIAOYUN_MAX_UPLOAD_BYTES,
+)
+from fapiao.settings.local import LocalHubSettings
+from fapiao.settings.verifier import VerifierKind, VerifierSettings
+
+__all__ = [
+    "ALL_SETTINGS",
+    "API_GATEWAY_MAX_BODY_BYTES",
+    "IDENTIFY_MAX_UPLOAD_BYTES",
+    "MAX_DOWNLOAD_BYTES",
+    "MAX_FILE_BYTES",
+    "MAYCUR_MAX_FILE_BYTES",
+    "YIPIAOYUN_MAX_UPLOAD_BYTES",
+    "CompanySettings",
+    "CompanyTitle",
+    "EnvSettings",
+    "FetchSettings",
+    "HubSettings",
+    "IdentifierKind",
+    "IdentifierSettings",
+    "LocalHubSettings",
+    "SettingsError",
+    "VerifierKind",
+    "VerifierSettings",
+    "limits",
+    "markdown_table",
+    "reset_settings",
+]
+
+# Every model of environment variables, in the README table's order.
+ALL_SETTINGS: tuple[type[EnvSettings], ...] = (
+    HubSettings,
+    LocalHubSettings,
+    VerifierSettings,
+    IdentifierSettings,
+    FetchSettings,
+)
+
+
+def markdown_table() -> str:
+    """The README's settings table: every variable of every model in ``ALL_SETTINGS``."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for model in ALL_SETTINGS:
+        for field in model.model_fields.values():
+            lines.append(f"| `{field.alias}` | `{field.default}` | {field.description} |")
+    return "\n".join(lines)

@@ -1,0 +1,78 @@
+"""What every function needs: the names of the resources template.yaml creates, and
+where the company settings are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from fapiao.settings.base import EnvSettings
+
+__all__ = ["HubSettings"]
+
+
+class HubSettings(EnvSettings):
+    """What every function needs: the names of the resources template.yaml creates."""
+
+    invoices_table: str = Field(
+        "fapiao-invoices",
+        alias="FAPIAO_INVOICES_TABLE",
+        description="DynamoDB table of invoices, unique on the invoice key",
+    )
+    idempotency_table: str = Field(
+        "fapiao-idempotency",
+        alias="FAPIAO_IDEMPOTENCY_TABLE",
+        description="DynamoDB table of Powertools Idempotency records (TTL on `expiration`)",
+    )
+    drop_bucket: str = Field(
+        "fapiao-drop",
+        alias="FAPIAO_DROP_BUCKET",
+        description="S3 bucket that invoice files are dropped into",
+    )
+    event_bus: str = Field(
+        "fapiao-events",
+        alias="FAPIAO_EVENT_BUS",
+        description="EventBridge bus that outcomes are published on for the ERP",
+    )
+    expenses_table: str = Field(
+        "fapiao-expenses",
+        alias="FAPIAO_EXPENSES_TABLE",
+        description="DynamoDB table of expenses (消费记录), keyed by expense_id",
+    )
+    api_keys_table: str = Field(
+        "fapiao-api-keys",
+        alias="FAPIAO_API_KEYS_TABLE",
+        description="DynamoDB table of client API keys, stored as SHA-256 hashes",
+    )
+    employees_table: str = Field(
+        "fapiao-employees",
+        alias="FAPIAO_EMPLOYEES_TABLE",
+        description="DynamoDB table of employees (Maycur employeeId -> user code)",
+    )
+    outcomes_table: str = Field(
+        "fapiao-outcomes",
+        alias="FAPIAO_OUTCOMES_TABLE",
+        description="DynamoDB table of each dropped object's terminal outcomes (reconciliation)",
+    )
+    ingest_state_machine: str | None = Field(
+        None,
+        alias="FAPIAO_INGEST_STATE_MACHINE",
+        description="ARN of the ingest state machine that each dropped object starts",
+    )
+    company_parameter: str | None = Field(
+        None,
+        alias="FAPIAO_COMPANY_PARAMETER",
+        description="SSM parameter holding the company settings as JSON (titles, currencies)",
+    )
+    company_file: Path | None = Field(
+        None,
+        alias="FAPIAO_COMPANY_FILE",
+        description="JSON file of company settings; wins over the SSM parameter (local use)",
+    )
+    idempotency_seconds: int = Field(
+        86400,
+        alias="FAPIAO_IDEMPOTENCY_SECONDS",
+        ge=60,
+        description="how long a bizId replay returns the first answer",
+    )

@@ -30,10 +30,11 @@ from fakes.exocr_server import (
 from fapiao.catalogue.errors import Problem
 from fapiao.catalogue.types import InvoiceType
 from fapiao.dates import SHANGHAI
+from fapiao.mapping.exocr import parse_verify_response
 from fapiao.mapping.invoice_create import to_receipt_check
 from fapiao.mapping.ocr_sync import to_check_result
 from fapiao.model import Invoice, InvoiceState, InvoiceStatus
-from fapiao.providers.exocr import ExocrVerifier, parse_verify_response, static_credentials
+from fapiao.providers.exocr import ExocrVerifier, static_credentials
 from fapiao.providers.verifier import Source, Verification
 
 T = InvoiceType

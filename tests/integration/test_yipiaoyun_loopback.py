@@ -21,9 +21,9 @@ from fapiao.catalogue.errors import Problem
 from fapiao.catalogue.types import InvoiceType
 from fapiao.model import Invoice
 from fapiao.providers.identifier import PollState
-from fapiao.providers.identifier_settings import IdentifierSettings
 from fapiao.providers.yipiaoyun import YipiaoyunIdentifier
 from fapiao.recognize import qr_image
+from fapiao.settings import IdentifierSettings
 
 T = InvoiceType
 D = Decimal

@@ -29,14 +29,11 @@ from fakes.yipiaoyun_server import (
 )
 from fapiao.catalogue.errors import Problem
 from fapiao.catalogue.types import InvoiceType
+from fapiao.mapping.yipiaoyun import parse_result_response
 from fapiao.providers.identifier import Identifier, Poll, PollState, Submission
-from fapiao.providers.identifier_settings import IdentifierKind, IdentifierSettings
-from fapiao.providers.yipiaoyun import (
-    MAX_UPLOAD_BYTES,
-    YipiaoyunIdentifier,
-    parse_result_response,
-)
-from fapiao.settings import SettingsError
+from fapiao.providers.uploads import MAX_UPLOAD_BYTES
+from fapiao.providers.yipiaoyun import YipiaoyunIdentifier
+from fapiao.settings import IdentifierKind, IdentifierSettings, SettingsError
 from fapiao.wire.common import load_json
 from fapiao.wire.yipiaoyun import TaxiResult
 

@@ -1,7 +1,9 @@
 """Spec 003 (exocr verify_invoice) to and from the canonical model.
 
-Calling exocr: ``to_verify_request`` builds the form, ``check_from_exocr`` reads the
-answer. Serving exocr's shape on the hub's own verify endpoint:
+Calling exocr: ``to_verify_request`` builds the form, ``parse_verify_response`` reads
+its JSON tolerantly (fields 003 does not name are dropped, see
+``fapiao.mapping.tolerant``), ``check_from_exocr`` turns the answer into a check result.
+Serving exocr's shape on the hub's own verify endpoint:
 ``invoice_from_verify_request`` reads the form, ``to_exocr_response`` writes the answer.
 
 Amounts in exocr's VAT answer: ``total`` is the pre-tax sum (合计金额), ``total_tax``
@@ -14,6 +16,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel
 
 from fapiao.catalogue.errors import CatalogueEntry, Family, UnknownErrorCode, by_code
 from fapiao.catalogue.types import (
@@ -39,7 +45,9 @@ from fapiao.mapping.text import (
     wire_rate,
     wire_text,
 )
+from fapiao.mapping.tolerant import prune, prune_items
 from fapiao.model import CheckResult, FlightSegment, Invoice, InvoiceState, LineItem
+from fapiao.wire.common import WireError
 from fapiao.wire.exocr import (
     FlightDetail,
     FlightItineraryData,
@@ -56,6 +64,7 @@ from fapiao.wire.exocr import (
     VerifyRequest,
     VerifyResponse,
     VerifyResult,
+    verify_data_kind,
 )
 
 __all__ = [
@@ -65,6 +74,7 @@ __all__ = [
     "UnknownInvoiceStateError",
     "check_from_exocr",
     "invoice_from_verify_request",
+    "parse_verify_response",
     "to_exocr_response",
     "to_verify_request",
 ]
@@ -174,6 +184,63 @@ def _check_code_tail(invoice: Invoice) -> str | None:
     return code[-5:] if invoice.invoice_type is InvoiceType.BLOCKCHAIN else code[-6:]
 
 
+# --- reading exocr's answer ---------------------------------------------------------
+
+_DATA_MODELS: dict[str, type[BaseModel]] = {
+    model.kind: model
+    for model in (
+        VatData,
+        RollData,
+        MotorVehicleData,
+        UsedCarData,
+        TollData,
+        RailTicketData,
+        FlightItineraryData,
+    )
+}
+_ITEM_MODELS: dict[type[BaseModel], type[BaseModel]] = {
+    VatData: VatItem,
+    RollData: RollItem,
+    TollData: TollItem,
+    FlightItineraryData: FlightDetail,
+}
+
+
+def parse_verify_response(payload: object) -> tuple[VerifyResponse, list[str]]:
+    """exocr's answer as a ``VerifyResponse``, with fields 003 does not name dropped.
+
+    Returns the model and the dotted names that were dropped. A ``result`` that is not
+    an object (003 types it "string") is dropped too. Raises ``WireError`` for an answer
+    that is not a JSON object and ``ValidationError`` when what remains is not 003 (no
+    ``error_code``, a code that is not a number, ...).
+    """
+    if not isinstance(payload, Mapping):
+        raise WireError(f"exocr answered a JSON {type(payload).__name__}, not an object")
+    dropped: list[str] = []
+    envelope = prune(payload, VerifyResponse, dropped, "")
+    result = envelope.get("result")
+    if result is not None and not isinstance(result, Mapping):
+        dropped.append("result")
+        envelope["result"] = None
+    elif isinstance(result, Mapping):
+        envelope["result"] = _pruned_result(result, dropped)
+    return VerifyResponse.model_validate(envelope), dropped
+
+
+def _pruned_result(result: Mapping[str, Any], dropped: list[str]) -> dict[str, Any]:
+    kept = prune(result, VerifyResult, dropped, "result.")
+    data = kept.get("data")
+    if isinstance(data, Mapping):
+        model = _DATA_MODELS[verify_data_kind(data)]
+        data = prune(data, model, dropped, "result.data.")
+        items = data.get("detail_list")
+        item_model = _ITEM_MODELS.get(model)
+        if isinstance(items, list) and item_model is not None:
+            data["detail_list"] = prune_items(items, item_model, dropped, "result.data.detail_list")
+        kept["data"] = data
+    return kept
+
+
 def check_from_exocr(response: VerifyResponse, requested: Invoice | None = None) -> CheckResult:
     """The canonical check result of an exocr answer, for every per-type schema.
 
@@ -244,132 +311,157 @@ def _invoice_type(data: VerifyData, requested: Invoice | None) -> InvoiceType:
 
 
 def _invoice_from_data(data: VerifyData, requested: Invoice | None) -> Invoice:
-    invoice_type = _invoice_type(data, requested)
-    common = {
-        "invoice_type": invoice_type,
+    common: dict[str, Any] = {
+        "invoice_type": _invoice_type(data, requested),
         "invoice_code": wire_text(data.invoice_code),
         "invoice_number": wire_text(data.invoice_no),
         "receipt_date": parse_date(wire_text(data.create_date)),
     }
-    match data:
-        case VatData():
-            return Invoice(
-                **common,
-                check_code=wire_text(data.check_code),
-                amount=wire_decimal(data.total, "total"),
-                tax_amount=wire_decimal(data.total_tax, "total_tax"),
-                total_amount=wire_decimal(data.amount, "amount"),
-                buyer_name=wire_text(data.buyer_name),
-                buyer_tax_code=wire_text(data.buyer_tax_no),
-                buyer_address_phone=wire_text(data.buyer_address),
-                buyer_account=wire_text(data.buyer_bank_info),
-                seller_name=wire_text(data.seller_name),
-                seller_tax_code=wire_text(data.seller_tax_no),
-                seller_address_phone=wire_text(data.seller_address),
-                seller_account=wire_text(data.seller_bank_info),
-                remark=wire_text(data.note),
-                machine_number=wire_text(data.machine_no),
-                agent_mark=wire_text(data.agent_mark),
-                items=[_vat_item(item) for item in data.detail_list or []],
-            )
-        case RollData():
-            return Invoice(
-                **common,
-                check_code=wire_text(data.check_code),
-                amount=wire_decimal(data.total, "total"),
-                tax_amount=wire_decimal(data.total_tax, "total_tax"),
-                total_amount=wire_decimal(data.amount, "amount"),
-                buyer_name=wire_text(data.buyer_name),
-                buyer_tax_code=wire_text(data.buyer_tax_no),
-                seller_name=wire_text(data.seller_name),
-                seller_tax_code=wire_text(data.seller_tax_no),
-                remark=wire_text(data.note),
-                machine_number=wire_text(data.machine_no),
-                agent_mark=wire_text(data.agent_mark),
-                items=[_roll_item(item) for item in data.detail_list or []],
-            )
-        case MotorVehicleData():
-            # By the spec's descriptions: the seller is tounit_name (seller_name is the
-            # vehicle type) and note is the VIN, so it is not the remark.
-            return Invoice(
-                **common,
-                amount=wire_decimal(data.total, "total"),
-                tax_amount=wire_decimal(data.zztax, "zztax"),
-                tax_rate=wire_rate(data.zztax_rate),
-                total_amount=wire_decimal(data.amount, "amount"),
-                buyer_name=wire_text(data.buyer_tax_name),
-                buyer_tax_code=wire_text(data.buyer_tax_no) or wire_text(data.buyer_id),
-                seller_name=wire_text(data.tounit_name),
-                seller_tax_code=wire_text(data.seller_tax_no),
-                seller_address_phone=_join(data.account, data.phone),
-                seller_account=wire_text(data.receive_bank),
-                machine_number=wire_text(data.chinese_key),
-            )
-        case UsedCarData():
-            return Invoice(
-                **common,
-                total_amount=wire_decimal(data.total, "total"),  # 车价合计
-                buyer_name=wire_text(data.buyer_tax_name),
-                buyer_tax_code=wire_text(data.buyer_tax_no),
-                buyer_address_phone=_join(data.buyer_tax_address, data.buyer_tax_phone),
-                seller_name=wire_text(data.selier_name),
-                seller_tax_code=wire_text(data.selier_id),
-                seller_address_phone=_join(data.selier_tax_address, data.selier_tax_phone),
-                remark=wire_text(data.remark),
-                machine_number=wire_text(data.chinese_key),
-            )
-        case TollData():
-            return Invoice(
-                **common,
-                check_code=wire_text(data.check_code),
-                amount=wire_decimal(data.total, "total"),
-                tax_amount=wire_decimal(data.total_tax, "total_tax"),
-                total_amount=wire_decimal(data.amount, "amount"),
-                buyer_name=wire_text(data.buyer_name),
-                buyer_tax_code=wire_text(data.buyer_tax_no),
-                buyer_address_phone=wire_text(data.buyer_address),
-                buyer_account=wire_text(data.buyer_bank_info),
-                seller_name=wire_text(data.seller_name),
-                seller_tax_code=wire_text(data.seller_tax_no),
-                seller_address_phone=wire_text(data.seller_address),
-                seller_account=wire_text(data.seller_bank_info),
-                remark=wire_text(data.note),
-                machine_number=wire_text(data.equio_no),
-                highway_flag=_flag(data.txf_flag),
-                items=[_toll_item(item) for item in data.detail_list or []],
-            )
-        case RailTicketData():
-            buyer_name, buyer_tax_code = _buyer_by_content(data.buyer_name, data.buyer_tax_no)
-            return Invoice(
-                **common,
-                amount=wire_decimal(data.total, "total"),
-                tax_amount=wire_decimal(data.total_tax, "total_tax"),
-                total_amount=wire_decimal(data.amount, "amount"),  # 票价
-                tax_rate=wire_rate(data.tax_rate),
-                buyer_name=buyer_name,
-                buyer_tax_code=buyer_tax_code,
-                passenger_name=wire_text(data.name),
-                id_card=wire_text(data.id_no),
-                destination_city=wire_text(data.station_from),
-                destination_city_to=wire_text(data.station_to),
-                train_number=wire_text(data.train_no),
-                train_class=wire_text(data.seat_class),
-                start_datetime=hhmm_or_text(data.departure_time),
-                remark=wire_text(data.remark),
-            )
-        case FlightItineraryData():
-            return Invoice(
-                **common,
-                tax_amount=wire_decimal(data.total_tax, "total_tax"),
-                total_amount=wire_decimal(data.amount, "amount"),
-                buyer_name=wire_text(data.buyer_name),
-                buyer_tax_code=wire_text(data.buyer_tax_no),
-                passenger_name=wire_text(data.name),
-                id_card=wire_text(data.id_no),
-                international_flag=_international_flag(data.domestic_or_intl),
-                flight_detail=[_segment(detail) for detail in data.detail_list or []],
-                remark=wire_text(data.remark),
-            )
+    return _READERS[type(data)](data, common)
+
+
+def _vat_invoice(data: VatData, common: dict[str, Any]) -> Invoice:
+    return Invoice(
+        **common,
+        check_code=wire_text(data.check_code),
+        amount=wire_decimal(data.total, "total"),
+        tax_amount=wire_decimal(data.total_tax, "total_tax"),
+        total_amount=wire_decimal(data.amount, "amount"),
+        buyer_name=wire_text(data.buyer_name),
+        buyer_tax_code=wire_text(data.buyer_tax_no),
+        buyer_address_phone=wire_text(data.buyer_address),
+        buyer_account=wire_text(data.buyer_bank_info),
+        seller_name=wire_text(data.seller_name),
+        seller_tax_code=wire_text(data.seller_tax_no),
+        seller_address_phone=wire_text(data.seller_address),
+        seller_account=wire_text(data.seller_bank_info),
+        remark=wire_text(data.note),
+        machine_number=wire_text(data.machine_no),
+        agent_mark=wire_text(data.agent_mark),
+        items=[_vat_item(item) for item in data.detail_list or []],
+    )
+
+
+def _roll_invoice(data: RollData, common: dict[str, Any]) -> Invoice:
+    return Invoice(
+        **common,
+        check_code=wire_text(data.check_code),
+        amount=wire_decimal(data.total, "total"),
+        tax_amount=wire_decimal(data.total_tax, "total_tax"),
+        total_amount=wire_decimal(data.amount, "amount"),
+        buyer_name=wire_text(data.buyer_name),
+        buyer_tax_code=wire_text(data.buyer_tax_no),
+        seller_name=wire_text(data.seller_name),
+        seller_tax_code=wire_text(data.seller_tax_no),
+        remark=wire_text(data.note),
+        machine_number=wire_text(data.machine_no),
+        agent_mark=wire_text(data.agent_mark),
+        items=[_roll_item(item) for item in data.detail_list or []],
+    )
+
+
+def _motor_vehicle_invoice(data: MotorVehicleData, common: dict[str, Any]) -> Invoice:
+    # By the spec's descriptions: the seller is tounit_name (seller_name is the
+    # vehicle type) and note is the VIN, so it is not the remark.
+    return Invoice(
+        **common,
+        amount=wire_decimal(data.total, "total"),
+        tax_amount=wire_decimal(data.zztax, "zztax"),
+        tax_rate=wire_rate(data.zztax_rate),
+        total_amount=wire_decimal(data.amount, "amount"),
+        buyer_name=wire_text(data.buyer_tax_name),
+        buyer_tax_code=wire_text(data.buyer_tax_no) or wire_text(data.buyer_id),
+        seller_name=wire_text(data.tounit_name),
+        seller_tax_code=wire_text(data.seller_tax_no),
+        seller_address_phone=_join(data.account, data.phone),
+        seller_account=wire_text(data.receive_bank),
+        machine_number=wire_text(data.chinese_key),
+    )
+
+
+def _used_car_invoice(data: UsedCarData, common: dict[str, Any]) -> Invoice:
+    return Invoice(
+        **common,
+        total_amount=wire_decimal(data.total, "total"),  # 车价合计
+        buyer_name=wire_text(data.buyer_tax_name),
+        buyer_tax_code=wire_text(data.buyer_tax_no),
+        buyer_address_phone=_join(data.buyer_tax_address, data.buyer_tax_phone),
+        seller_name=wire_text(data.selier_name),
+        seller_tax_code=wire_text(data.selier_id),
+        seller_address_phone=_join(data.selier_tax_address, data.selier_tax_phone),
+        remark=wire_text(data.remark),
+        machine_number=wire_text(data.chinese_key),
+    )
+
+
+def _toll_invoice(data: TollData, common: dict[str, Any]) -> Invoice:
+    return Invoice(
+        **common,
+        check_code=wire_text(data.check_code),
+        amount=wire_decimal(data.total, "total"),
+        tax_amount=wire_decimal(data.total_tax, "total_tax"),
+        total_amount=wire_decimal(data.amount, "amount"),
+        buyer_name=wire_text(data.buyer_name),
+        buyer_tax_code=wire_text(data.buyer_tax_no),
+        buyer_address_phone=wire_text(data.buyer_address),
+        buyer_account=wire_text(data.buyer_bank_info),
+        seller_name=wire_text(data.seller_name),
+        seller_tax_code=wire_text(data.seller_tax_no),
+        seller_address_phone=wire_text(data.seller_address),
+        seller_account=wire_text(data.seller_bank_info),
+        remark=wire_text(data.note),
+        machine_number=wire_text(data.equio_no),
+        highway_flag=_flag(data.txf_flag),
+        items=[_toll_item(item) for item in data.detail_list or []],
+    )
+
+
+def _rail_invoice(data: RailTicketData, common: dict[str, Any]) -> Invoice:
+    buyer_name, buyer_tax_code = _buyer_by_content(data.buyer_name, data.buyer_tax_no)
+    return Invoice(
+        **common,
+        amount=wire_decimal(data.total, "total"),
+        tax_amount=wire_decimal(data.total_tax, "total_tax"),
+        total_amount=wire_decimal(data.amount, "amount"),  # 票价
+        tax_rate=wire_rate(data.tax_rate),
+        buyer_name=buyer_name,
+        buyer_tax_code=buyer_tax_code,
+        passenger_name=wire_text(data.name),
+        id_card=wire_text(data.id_no),
+        destination_city=wire_text(data.station_from),
+        destination_city_to=wire_text(data.station_to),
+        train_number=wire_text(data.train_no),
+        train_class=wire_text(data.seat_class),
+        start_datetime=hhmm_or_text(data.departure_time),
+        remark=wire_text(data.remark),
+    )
+
+
+def _flight_invoice(data: FlightItineraryData, common: dict[str, Any]) -> Invoice:
+    return Invoice(
+        **common,
+        tax_amount=wire_decimal(data.total_tax, "total_tax"),
+        total_amount=wire_decimal(data.amount, "amount"),
+        buyer_name=wire_text(data.buyer_name),
+        buyer_tax_code=wire_text(data.buyer_tax_no),
+        passenger_name=wire_text(data.name),
+        id_card=wire_text(data.id_no),
+        international_flag=_international_flag(data.domestic_or_intl),
+        flight_detail=[_segment(detail) for detail in data.detail_list or []],
+        remark=wire_text(data.remark),
+    )
+
+
+# Each per-type schema of 003's data and the function that reads it.
+_READERS: dict[type[BaseModel], Callable[[Any, dict[str, Any]], Invoice]] = {
+    VatData: _vat_invoice,
+    RollData: _roll_invoice,
+    MotorVehicleData: _motor_vehicle_invoice,
+    UsedCarData: _used_car_invoice,
+    TollData: _toll_invoice,
+    RailTicketData: _rail_invoice,
+    FlightItineraryData: _flight_invoice,
+}
 
 
 def _vat_item(item: VatItem) -> LineItem:
@@ -528,11 +620,10 @@ def _response_code(invoice_type: InvoiceType) -> str:
 
 def _to_data(check: CheckResult) -> VerifyData:
     invoice = check.invoice
-    invoice_type = invoice.invoice_type
-    common = {
+    common: dict[str, Any] = {
         "invoice_code": blank_if_none(invoice.invoice_code),
         "invoice_no": blank_if_none(invoice.invoice_number),
-        "invoice_type": _response_code(invoice_type),
+        "invoice_type": _response_code(invoice.invoice_type),
         "verify_count": "" if check.verify_count is None else str(check.verify_count),
         "create_date": to_yyyymmdd(invoice.receipt_date) if invoice.receipt_date else "",
         "verify_date": (
@@ -543,173 +634,199 @@ def _to_data(check: CheckResult) -> VerifyData:
         "cancel_flag": "Y" if check.cancelled else "N",
     }
     inv_status = _STATUS_CODES[check.state]
-    match invoice_type:
-        case InvoiceType.VAT_ROLL:
-            return RollData(
-                **common,
-                seller_name=blank_if_none(invoice.seller_name),
-                seller_tax_no=blank_if_none(invoice.seller_tax_code),
-                buyer_name=blank_if_none(invoice.buyer_name),
-                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
-                machine_no=blank_if_none(invoice.machine_number),
-                total_tax=money_text(invoice.tax_amount),
-                amount=money_text(invoice.total_amount),
-                note=blank_if_none(invoice.remark),
-                check_code=blank_if_none(invoice.check_code),
-                total=money_text(invoice.amount),
-                receiver="",
-                productO_oil_flag="",
-                detail_list=[
-                    RollItem(
-                        item=blank_if_none(item.name),
-                        count=number_text(item.quantity),
-                        unit_prcie="",
-                        amount=money_text(item.total_amount),
-                    )
-                    for item in invoice.items
-                ],
-                agent_mark=blank_if_none(invoice.agent_mark),
+    write = _WRITERS.get(invoice.invoice_type, _vat_data)  # every other type: the VAT schema
+    return write(invoice, common, inv_status)
+
+
+def _roll_data(invoice: Invoice, common: dict[str, Any], inv_status: str) -> VerifyData:
+    return RollData(
+        **common,
+        seller_name=blank_if_none(invoice.seller_name),
+        seller_tax_no=blank_if_none(invoice.seller_tax_code),
+        buyer_name=blank_if_none(invoice.buyer_name),
+        buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+        machine_no=blank_if_none(invoice.machine_number),
+        total_tax=money_text(invoice.tax_amount),
+        amount=money_text(invoice.total_amount),
+        note=blank_if_none(invoice.remark),
+        check_code=blank_if_none(invoice.check_code),
+        total=money_text(invoice.amount),
+        receiver="",
+        productO_oil_flag="",
+        detail_list=[
+            RollItem(
+                item=blank_if_none(item.name),
+                count=number_text(item.quantity),
+                unit_prcie="",
+                amount=money_text(item.total_amount),
             )
-        case InvoiceType.MOTOR_VEHICLE:
-            return MotorVehicleData(
-                **common,
-                chinese_key=blank_if_none(invoice.machine_number),
-                buyer_tax_name=blank_if_none(invoice.buyer_name),
-                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
-                total=money_text(invoice.amount),
-                tounit_name=blank_if_none(invoice.seller_name),
-                seller_tax_no=blank_if_none(invoice.seller_tax_code),
-                account=blank_if_none(invoice.seller_address_phone),
-                receive_bank=blank_if_none(invoice.seller_account),
-                zztax_rate=percent_text(invoice.tax_rate),
-                zztax=money_text(invoice.tax_amount),
-                inv_status=inv_status,
-                amount=money_text(invoice.total_amount),
+            for item in invoice.items
+        ],
+        agent_mark=blank_if_none(invoice.agent_mark),
+    )
+
+
+def _motor_vehicle_data(invoice: Invoice, common: dict[str, Any], inv_status: str) -> VerifyData:
+    return MotorVehicleData(
+        **common,
+        chinese_key=blank_if_none(invoice.machine_number),
+        buyer_tax_name=blank_if_none(invoice.buyer_name),
+        buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+        total=money_text(invoice.amount),
+        tounit_name=blank_if_none(invoice.seller_name),
+        seller_tax_no=blank_if_none(invoice.seller_tax_code),
+        account=blank_if_none(invoice.seller_address_phone),
+        receive_bank=blank_if_none(invoice.seller_account),
+        zztax_rate=percent_text(invoice.tax_rate),
+        zztax=money_text(invoice.tax_amount),
+        inv_status=inv_status,
+        amount=money_text(invoice.total_amount),
+    )
+
+
+def _used_car_data(invoice: Invoice, common: dict[str, Any], inv_status: str) -> VerifyData:
+    return UsedCarData(
+        **common,
+        chinese_key=blank_if_none(invoice.machine_number),
+        buyer_tax_name=blank_if_none(invoice.buyer_name),
+        buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+        buyer_tax_address=blank_if_none(invoice.buyer_address_phone),
+        total=money_text(invoice.total_amount),
+        selier_name=blank_if_none(invoice.seller_name),
+        selier_id=blank_if_none(invoice.seller_tax_code),
+        selier_tax_address=blank_if_none(invoice.seller_address_phone),
+        inv_status=inv_status,
+        remark=blank_if_none(invoice.remark),
+    )
+
+
+def _toll_data(invoice: Invoice, common: dict[str, Any], inv_status: str) -> VerifyData:
+    return TollData(
+        **common,
+        seller_name=blank_if_none(invoice.seller_name),
+        seller_tax_no=blank_if_none(invoice.seller_tax_code),
+        seller_address=blank_if_none(invoice.seller_address_phone),
+        seller_bank_info=blank_if_none(invoice.seller_account),
+        buyer_name=blank_if_none(invoice.buyer_name),
+        buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+        buyer_address=blank_if_none(invoice.buyer_address_phone),
+        buyer_bank_info=blank_if_none(invoice.buyer_account),
+        check_code=blank_if_none(invoice.check_code),
+        total_tax=money_text(invoice.tax_amount),
+        amount=money_text(invoice.total_amount),
+        note=blank_if_none(invoice.remark),
+        equio_no=blank_if_none(invoice.machine_number),
+        total=money_text(invoice.amount),
+        txf_flag=_yes_no(invoice.highway_flag),
+        detail_list=[
+            TollItem(
+                name=blank_if_none(item.name),
+                type=blank_if_none(item.specification),
+                total=money_text(item.amount),
+                tax_rate=percent_text(item.tax_rate),
+                tax=money_text(item.tax_amount),
             )
-        case InvoiceType.USED_CAR:
-            return UsedCarData(
-                **common,
-                chinese_key=blank_if_none(invoice.machine_number),
-                buyer_tax_name=blank_if_none(invoice.buyer_name),
-                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
-                buyer_tax_address=blank_if_none(invoice.buyer_address_phone),
-                total=money_text(invoice.total_amount),
-                selier_name=blank_if_none(invoice.seller_name),
-                selier_id=blank_if_none(invoice.seller_tax_code),
-                selier_tax_address=blank_if_none(invoice.seller_address_phone),
-                inv_status=inv_status,
-                remark=blank_if_none(invoice.remark),
+            for item in invoice.items
+        ],
+        inv_status=inv_status,
+    )
+
+
+def _rail_data(invoice: Invoice, common: dict[str, Any], inv_status: str) -> VerifyData:
+    return RailTicketData(
+        **common,
+        buyer_name=blank_if_none(invoice.buyer_name),
+        buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+        name=blank_if_none(invoice.passenger_name),
+        id_no=blank_if_none(invoice.id_card),
+        total=money_text(invoice.amount),
+        total_tax=money_text(invoice.tax_amount),
+        amount=money_text(invoice.total_amount),
+        tax_rate=percent_text(invoice.tax_rate),
+        station_from=blank_if_none(invoice.destination_city),
+        station_to=blank_if_none(invoice.destination_city_to),
+        train_no=blank_if_none(invoice.train_number),
+        departure_time=blank_if_none(invoice.start_datetime),
+        seat_class=blank_if_none(invoice.train_class),
+        inv_status=inv_status,
+        remark=blank_if_none(invoice.remark),
+    )
+
+
+def _flight_data(invoice: Invoice, common: dict[str, Any], inv_status: str) -> VerifyData:
+    return FlightItineraryData(
+        **common,
+        buyer_name=blank_if_none(invoice.buyer_name),
+        buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+        name=blank_if_none(invoice.passenger_name),
+        id_no=blank_if_none(invoice.id_card),
+        total_tax=money_text(invoice.tax_amount),
+        amount=money_text(invoice.total_amount),
+        domestic_or_intl=blank_if_none(invoice.international_flag),
+        detail_list=[
+            FlightDetail(
+                invoice_detail_number=str(index),
+                from_=blank_if_none(segment.departure),
+                to=blank_if_none(segment.arrival),
+                carrier=blank_if_none(segment.carrier),
+                flight_no=blank_if_none(segment.flight_number),
+                seat_class=blank_if_none(segment.seat),
+                date=blank_if_none(segment.date),
+                time=blank_if_none(segment.time),
+                fare_basis=blank_if_none(segment.class_name),
             )
-        case InvoiceType.VAT_ELECTRONIC_TOLL:
-            return TollData(
-                **common,
-                seller_name=blank_if_none(invoice.seller_name),
-                seller_tax_no=blank_if_none(invoice.seller_tax_code),
-                seller_address=blank_if_none(invoice.seller_address_phone),
-                seller_bank_info=blank_if_none(invoice.seller_account),
-                buyer_name=blank_if_none(invoice.buyer_name),
-                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
-                buyer_address=blank_if_none(invoice.buyer_address_phone),
-                buyer_bank_info=blank_if_none(invoice.buyer_account),
-                check_code=blank_if_none(invoice.check_code),
-                total_tax=money_text(invoice.tax_amount),
-                amount=money_text(invoice.total_amount),
-                note=blank_if_none(invoice.remark),
-                equio_no=blank_if_none(invoice.machine_number),
-                total=money_text(invoice.amount),
-                txf_flag=_yes_no(invoice.highway_flag),
-                detail_list=[
-                    TollItem(
-                        name=blank_if_none(item.name),
-                        type=blank_if_none(item.specification),
-                        total=money_text(item.amount),
-                        tax_rate=percent_text(item.tax_rate),
-                        tax=money_text(item.tax_amount),
-                    )
-                    for item in invoice.items
-                ],
-                inv_status=inv_status,
+            for index, segment in enumerate(invoice.flight_detail, start=1)
+        ],
+        inv_status=inv_status,
+        remark=blank_if_none(invoice.remark),
+    )
+
+
+def _vat_data(invoice: Invoice, common: dict[str, Any], inv_status: str) -> VerifyData:
+    return VatData(
+        **common,
+        buyer_name=blank_if_none(invoice.buyer_name),
+        buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
+        buyer_address=blank_if_none(invoice.buyer_address_phone),
+        buyer_bank_info=blank_if_none(invoice.buyer_account),
+        seller_name=blank_if_none(invoice.seller_name),
+        seller_tax_no=blank_if_none(invoice.seller_tax_code),
+        seller_address=blank_if_none(invoice.seller_address_phone),
+        seller_bank_info=blank_if_none(invoice.seller_account),
+        total=money_text(invoice.amount),
+        total_tax=money_text(invoice.tax_amount),
+        amount=money_text(invoice.total_amount),
+        note=blank_if_none(invoice.remark),
+        machine_no=blank_if_none(invoice.machine_number),
+        check_code=blank_if_none(invoice.check_code),
+        inv_status=inv_status,
+        productO_oil_flag="",  # the canonical invoice does not know it
+        detail_list=[
+            VatItem(
+                name=blank_if_none(item.name),
+                type=blank_if_none(item.specification),
+                unit=blank_if_none(item.unit),
+                count=number_text(item.quantity),
+                unit_price=number_text(item.unit_price),
+                amount=money_text(item.amount),
+                tax_rate=percent_text(item.tax_rate),
+                tax=money_text(item.tax_amount),
             )
-        case InvoiceType.DIGITAL_RAIL:
-            return RailTicketData(
-                **common,
-                buyer_name=blank_if_none(invoice.buyer_name),
-                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
-                name=blank_if_none(invoice.passenger_name),
-                id_no=blank_if_none(invoice.id_card),
-                total=money_text(invoice.amount),
-                total_tax=money_text(invoice.tax_amount),
-                amount=money_text(invoice.total_amount),
-                tax_rate=percent_text(invoice.tax_rate),
-                station_from=blank_if_none(invoice.destination_city),
-                station_to=blank_if_none(invoice.destination_city_to),
-                train_no=blank_if_none(invoice.train_number),
-                departure_time=blank_if_none(invoice.start_datetime),
-                seat_class=blank_if_none(invoice.train_class),
-                inv_status=inv_status,
-                remark=blank_if_none(invoice.remark),
-            )
-        case InvoiceType.DIGITAL_FLIGHT:
-            return FlightItineraryData(
-                **common,
-                buyer_name=blank_if_none(invoice.buyer_name),
-                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
-                name=blank_if_none(invoice.passenger_name),
-                id_no=blank_if_none(invoice.id_card),
-                total_tax=money_text(invoice.tax_amount),
-                amount=money_text(invoice.total_amount),
-                domestic_or_intl=blank_if_none(invoice.international_flag),
-                detail_list=[
-                    FlightDetail(
-                        invoice_detail_number=str(index),
-                        from_=blank_if_none(segment.departure),
-                        to=blank_if_none(segment.arrival),
-                        carrier=blank_if_none(segment.carrier),
-                        flight_no=blank_if_none(segment.flight_number),
-                        seat_class=blank_if_none(segment.seat),
-                        date=blank_if_none(segment.date),
-                        time=blank_if_none(segment.time),
-                        fare_basis=blank_if_none(segment.class_name),
-                    )
-                    for index, segment in enumerate(invoice.flight_detail, start=1)
-                ],
-                inv_status=inv_status,
-                remark=blank_if_none(invoice.remark),
-            )
-        case _:
-            return VatData(
-                **common,
-                buyer_name=blank_if_none(invoice.buyer_name),
-                buyer_tax_no=blank_if_none(invoice.buyer_tax_code),
-                buyer_address=blank_if_none(invoice.buyer_address_phone),
-                buyer_bank_info=blank_if_none(invoice.buyer_account),
-                seller_name=blank_if_none(invoice.seller_name),
-                seller_tax_no=blank_if_none(invoice.seller_tax_code),
-                seller_address=blank_if_none(invoice.seller_address_phone),
-                seller_bank_info=blank_if_none(invoice.seller_account),
-                total=money_text(invoice.amount),
-                total_tax=money_text(invoice.tax_amount),
-                amount=money_text(invoice.total_amount),
-                note=blank_if_none(invoice.remark),
-                machine_no=blank_if_none(invoice.machine_number),
-                check_code=blank_if_none(invoice.check_code),
-                inv_status=inv_status,
-                productO_oil_flag="",  # the canonical invoice does not know it
-                detail_list=[
-                    VatItem(
-                        name=blank_if_none(item.name),
-                        type=blank_if_none(item.specification),
-                        unit=blank_if_none(item.unit),
-                        count=number_text(item.quantity),
-                        unit_price=number_text(item.unit_price),
-                        amount=money_text(item.amount),
-                        tax_rate=percent_text(item.tax_rate),
-                        tax=money_text(item.tax_amount),
-                    )
-                    for item in invoice.items
-                ],
-                agent_mark=blank_if_none(invoice.agent_mark),
-            )
+            for item in invoice.items
+        ],
+        agent_mark=blank_if_none(invoice.agent_mark),
+    )
+
+
+# The types with a schema of their own in 003's data; every other type is written as VAT.
+_WRITERS: dict[InvoiceType, Callable[[Invoice, dict[str, Any], str], VerifyData]] = {
+    InvoiceType.VAT_ROLL: _roll_data,
+    InvoiceType.MOTOR_VEHICLE: _motor_vehicle_data,
+    InvoiceType.USED_CAR: _used_car_data,
+    InvoiceType.VAT_ELECTRONIC_TOLL: _toll_data,
+    InvoiceType.DIGITAL_RAIL: _rail_data,
+    InvoiceType.DIGITAL_FLIGHT: _flight_data,
+}
 
 
 # --- values -----------------------------------------------------------------------

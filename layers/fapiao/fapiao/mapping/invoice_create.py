@@ -28,7 +28,7 @@ from fapiao.dates import (
     to_yyyymmdd,
 )
 from fapiao.model import CheckResult, FlightSegment, Invoice, InvoiceState, LineItem
-from fapiao.services.create_invoice import CreateCommand, CreateOutcome
+from fapiao.model.create import CreateCommand, CreateOutcome
 from fapiao.wire.invoice_create import (
     CheckDetailLine,
     CreateRequest,

@@ -19,8 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fapiao.catalogue.types import to_platform_code
 from fapiao.dates import SHANGHAI, datetime_to_epoch_millis, to_epoch_millis
 from fapiao.model import CheckResult, Invoice, InvoiceState, InvoiceStatus, LineItem
-from fapiao.services.import_pic import ImportedInvoice
-from fapiao.store.invoices import expense_code
+from fapiao.model.stored import expense_code
+from fapiao.results import ImportedInvoice
 from fapiao.wire.maycur import (
     AmountInput,
     Attachment,
@@ -118,7 +118,7 @@ def _cancellation_mark(check: CheckResult | None) -> str | None:
     return NOT_CANCELLED
 
 
-def to_invoice_dto(
+def to_invoice_dto(  # long: a keyword per field of 002's InvoiceDto, nothing to split
     invoice: Invoice,
     check: CheckResult | None,
     status: InvoiceStatus,

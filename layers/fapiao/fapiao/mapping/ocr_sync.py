@@ -16,7 +16,7 @@ from fapiao.catalogue.types import InvoiceType, to_platform_code
 from fapiao.dates import to_epoch_millis, to_utc_midnight_millis
 from fapiao.mapping.invoice_create import yes_no_from_flag
 from fapiao.model import CheckResult, Invoice, InvoiceState, InvoiceStatus, LineItem
-from fapiao.services.ocr_sync import OcrSyncResult
+from fapiao.results import OcrSyncResult
 from fapiao.wire.invoice_create import ExpenseResult
 from fapiao.wire.ocr_sync import (
     CheckDetail,

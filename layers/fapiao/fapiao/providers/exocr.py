@@ -8,17 +8,19 @@ are looked up in the error catalogue:
   or reversed (``cancel_flag`` / ``inv_status``);
 - result_code 2 (daily cap): C, ``retry_at`` the next Shanghai midnight, no retry now;
 - a code whose row is ``retryable`` (3202, 3213, 4007; result 7, 8), a timeout, a
-  connection error, HTTP 429 or 5xx, a body that is not JSON: retried with jittered
-  exponential backoff within the attempt and time budget, then C with ``retry_at``;
+  connection error, HTTP 429 or 5xx, a body that is not 003's JSON: retried with jittered
+  exponential backoff within the attempt and time budget
+  (``fapiao.providers.client.ProviderClient``), then C with ``retry_at``;
 - any other code (3204, 3207, 3210, 4001; result 6, 9, 105): F at once, with exocr's
   reason; result 6 carries the tax authority's data;
 - 4002 (credentials refused) is the hub's misconfiguration, not the invoice's fault: C
   with ``retry_at``, problem ``internal``, and an error log to alarm on
   (``alarm: exocr_credentials``).
 
-Parsing is tolerant: exocr may add fields that 003 does not name, and the wire models
-are strict, so the answer is pruned to the declared fields of its schema before it is
-validated (the names dropped are logged at debug level, their values never).
+Parsing is tolerant (``fapiao.mapping.exocr.parse_verify_response``): exocr may add
+fields that 003 does not name, and the wire models are strict, so the answer is pruned
+to the declared fields of its schema before it is validated (the names dropped are
+logged at debug level, their values never).
 
 Credentials are read when first needed (Secrets Manager or SSM through Powertools
 Parameters, cached by it for five minutes) and never logged: logs carry the invoice
@@ -37,10 +39,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
 from fapiao.catalogue.errors import (
     SUCCESS,
+    CatalogueEntry,
     Family,
     Problem,
     UnknownErrorCode,
@@ -48,9 +50,14 @@ from fapiao.catalogue.errors import (
 )
 from fapiao.catalogue.types import TypeNotInVocabulary
 from fapiao.dates import now_in_shanghai
-from fapiao.mapping.exocr import IncompleteInvoiceError, check_from_exocr, to_verify_request
+from fapiao.mapping.exocr import (
+    IncompleteInvoiceError,
+    check_from_exocr,
+    parse_verify_response,
+    to_verify_request,
+)
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
-from fapiao.providers.settings import VerifierSettings
+from fapiao.providers.client import Body, ProviderClient, Reply
 from fapiao.providers.verifier import (
     DAILY_CAP,
     Source,
@@ -59,23 +66,9 @@ from fapiao.providers.verifier import (
     status_of_check,
 )
 from fapiao.rules.offline_checks import INVALID_PARAMETER
-from fapiao.wire.common import WireError, load_json
-from fapiao.wire.exocr import (
-    FlightDetail,
-    FlightItineraryData,
-    MotorVehicleData,
-    RailTicketData,
-    RollData,
-    RollItem,
-    TollData,
-    TollItem,
-    UsedCarData,
-    VatData,
-    VatItem,
-    VerifyResponse,
-    VerifyResult,
-    verify_data_kind,
-)
+from fapiao.settings import VerifierSettings
+from fapiao.wire.common import load_json
+from fapiao.wire.exocr import VerifyResponse
 
 __all__ = [
     "CredentialSource",
@@ -84,7 +77,6 @@ __all__ = [
     "ExocrVerifier",
     "credentials_from_settings",
     "parameter_credentials",
-    "parse_verify_response",
     "secret_credentials",
     "static_credentials",
 ]
@@ -199,91 +191,28 @@ def credentials_from_settings(settings: VerifierSettings) -> CredentialSource:
     raise CredentialsUnavailable("no exocr credentials are configured")
 
 
-# --- tolerant parsing ----------------------------------------------------------------
-
-_DATA_MODELS: dict[str, type[BaseModel]] = {
-    model.kind: model
-    for model in (
-        VatData,
-        RollData,
-        MotorVehicleData,
-        UsedCarData,
-        TollData,
-        RailTicketData,
-        FlightItineraryData,
-    )
-}
-_ITEM_MODELS: dict[type[BaseModel], type[BaseModel]] = {
-    VatData: VatItem,
-    RollData: RollItem,
-    TollData: TollItem,
-    FlightItineraryData: FlightDetail,
-}
+# --- the wire ------------------------------------------------------------------------
 
 
-def _wire_names(model: type[BaseModel]) -> frozenset[str]:
-    return frozenset(info.alias or name for name, info in model.model_fields.items())
+def _read_answer(content: bytes) -> tuple[VerifyResponse, list[str]]:
+    return parse_verify_response(load_json(content))
 
 
-def _prune(
-    value: Mapping[str, Any], model: type[BaseModel], dropped: list[str], path: str
-) -> dict[str, Any]:
-    allowed = _wire_names(model)
-    kept: dict[str, Any] = {}
-    for name, item in value.items():
-        if name in allowed:
-            kept[name] = item
-        else:
-            dropped.append(f"{path}{name}")
-    return kept
+def _logged_codes(answer: tuple[VerifyResponse, list[str]]) -> dict[str, object]:
+    response = answer[0]
+    return {
+        "error_code": response.error_code,
+        "result_code": response.result.result_code if response.result is not None else None,
+        "request_id": response.request_id,
+        "available_count": response.available_count,
+    }
 
 
-def parse_verify_response(payload: object) -> tuple[VerifyResponse, list[str]]:
-    """exocr's answer as a ``VerifyResponse``, with fields 003 does not name dropped.
-
-    Returns the model and the dotted names that were dropped. A ``result`` that is not
-    an object (003 types it "string") is dropped too. Raises ``ValidationError`` when
-    what remains is not 003 (no ``error_code``, a code that is not a number, ...).
-    """
-    if not isinstance(payload, Mapping):
-        raise WireError(f"exocr answered a JSON {type(payload).__name__}, not an object")
-    dropped: list[str] = []
-    envelope = _prune(payload, VerifyResponse, dropped, "")
-    result = envelope.get("result")
-    if result is not None and not isinstance(result, Mapping):
-        dropped.append("result")
-        envelope["result"] = None
-    elif isinstance(result, Mapping):
-        result = _prune(result, VerifyResult, dropped, "result.")
-        data = result.get("data")
-        if isinstance(data, Mapping):
-            model = _DATA_MODELS[verify_data_kind(data)]
-            data = _prune(data, model, dropped, "result.data.")
-            items = data.get("detail_list")
-            item_model = _ITEM_MODELS.get(model)
-            if isinstance(items, list) and item_model is not None:
-                data["detail_list"] = [
-                    _prune(item, item_model, dropped, f"result.data.detail_list[{index}].")
-                    if isinstance(item, Mapping)
-                    else item
-                    for index, item in enumerate(items)
-                ]
-            result["data"] = data
-        envelope["result"] = result
-    return VerifyResponse.model_validate(envelope), dropped
+# An answer is 003's envelope, read tolerantly; its log line carries its codes.
+ANSWER: Body[tuple[VerifyResponse, list[str]]] = Body("003 JSON", _read_answer, _logged_codes)
 
 
 # --- the verifier --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Attempt:
-    """One request to exocr: its parsed answer, or why there is none."""
-
-    http_status: int | None = None
-    response: VerifyResponse | None = None
-    failure: str | None = None  # no usable answer: timeout, 5xx, not JSON, ...
-    retryable: bool = False  # for a failure: can the same request succeed later?
 
 
 class ExocrVerifier:
@@ -311,20 +240,23 @@ class ExocrVerifier:
     ) -> None:
         self.url = url
         self._credentials = credentials
-        self._connect_timeout = connect_timeout
-        self._read_timeout = read_timeout
-        self._attempts = attempts
-        self._budget = budget_seconds
         self._retry_after = retry_after
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._client = client or httpx.Client(
-            follow_redirects=False, headers={"User-Agent": "fapiao-hub"}
-        )
         self._clock = clock
-        self._sleep = sleep
-        self._monotonic = monotonic
-        self._jitter = jitter
+        self._http = ProviderClient(
+            "exocr",
+            spec="003",
+            logger=logger,
+            client=client,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            attempts=attempts,
+            budget_seconds=budget_seconds,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            sleep=sleep,
+            monotonic=monotonic,
+            jitter=jitter,
+        )
 
     @classmethod
     def from_settings(cls, settings: VerifierSettings, **options: Any) -> ExocrVerifier:
@@ -343,11 +275,26 @@ class ExocrVerifier:
         return f"ExocrVerifier(url={self.url!r})"
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
 
     # -- the use -------------------------------------------------------------------
 
     def verify(self, invoice: Invoice) -> Verification:
+        form = self._form(invoice)
+        if isinstance(form, Verification):
+            return form
+        outcome, calls = self._http.call(
+            self.url,
+            ANSWER,
+            lambda reply: self._decide(invoice, reply),
+            no_time=self._deferred(invoice, "exocr was not asked: no time left", None),
+            log={"invoice_key": invoice.invoice_key},
+            data=form,
+        )
+        return outcome.model_copy(update={"provider_calls": calls})
+
+    def _form(self, invoice: Invoice) -> dict[str, str] | Verification:
+        """003's form for ``invoice``, or the verification that says why none is sent."""
         key = invoice.invoice_key
         try:
             credentials = self._credentials()
@@ -359,7 +306,7 @@ class ExocrVerifier:
             )
             return self._deferred(invoice, "exocr credentials unavailable", Problem.INTERNAL)
         try:
-            form = to_verify_request(invoice, credentials.app_key, credentials.app_secret).to_form()
+            return to_verify_request(invoice, credentials.app_key, credentials.app_secret).to_form()
         except TypeNotInVocabulary:
             return Verification(
                 invoice_key=key,
@@ -376,103 +323,25 @@ class ExocrVerifier:
                 code=INVALID_PARAMETER,
             )
 
-        started = self._monotonic()
-        calls = 0
-        outcome = self._deferred(invoice, "exocr was not asked: no time left", None)
-        for attempt in range(1, self._attempts + 1):
-            remaining = self._budget - (self._monotonic() - started)
-            if remaining <= 0:
-                break
-            answer = self._post(form, remaining, key, attempt)
-            calls += 1
-            outcome, retry = self._decide(invoice, answer)
-            if not retry or attempt == self._attempts:
-                break
-            delay = self._jitter() * min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
-            if self._monotonic() - started + delay >= self._budget:
-                break
-            self._sleep(delay)
-        return outcome.model_copy(update={"provider_calls": calls})
-
-    # -- one request ---------------------------------------------------------------
-
-    def _post(
-        self, form: dict[str, str], remaining: float, key: str | None, attempt: int
-    ) -> _Attempt:
-        timeout = httpx.Timeout(
-            connect=min(self._connect_timeout, remaining),
-            read=min(self._read_timeout, remaining),
-            write=min(self._read_timeout, remaining),
-            pool=min(self._connect_timeout, remaining),
-        )
-        log: dict[str, object] = {"invoice_key": key, "attempt": attempt}
-        started = time.monotonic()
-        try:
-            reply = self._client.post(self.url, data=form, timeout=timeout)
-        except httpx.TimeoutException as error:
-            logger.warning("exocr timed out", extra={**log, "failure": type(error).__name__})
-            return _Attempt(failure=f"exocr timed out ({type(error).__name__})", retryable=True)
-        except httpx.HTTPError as error:
-            logger.warning("exocr unreachable", extra={**log, "failure": type(error).__name__})
-            return _Attempt(failure=f"exocr unreachable ({type(error).__name__})", retryable=True)
-        except Exception as error:  # a malformed URL and such: the hub's configuration
-            logger.error(
-                "exocr cannot be called",
-                extra={**log, "failure": type(error).__name__, "alarm": "exocr"},
-            )
-            return _Attempt(failure=f"exocr cannot be called ({type(error).__name__})")
-        log.update(
-            http_status=reply.status_code, elapsed_ms=int((time.monotonic() - started) * 1000)
-        )
-        busy = reply.status_code == 429 or reply.status_code >= 500
-        try:
-            response, dropped = parse_verify_response(load_json(reply.content))
-        except (WireError, ValidationError):
-            if busy or reply.is_success:  # a busy server, or a broken answer: try again
-                logger.warning("exocr answered no 003 JSON", extra=log)
-                return _Attempt(
-                    reply.status_code,
-                    failure=f"exocr answered HTTP {reply.status_code} without 003 JSON",
-                    retryable=True,
-                )
-            # A 4xx without 003's envelope: a wrong URL or a proxy in the way.
-            logger.error("exocr answered no 003 JSON", extra={**log, "alarm": "exocr"})
-            return _Attempt(
-                reply.status_code, failure=f"exocr's answer is not 003 (HTTP {reply.status_code})"
-            )
-        if dropped:
-            logger.debug("exocr sent fields 003 does not name", extra={**log, "fields": dropped})
-        code = response.result.result_code if response.result is not None else None
-        logger.info(
-            "exocr answered",
-            extra={
-                **log,
-                "error_code": response.error_code,
-                "result_code": code,
-                "request_id": response.request_id,
-                "available_count": response.available_count,
-            },
-        )
-        return _Attempt(reply.status_code, response=response)
-
     # -- what the answer means -----------------------------------------------------
 
-    def _decide(self, invoice: Invoice, answer: _Attempt) -> tuple[Verification, bool]:
+    def _decide(
+        self, invoice: Invoice, reply: Reply[tuple[VerifyResponse, list[str]]]
+    ) -> tuple[Verification, bool]:
         """The verification an answer gives, and whether another attempt may change it.
 
         Codes are looked up in the error catalogue: the call's ``error_code`` when it
         is not 0, else the check's ``result_code``.
         """
-        response = answer.response
-        if response is None:
-            problem = Problem.UPSTREAM_UNAVAILABLE if answer.retryable else Problem.INTERNAL
-            return self._deferred(invoice, answer.failure, problem), answer.retryable
+        if reply.body is None:
+            return self._deferred(invoice, reply.failure, reply.problem), reply.retryable
+        response, dropped = reply.body
+        if dropped:
+            logger.debug(
+                "exocr sent fields 003 does not name", extra={**reply.log, "fields": dropped}
+            )
         key = invoice.invoice_key
-        result = response.result
-        call_failed = response.error_code != 0
-        family = Family.EXOCR if call_failed else Family.EXOCR_RESULT
-        raw = response.error_code if call_failed else (result.result_code if result else None)
-        code = "" if raw is None else str(raw)
+        family, code = _deciding_code(response)
         try:
             entry = by_code(family, code)
         except UnknownErrorCode:
@@ -496,19 +365,31 @@ class ExocrVerifier:
             )
             reason = f"exocr's answer cannot be read: {type(error).__name__}"
             return self._deferred(invoice, reason, Problem.INTERNAL, code), False
-        said = response.description if call_failed else (result.desc if result else None)
+        return self._by_entry(invoice, response, entry, check)
+
+    def _by_entry(
+        self, invoice: Invoice, response: VerifyResponse, entry: CatalogueEntry, check: CheckResult
+    ) -> tuple[Verification, bool]:
+        """What the catalogue's row of the deciding code makes of the invoice."""
+        code = entry.code
+        result = response.result
+        said = (
+            response.description
+            if entry.family is Family.EXOCR
+            else (result.desc if result else None)
+        )
         reason = said or entry.message
-        if (family, entry.code) in SUCCESS:
+        if (entry.family, code) in SUCCESS:
             status, why = status_of_check(check)
-            return self._final(invoice, status, check, why, entry.code), False
+            return self._final(invoice, status, check, why, code), False
         if entry.problem is Problem.UNAUTHORISED:
             # 4002: exocr refused the hub's own credentials; not the invoice's fault.
             logger.error(
                 "exocr refused the hub's credentials (4002): check the configured secret",
-                extra={"invoice_key": key, "alarm": "exocr_credentials"},
+                extra={"invoice_key": invoice.invoice_key, "alarm": "exocr_credentials"},
             )
             return self._deferred(invoice, reason, Problem.INTERNAL, code, check=check), False
-        if family is Family.EXOCR_RESULT and entry.code == DAILY_CAP:
+        if entry.family is Family.EXOCR_RESULT and code == DAILY_CAP:
             retry_at = next_shanghai_day(self._clock())
             return self._deferred(
                 invoice, reason, None, code, check=check, retry_at=retry_at
@@ -554,3 +435,12 @@ class ExocrVerifier:
             problem=problem,
             retry_at=retry_at or self._clock() + self._retry_after,
         )
+
+
+def _deciding_code(response: VerifyResponse) -> tuple[Family, str]:
+    """The code that decides, and its family: the call's ``error_code`` when it is not 0,
+    else the check's ``result_code`` ("" when there is none)."""
+    if response.error_code != 0:
+        return Family.EXOCR, str(response.error_code)
+    raw = response.result.result_code if response.result is not None else None
+    return Family.EXOCR_RESULT, "" if raw is None else str(raw)

@@ -6,15 +6,19 @@ from __future__ import annotations
 import datetime as dt
 
 from fapiao.dates import now_in_shanghai
+from fapiao.ports import VerifyDeps
 from fapiao.providers.exocr import ExocrVerifier
 from fapiao.providers.identifier import Identifier
-from fapiao.providers.identifier_settings import IdentifierKind, IdentifierSettings
 from fapiao.providers.offline import OfflineVerifier
-from fapiao.providers.settings import VerifierKind, VerifierSettings
 from fapiao.providers.verifier import Verifier
 from fapiao.providers.yipiaoyun import YipiaoyunIdentifier
-from fapiao.services.verify import VerifyDeps
-from fapiao.settings import HubSettings
+from fapiao.settings import (
+    HubSettings,
+    IdentifierKind,
+    IdentifierSettings,
+    VerifierKind,
+    VerifierSettings,
+)
 from fapiao.store.verifications import DynamoKnownInvoices, DynamoVerificationCache
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from fapiao.providers.fetch import FetchSettings, SafeFetcher
+from fapiao.providers.fetch import SafeFetcher
+from fapiao.settings import FetchSettings
 
 
 @cache

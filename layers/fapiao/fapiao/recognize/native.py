@@ -3,7 +3,7 @@
 - PDFium (pypdfium2) is not thread-safe: no two PDFium calls may run at the same time
   in a process, not even on different documents, and pypdfium2's own bookkeeping is
   not locked either. Every use of pypdfium2 in the process (``recognize.pdf``,
-  ``providers.yipiaoyun``) holds ``PDFIUM_LOCK`` from opening the document to closing
+  ``providers.uploads``) holds ``PDFIUM_LOCK`` from opening the document to closing
   it, and closes every object it made (document, pages, text pages, bitmaps) before
   letting go: an object left to the garbage collector would be freed by a PDFium call
   outside the lock. Pixels leave the lock as PIL images of their own, never as views of

@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make run    - set up .venv and start the local hub on http://127.0.0.1:3000"
-	@echo "make test   - set up .venv, then ruff, cfn-lint, mypy and pytest"
+	@echo "make test   - set up .venv, then ruff, import contracts, cfn-lint, mypy and pytest"
 	@echo "make bench  - run the benchmarks under bench/ (they print figures)"
 	@echo "make build  - sam build (the Lambda layer is built for arm64 with pip --platform)"
 
@@ -30,6 +30,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/lint-imports --no-cache
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.store.api_keys import ApiClient, ApiKeyStore, hash_key
+from fapiao.model.parties import ApiClient
+from fapiao.ports import ApiKeyStore
+from fapiao.store.api_keys import hash_key
 
 API_KEY_HEADER = "x-api-key"
 _CACHE_SECONDS = 60.0  # a revoked key stops working within a minute on a warm container

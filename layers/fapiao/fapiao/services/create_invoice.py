@@ -7,63 +7,28 @@ store refuses a second import of the same invoice even when two requests race.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 
-from fapiao.catalogue.errors import Family, HubError, Problem, lookup
+from fapiao.catalogue.errors import HubError, Problem
 from fapiao.dates import now_in_shanghai
-from fapiao.model import CheckResult, Invoice, InvoiceStatus
-from fapiao.rules import create as rules
-from fapiao.settings import CompanySettings
-from fapiao.store.invoices import (
+from fapiao.model import InvoiceStatus
+from fapiao.model.create import CreateCommand, CreateOutcome
+from fapiao.model.stored import (
     DuplicateInvoice,
     Expense,
     ExpenseIdTaken,
     ExpenseLocked,
     ExpenseNotFound,
-    InvoiceStore,
     StoredInvoice,
     Transition,
     new_expense_id,
 )
+from fapiao.ports import InvoiceStore
+from fapiao.rules import create as rules
+from fapiao.settings import CompanySettings
 
 _ID_ATTEMPTS = 5  # expense-id collisions need 22 equal random bits in one millisecond
-
-
-@dataclass(frozen=True)
-class CreateCommand:
-    biz_id: str
-    user_code: str
-    recognition_result: int  # receipt_ocr.result
-    invoices: Sequence[Invoice]
-    check: CheckResult | None
-    # The one-call endpoints (000 ocrSync, 002 import) verify themselves; their invoice
-    # may still await its check (C) or have failed it without a check result (F).
-    awaiting_check: bool = False
-    check_failure: str | None = None
-    bind_to: int | None = None  # an existing expense to add the invoice to (002 expenseCode)
-    employee_id: str | None = None
-
-
-@dataclass(frozen=True)
-class CreateOutcome:
-    """What 001 answers in ``data``: the expense, the status and any message."""
-
-    expense_id: int | None
-    status: InvoiceStatus
-    invoice_key: str
-    problem: Problem | None = None
-    detail: str | None = None  # a message more specific than the catalogue's
-
-    @property
-    def message(self) -> str | None:
-        if self.problem is None:
-            return self.detail
-        return self.detail or lookup(Family.PLATFORM_INVOICE, self.problem).message
-
-    @property
-    def message_code(self) -> str | None:
-        return None if self.problem is None else lookup(Family.PLATFORM_INVOICE, self.problem).code
 
 
 def create_invoice(

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Literal
 
 from pydantic import BaseModel
 
+from fapiao.ports import ResourceProbe
 from fapiao.settings import HubSettings
-
-
-class ResourceProbe(Protocol):
-    """Port: asks the cloud whether a resource exists; raises when it cannot tell."""
-
-    def table_exists(self, name: str) -> bool: ...
-    def bucket_exists(self, name: str) -> bool: ...
-    def event_bus_exists(self, name: str) -> bool: ...
 
 
 class ComponentHealth(BaseModel):

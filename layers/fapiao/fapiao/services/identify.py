@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pydantic import ValidationError
@@ -43,14 +43,14 @@ from pydantic import ValidationError
 from fapiao.catalogue.errors import Family, HubError, Problem, lookup
 from fapiao.catalogue.types import InvoiceType, TypeNotInVocabulary, to_yipiaoyun_code
 from fapiao.model import Invoice, InvoiceStatus
+from fapiao.model.pipeline import Execution, ExecutionStatus, Found
+from fapiao.ports import Executions, FileLoader, Uploads
 from fapiao.recognize import FileKind
 from fapiao.recognize.detect import detect
-from fapiao.services.pipeline import IDENTIFY_PREFIX, DroppedObject, Found
-from fapiao.services.process_file import FileLoader
-from fapiao.store.executions import Execution, Executions, ExecutionStatus
+from fapiao.services.pipeline import IDENTIFY_PREFIX
+from fapiao.settings.limits import IDENTIFY_MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
+from fapiao.settings.limits import MAX_DOWNLOAD_BYTES
 
-MAX_UPLOAD_BYTES = 1024 * 1024  # 004: 图片最大支持1M
-MAX_DOWNLOAD_BYTES = 10 * 1024 * 1024  # the hub's own limit for imageUrl
 ACCEPTED_KINDS = frozenset({FileKind.JPEG, FileKind.PNG, FileKind.PDF})  # 004: jpg, jpeg, png, pdf
 # The catalogue's row for a recognition that gave up (004 answers it as code -1).
 IDENTIFY_FAILED = lookup(Family.YIPIAOYUN, Problem.UNRECOGNISABLE).message
@@ -72,12 +72,6 @@ CLOSEST_004_TYPE: dict[InvoiceType, InvoiceType] = {
     InvoiceType.DIGITAL_RAIL: InvoiceType.TRAIN,  # 5001
     InvoiceType.DIGITAL_FLIGHT: InvoiceType.FLIGHT_ITINERARY,  # 5003
 }
-
-
-class Uploads(Protocol):
-    """Port: where submitted files go (the drop bucket, ``S3Drop``)."""
-
-    def put(self, key: str, data: bytes) -> DroppedObject: ...
 
 
 @dataclass(frozen=True)

@@ -10,22 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fapiao.catalogue.errors import HubError, Problem
+from fapiao.model.parties import Employee
+from fapiao.model.stored import Expense, ExpenseState, expense_id_of
+from fapiao.ports import EmployeeDirectory, FileLoader, InvoiceStore, VerifyDeps
 from fapiao.recognize import FileKind
 from fapiao.recognize.detect import detect
+from fapiao.results import ImportedInvoice
 from fapiao.rules.create import BIZ_ID_LIMIT, RuleViolation
-from fapiao.services.create_invoice import CreateOutcome, create_invoice
-from fapiao.services.process_file import (
-    FileInvoice,
-    FileLoader,
-    create_command,
-    recognise_and_verify,
-)
-from fapiao.services.verify import VerifyDeps
+from fapiao.services.create_invoice import create_invoice
+from fapiao.services.process_file import create_command, recognise_and_verify
 from fapiao.settings import CompanySettings
-from fapiao.store.employees import Employee, EmployeeDirectory
-from fapiao.store.invoices import Expense, ExpenseState, InvoiceStore, expense_id_of
+from fapiao.settings.limits import MAYCUR_MAX_FILE_BYTES as MAX_FILE_BYTES
 
-MAX_FILE_BYTES = 8 * 1024 * 1024  # 002: INV30109 发票文件超过 8M
 MAX_URL_CHARS = 100  # 002: fileUrl String(100)
 # 002: fileType 仅支持 JPG、PNG、PDF和OFD 四种格式 — and what the bytes must then be.
 FILE_TYPES: dict[str, FileKind] = {
@@ -57,26 +53,6 @@ class ImportDeps:
     store: InvoiceStore
     employees: EmployeeDirectory
     company: Callable[[], CompanySettings]
-
-
-@dataclass(frozen=True)
-class ImportedInvoice:
-    """One invoice of the file: stored (``outcome`` without a problem), a duplicate
-    (``outcome.problem`` DUPLICATE_INVOICE, nothing written), or ``refused`` by a rule
-    (its ``HubError``; nothing written, ``outcome`` None)."""
-
-    item: FileInvoice
-    outcome: CreateOutcome | None
-    employee: Employee
-    refused: HubError | None = None
-
-    @property
-    def duplicate(self) -> bool:
-        return self.outcome is not None and self.outcome.problem is Problem.DUPLICATE_INVOICE
-
-    @property
-    def stored(self) -> bool:
-        return self.outcome is not None and not self.duplicate
 
 
 def find_employee(employee_id: str, employees: EmployeeDirectory) -> Employee:

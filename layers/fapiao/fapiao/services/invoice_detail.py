@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model import invoice_key
-from fapiao.store.invoices import InvoiceStore, StoredInvoice
+from fapiao.model.stored import StoredInvoice
+from fapiao.ports import InvoiceStore
 
 
 def find_invoices(

@@ -7,21 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fapiao.catalogue.errors import HubError, Problem
+from fapiao.ports import FileLoader, FileStore, InvoiceStore, VerifyDeps
+from fapiao.results import OcrSyncResult
 from fapiao.rules import create as rules
-from fapiao.services.create_invoice import CreateOutcome, create_invoice
-from fapiao.services.process_file import (
-    FileInvoice,
-    FileLoader,
-    create_command,
-    load_file,
-    recognise_and_verify,
-)
-from fapiao.services.verify import VerifyDeps
+from fapiao.services.create_invoice import create_invoice
+from fapiao.services.process_file import create_command, load_file, recognise_and_verify
 from fapiao.settings import CompanySettings
-from fapiao.store.files import FileStore
-from fapiao.store.invoices import InvoiceStore
-
-MAX_FILE_BYTES = 10 * 1024 * 1024
+from fapiao.settings.limits import MAX_DOWNLOAD_BYTES as MAX_FILE_BYTES
 
 
 @dataclass(frozen=True)
@@ -40,14 +32,6 @@ class OcrSyncDeps:
     verify: VerifyDeps
     store: InvoiceStore
     company: Callable[[], CompanySettings]
-
-
-@dataclass(frozen=True)
-class OcrSyncResult:
-    """One element of 000's ``data``: the invoice, and its expense when one was asked."""
-
-    item: FileInvoice
-    created: CreateOutcome | None = None
 
 
 def require_user_code(command: OcrSyncCommand) -> str | None:

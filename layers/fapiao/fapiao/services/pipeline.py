@@ -1,68 +1,33 @@
 """Use cases of the S3 drop pipeline (statemachines/ingest.asl.json), one per task.
 
-An object dropped into the bucket is named by its key, ``<user_code>/<any path>/<file>``:
-the first segment says whose invoices they are. Each task takes and returns JSON (the
-state machine carries it), so every model here round-trips through JSON exactly.
+Each task takes and returns the models of ``fapiao.model.pipeline`` (the object dropped,
+what was read in it, the outcome of each invoice), which the state machine carries as
+JSON; the outbox and the bus they record outcomes in are ports (``fapiao.ports``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote_plus
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from fapiao.catalogue.errors import Family, HubError, Problem, lookup
 from fapiao.dates import now_in_shanghai
-from fapiao.model import Invoice, InvoiceStatus
+from fapiao.model import InvoiceStatus
+from fapiao.model.create import CreateOutcome
+from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognised
+from fapiao.ports import FileStore, InvoiceStore, OutcomeBus, OutcomeOutbox
 from fapiao.providers.identifier import Identifier, PollState
-from fapiao.providers.identifier_settings import IdentifierSettings
 from fapiao.providers.verifier import Verification
 from fapiao.recognize import recognize
-from fapiao.services.create_invoice import CreateOutcome, create_invoice
+from fapiao.services.create_invoice import create_invoice
 from fapiao.services.process_file import create_command
-from fapiao.settings import CompanySettings
-from fapiao.store.files import FileStore
-from fapiao.store.invoices import InvoiceStore
+from fapiao.settings import CompanySettings, IdentifierSettings
+from fapiao.settings.limits import MAX_FILE_BYTES
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
 IDENTIFY_PREFIX = "identify/"  # objects of the async identify API: recognised, not imported
-
-
-class _Json(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DroppedObject(_Json):
-    """One S3 object, as a version: the same object dropped twice is one object."""
-
-    bucket: str
-    key: str
-    etag: str = ""
-    version_id: str | None = None
-
-    @property
-    def object_id(self) -> str:
-        return f"{self.bucket}/{self.key}#{self.version_id or self.etag}"
-
-    @property
-    def owner(self) -> str:
-        """The user code the key names (its first segment)."""
-        head, _, rest = self.key.partition("/")
-        if not head or not rest:
-            raise HubError(Problem.INVALID_REQUEST, "the key names no owner: <user_code>/...")
-        return head
-
-    @property
-    def execution_name(self) -> str:
-        """Step Functions names are unique per state machine: a repeated event (S3 may
-        deliver one twice) starts nothing new."""
-        return "obj-" + hashlib.sha256(self.object_id.encode()).hexdigest()[:60]
 
 
 def objects_of_s3_event(event: dict[str, Any]) -> list[DroppedObject]:
@@ -81,27 +46,6 @@ def objects_of_s3_event(event: dict[str, Any]) -> list[DroppedObject]:
             )
         )
     return objects
-
-
-class Found(_Json):
-    """One invoice of the object, as far as it has been read."""
-
-    status: InvoiceStatus
-    invoice: Invoice | None = None
-    reason: str | None = None
-    page: int | None = None
-    identify_id: str | None = None  # the provider is still reading it
-
-
-class Recognised(_Json):
-    """The recognise task's answer, and the poll task's, for the state machine."""
-
-    object: DroppedObject
-    mode: str = "import"  # or "identify": recognise only
-    invoices: list[Found] = Field(default_factory=list)
-    pending_count: int = 0
-    polls: int = 0
-    wait_seconds: int = 0
 
 
 def recognise_object(
@@ -185,31 +129,6 @@ def poll_pending(
     )
 
 
-class OutcomeKind(StrEnum):
-    CREATED = "created"
-    DUPLICATE = "duplicate"
-    REJECTED = "rejected"  # a rule refused it, or its check failed (status F)
-    UNRECOGNISABLE = "unrecognisable"
-    FAILED = "failed"  # the pipeline itself failed; the object is in the dead-letter queue
-    IDENTIFIED = "identified"  # identify mode: recognised, not imported
-
-
-class Outcome(_Json):
-    """A terminal outcome of one invoice of an object: the ERP event's ``detail``."""
-
-    outcome: OutcomeKind
-    object: DroppedObject
-    index: int = 0  # which invoice of the object
-    owner: str | None = None
-    invoice_key: str | None = None
-    invoice_type: str | None = None
-    expense_id: int | None = None
-    status: InvoiceStatus | None = None
-    message: str | None = None
-    message_code: str | None = None
-    at: dt.datetime
-
-
 def create_from_object(
     obj: DroppedObject,
     index: int,
@@ -273,45 +192,47 @@ def create_from_object(
     )
 
 
+def failure_outcome(
+    obj: DroppedObject,
+    *,
+    kind: OutcomeKind = OutcomeKind.FAILED,
+    index: int = 0,
+    found: Found | None = None,
+    error: dict[str, Any] | None = None,
+    now: Callable[[], dt.datetime] = now_in_shanghai,
+) -> Outcome:
+    """The outcome of an invoice that was not created: unread (``kind`` UNRECOGNISABLE,
+    with the recognition's ``found``) or failed (``error``, the state machine's caught
+    error: ``{"Error": ..., "Cause": ...}``). A key that names no owner is recorded too,
+    without one."""
+    error = error or {}
+    try:
+        owner: str | None = obj.owner
+    except HubError:
+        owner = None
+    invoice = None if found is None else found.invoice
+    status = None if found is None else found.status
+    return Outcome(
+        outcome=kind,
+        object=obj,
+        index=index,
+        owner=owner,
+        invoice_key=None if invoice is None else invoice.invoice_key,
+        status=InvoiceStatus.UNRECOGNISABLE if kind is OutcomeKind.UNRECOGNISABLE else status,
+        message=(found.reason if found else None)
+        or str(error.get("Cause") or error.get("Error") or "")[:500]
+        or None,
+        message_code=error.get("Error"),
+        at=now(),
+    )
+
+
 def _platform_code(problem: Problem) -> str:
     """The catalogue's code of a refusal (400109 …), as 907002 is for a duplicate."""
     try:
         return lookup(Family.PLATFORM, problem).code
     except LookupError:
         return problem.value
-
-
-class OutcomeLog(Protocol):
-    """Port: the terminal outcomes recorded so far, by object (what reconciliation reads)."""
-
-    def of_object(self, object_id: str) -> Sequence[Outcome]: ...
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """The outcome that counts for an invoice of an object (the first one recorded), and
-    whether the ERP has been told of it."""
-
-    outcome: Outcome
-    published: bool
-
-
-class OutcomeOutbox(OutcomeLog, Protocol):
-    """Port: the outcomes as an outbox of the ERP's events, one per (object_id, index)."""
-
-    def record(self, outcome: Outcome) -> Recorded:
-        """Keep ``outcome``, unpublished, unless one is kept for its (object_id, index)
-        already: that first one is answered, unchanged, with its ``published`` marker."""
-
-    def mark_published(self, outcome: Outcome) -> None:
-        """Mark the outcome kept for ``outcome``'s (object_id, index) as published;
-        ``KeyError`` when none is kept (nothing is written then)."""
-
-
-class OutcomeBus(Protocol):
-    """Port: where the ERP hears of outcomes (the event bus)."""
-
-    def publish(self, outcome: Outcome) -> None: ...
 
 
 def record_outcome(outcome: Outcome, outbox: OutcomeOutbox, bus: OutcomeBus) -> Outcome:

@@ -3,33 +3,14 @@ recognised (embedded engine) and verified (the configured verifier), in file ord
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model import Invoice, InvoiceStatus
+from fapiao.model.create import CreateCommand
+from fapiao.ports import FileLoader, FileStore, VerifyDeps
 from fapiao.providers.verifier import Verification
-from fapiao.recognize import RecognisedInvoice, recognize
-from fapiao.services.create_invoice import CreateCommand
-from fapiao.services.verify import VerifyDeps, verify_invoice
-from fapiao.store.files import FileStore
-
-# A file referred to by URL or key, the caller's limit in bytes -> its bytes.
-FileLoader = Callable[[str, int], bytes]
-
-
-@dataclass(frozen=True)
-class FileInvoice:
-    """One invoice of a file: what was read, and what the verifier said (None for U)."""
-
-    recognised: RecognisedInvoice
-    verification: Verification | None
-
-    @property
-    def status(self) -> InvoiceStatus:
-        if self.verification is None:
-            return self.recognised.status
-        return self.verification.status
+from fapiao.recognize import recognize
+from fapiao.results import FileInvoice
+from fapiao.services.verify import verify_invoice
 
 
 def load_file(reference: str, max_bytes: int, fetch: FileLoader, files: FileStore) -> bytes:

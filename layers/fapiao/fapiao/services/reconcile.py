@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fapiao.services.pipeline import DroppedObject, Outcome, OutcomeKind, OutcomeLog
+from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
+from fapiao.ports import OutcomeLog
 
 OutcomesOf = Callable[[DroppedObject], Sequence[Outcome]]
 

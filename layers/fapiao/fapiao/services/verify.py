@@ -20,20 +20,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 
 from fapiao.catalogue.errors import Family, Problem, by_code, lookup
 from fapiao.catalogue.types import ExocrTotal
-from fapiao.dates import now_in_shanghai, today_in_shanghai
+from fapiao.dates import today_in_shanghai
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
+from fapiao.ports import CachedVerification, VerificationCache, VerifyDeps
 from fapiao.providers.verifier import (
     MISMATCH,
     VERIFIED,
     Source,
     Verification,
-    Verifier,
     next_shanghai_day,
     status_of_check,
 )
@@ -45,23 +43,12 @@ from fapiao.rules.offline_checks import (
     failed,
     run_offline_checks,
 )
-from fapiao.store.verifications import CachedVerification, KnownInvoices, VerificationCache
 
-__all__ = ["VerifyDeps", "answer_check", "question_of", "verify_invoice"]
+__all__ = ["answer_check", "question_of", "verify_invoice"]
 
 logger = logging.getLogger(__name__)
 
 BUSY_RETRY = dt.timedelta(seconds=5)  # another verification holds the invoice
-
-
-@dataclass(frozen=True)
-class VerifyDeps:
-    verifier: Verifier
-    cache: VerificationCache
-    known: KnownInvoices | None = None  # None: duplicates are not looked for
-    clock: Callable[[], dt.datetime] = now_in_shanghai
-    lease: dt.timedelta = dt.timedelta(seconds=60)
-    retry_after: dt.timedelta = dt.timedelta(minutes=5)
 
 
 def verify_invoice(

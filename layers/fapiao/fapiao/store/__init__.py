@@ -1,1 +1,1 @@
-"""Ports (small protocols) and their AWS adapters."""
+"""The AWS adapters of the ports (``fapiao.ports``): DynamoDB, S3, Step Functions, EventBridge."""

@@ -1,4 +1,5 @@
-"""API keys per client, stored only as hashes: port, DynamoDB adapter, in-memory fake.
+"""API keys per client, stored only as hashes: the key scheme and the DynamoDB adapter of
+``fapiao.ports.ApiKeyStore``.
 
 Keys are 256-bit random tokens, so a plain SHA-256 is enough to make the table useless
 to whoever reads it (no salt or slow hash needed: nothing to brute-force).
@@ -9,24 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any, Protocol
-
-from pydantic import BaseModel
+from typing import Any
 
 from fapiao import aws
+from fapiao.model.parties import ApiClient
 
 KEY_PREFIX = "fpk_"
-
-
-class ApiClient(BaseModel):
-    """A client of the hub, as its key identifies it."""
-
-    key_hash: str
-    client_id: str
-    name: str
-    created_at: dt.datetime
-    disabled: bool = False
-    usage_key: str | None = None  # API Gateway key of the client's usage plan (throttling)
 
 
 def new_key() -> str:
@@ -35,23 +24,6 @@ def new_key() -> str:
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-class ApiKeyStore(Protocol):
-    def find(self, key_hash: str) -> ApiClient | None: ...
-
-    def put(self, client: ApiClient) -> None: ...
-
-
-class MemoryApiKeyStore:
-    def __init__(self) -> None:
-        self._clients: dict[str, ApiClient] = {}
-
-    def find(self, key_hash: str) -> ApiClient | None:
-        return self._clients.get(key_hash)
-
-    def put(self, client: ApiClient) -> None:
-        self._clients[client.key_hash] = client
 
 
 class DynamoApiKeyStore:

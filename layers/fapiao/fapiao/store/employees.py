@@ -1,41 +1,17 @@
-"""The employee directory that Maycur's employeeId is looked up in (002: AUTH0007)."""
+"""The employee directory that Maycur's employeeId is looked up in (002: AUTH0007): the
+DynamoDB adapter of ``fapiao.ports.EmployeeDirectory``."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from pydantic import BaseModel
+from typing import Any
 
 from fapiao import aws
-
-
-class Employee(BaseModel):
-    employee_id: str  # 002 employeeId, e.g. MK00001
-    name: str
-    user_code: str  # the platform's 用户内码 the expense is written under
-
+from fapiao.model.parties import Employee
 
 # 002's example employee, so its request example works against a fresh local hub.
 DEVELOPMENT_EMPLOYEES = (
     Employee(employee_id="MK00001", name="开发员工", user_code="UI2012221C97WQDC"),
 )
-
-
-class EmployeeDirectory(Protocol):
-    def get(self, employee_id: str) -> Employee | None: ...
-
-    def put(self, employee: Employee) -> None: ...
-
-
-class MemoryEmployeeDirectory:
-    def __init__(self, employees: tuple[Employee, ...] = ()) -> None:
-        self._employees = {e.employee_id: e for e in employees}
-
-    def get(self, employee_id: str) -> Employee | None:
-        return self._employees.get(employee_id)
-
-    def put(self, employee: Employee) -> None:
-        self._employees[employee.employee_id] = employee
 
 
 class DynamoEmployeeDirectory:

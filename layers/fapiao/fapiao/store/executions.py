@@ -1,23 +1,21 @@
 """Ingest executions: start the state machine for an object (once per name), and read
 an execution back by its name (the async identify API's result).
 
-``start_ingest`` is the S3 drop's entry; ``Executions`` is the port the identify use
-case talks to, ``StepFunctionsExecutions`` its adapter and ``MemoryExecutions`` a fake
-with the same contract for unit tests.
+``start_ingest`` is the S3 drop's entry; ``StepFunctionsExecutions`` is the adapter of
+``fapiao.ports.Executions`` (the port the identify use case talks to) and ``S3Drop`` of
+``fapiao.ports.Uploads``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from fapiao import aws
-from fapiao.services.pipeline import DroppedObject
+from fapiao.model.pipeline import DroppedObject, Execution, ExecutionStatus
 from fapiao.settings import HubSettings
 
 
@@ -38,38 +36,6 @@ def start_ingest(
             return False
         raise
     return True
-
-
-class ExecutionStatus(StrEnum):
-    """Step Functions' execution statuses (DescribeExecution ``status``)."""
-
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    TIMED_OUT = "TIMED_OUT"
-    ABORTED = "ABORTED"
-    PENDING_REDRIVE = "PENDING_REDRIVE"  # failed, and a redrive was asked for: not over
-
-
-@dataclass(frozen=True)
-class Execution:
-    """One execution as far as it has run: ``output`` (the state machine's JSON output)
-    once SUCCEEDED; ``error``/``cause`` as Step Functions reports a failure."""
-
-    status: ExecutionStatus
-    output: dict[str, Any] | None = None
-    error: str | None = None
-    cause: str | None = None
-
-
-class Executions(Protocol):
-    """Port: executions of the ingest state machine, named by the caller."""
-
-    def start(self, name: str, obj: DroppedObject) -> bool:
-        """True when an execution started; False when one of that name exists already."""
-
-    def describe(self, name: str) -> Execution | None:
-        """The execution of that name; None when there is none."""
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
@@ -113,37 +79,6 @@ class StepFunctionsExecutions:
             error=described.get("error"),
             cause=described.get("cause"),
         )
-
-
-class MemoryExecutions:
-    """A fake with the adapter's contract: names are unique, an execution runs until the
-    test ``finish``es it."""
-
-    def __init__(self) -> None:
-        self.started: dict[str, DroppedObject] = {}
-        self.executions: dict[str, Execution] = {}
-
-    def start(self, name: str, obj: DroppedObject) -> bool:
-        if name in self.started:
-            return False
-        self.started[name] = obj
-        self.executions[name] = Execution(ExecutionStatus.RUNNING)
-        return True
-
-    def describe(self, name: str) -> Execution | None:
-        return self.executions.get(name)
-
-    def finish(
-        self,
-        name: str,
-        status: ExecutionStatus,
-        output: dict[str, Any] | None = None,
-        error: str | None = None,
-        cause: str | None = None,
-    ) -> None:
-        if name not in self.started:
-            raise KeyError(name)
-        self.executions[name] = Execution(status, output, error, cause)
 
 
 class S3Drop:

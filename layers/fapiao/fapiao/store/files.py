@@ -1,30 +1,13 @@
-"""Invoice files in the drop bucket: a small port and its S3 adapter."""
+"""Invoice files in the drop bucket: the S3 adapter of ``fapiao.ports.FileStore``."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from fapiao import aws
 from fapiao.catalogue.errors import HubError, Problem
-
-
-class FileStore(Protocol):
-    def get(self, key: str, max_bytes: int) -> bytes:
-        """The object's bytes; HubError FILE_UNREACHABLE / FILE_TOO_LARGE otherwise."""
-
-
-class MemoryFileStore:
-    def __init__(self, files: dict[str, bytes] | None = None) -> None:
-        self.files = dict(files or {})
-
-    def get(self, key: str, max_bytes: int) -> bytes:
-        if key not in self.files:
-            raise HubError(Problem.FILE_UNREACHABLE, "no such file in the drop bucket")
-        if len(self.files[key]) > max_bytes:
-            raise HubError(Problem.FILE_TOO_LARGE, f"over {max_bytes} bytes")
-        return self.files[key]
 
 
 class S3FileStore:

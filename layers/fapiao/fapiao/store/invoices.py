@@ -1,187 +1,33 @@
-"""The invoice store: one record per invoice key, written with its expense or not at all.
+"""The invoice store's DynamoDB adapter: one record per invoice key, written with its
+expense or not at all.
 
-Port ``InvoiceStore`` and two adapters with one contract: ``DynamoInvoiceStore`` (AWS and
-the local hub; only the endpoint differs) and ``MemoryInvoiceStore`` (unit tests).
+``DynamoInvoiceStore`` serves the port ``fapiao.ports.InvoiceStore`` in AWS and in the
+local hub (only the endpoint differs); the unit tests' in-memory fake
+(``tests/fakes/memory.py``) passes the same contract test.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-import threading
-import time
 from decimal import Decimal
-from enum import Enum, StrEnum
-from typing import Any, Protocol
+from enum import Enum
+from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from fapiao import aws
-from fapiao.model import CheckResult, Invoice, InvoiceStatus
-
-
-class Transition(BaseModel):
-    """A status an invoice entered, when and why."""
-
-    model_config = ConfigDict(frozen=True)
-
-    status: InvoiceStatus
-    at: dt.datetime
-    reason: str | None = None
-
-
-class StoredInvoice(BaseModel):
-    """The invoice record: what the invoice says, its check, its status and history."""
-
-    invoice_key: str
-    expense_id: int
-    user_code: str
-    biz_id: str
-    status: InvoiceStatus
-    message: str | None = None
-    message_code: str | None = None
-    currency: str
-    title_conflict: bool = False
-    invoice: Invoice
-    check: CheckResult | None = None
-    created_at: dt.datetime
-    transitions: list[Transition] = Field(default_factory=list)
-
-
-class ExpenseState(StrEnum):
-    OPEN = "open"  # invoices may be added
-    IN_APPROVAL = "in_approval"  # bound to a reimbursement in its approval flow
-    COMPLETED = "completed"  # reimbursed
-
-
-EXPENSE_CODE_PREFIX = "FD"  # Maycur's expense codes read FD123293507650590747
-
-
-class Expense(BaseModel):
-    """The expense (消费记录) invoices are bound to."""
-
-    expense_id: int
-    user_code: str
-    invoice_keys: list[str]
-    currency: str
-    total_amount: Decimal | None = None
-    created_at: dt.datetime
-    employee_id: str | None = None
-    state: ExpenseState = ExpenseState.OPEN
-
-    @property
-    def code(self) -> str:
-        return expense_code(self.expense_id)
-
-
-def expense_code(expense_id: int) -> str:
-    return f"{EXPENSE_CODE_PREFIX}{expense_id}"
-
-
-def expense_id_of(code: str) -> int | None:
-    """The expense id an expense code names, or None for a code the hub never issued."""
-    digits = code.strip().upper().removeprefix(EXPENSE_CODE_PREFIX)
-    return int(digits) if digits.isdigit() and len(digits) <= 19 else None
-
-
-class ExpenseNotFound(Exception):
-    pass
-
-
-class ExpenseLocked(Exception):
-    """The expense is in an approval flow or reimbursed: nothing may be added."""
-
-
-class DuplicateInvoice(Exception):
-    """The invoice key is taken: the invoice was imported before."""
-
-    def __init__(self, existing: StoredInvoice | None) -> None:
-        super().__init__("invoice already imported")
-        self.existing = existing
-
-
-class InvoiceStore(Protocol):
-    def create(self, invoice: StoredInvoice, expense: Expense) -> None:
-        """Write both or neither; ``DuplicateInvoice`` when the key is taken."""
-
-    def bind(self, invoice: StoredInvoice) -> None:
-        """Write the invoice and add it to its existing, open expense (both or neither):
-        ``DuplicateInvoice``, ``ExpenseNotFound`` or ``ExpenseLocked`` otherwise."""
-
-    def get(self, invoice_key: str) -> StoredInvoice | None: ...
-
-    def get_expense(self, expense_id: int) -> Expense | None: ...
-
-    def record_transition(self, invoice_key: str, transition: Transition) -> None:
-        """Set the status and append it to the history; ``KeyError`` if no such invoice."""
-
-
-# A 64-bit expense id without a counter item: milliseconds since 2024 in the high bits,
-# 22 random bits below. Positive in a signed long (Java's Long) until 2093.
-_ID_EPOCH_MS = 1_704_067_200_000
-_RANDOM_BITS = 22
-
-
-def new_expense_id(now_ms: int | None = None) -> int:
-    millis = (time.time_ns() // 1_000_000 if now_ms is None else now_ms) - _ID_EPOCH_MS
-    return (millis << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS)
-
-
-class MemoryInvoiceStore:
-    """In-memory adapter with the DynamoDB adapter's contract (for unit tests)."""
-
-    def __init__(self) -> None:
-        self._invoices: dict[str, StoredInvoice] = {}
-        self._expenses: dict[int, Expense] = {}
-        self._lock = threading.Lock()
-
-    def create(self, invoice: StoredInvoice, expense: Expense) -> None:
-        with self._lock:
-            if invoice.invoice_key in self._invoices:
-                raise DuplicateInvoice(self._invoices[invoice.invoice_key].model_copy(deep=True))
-            if expense.expense_id in self._expenses:
-                raise ExpenseIdTaken(expense.expense_id)
-            self._invoices[invoice.invoice_key] = invoice.model_copy(deep=True)
-            self._expenses[expense.expense_id] = expense.model_copy(deep=True)
-
-    def bind(self, invoice: StoredInvoice) -> None:
-        with self._lock:
-            if invoice.invoice_key in self._invoices:
-                raise DuplicateInvoice(self._invoices[invoice.invoice_key].model_copy(deep=True))
-            expense = self._expenses.get(invoice.expense_id)
-            if expense is None:
-                raise ExpenseNotFound(invoice.expense_id)
-            if expense.state is not ExpenseState.OPEN:
-                raise ExpenseLocked(invoice.expense_id)
-            self._invoices[invoice.invoice_key] = invoice.model_copy(deep=True)
-            expense.invoice_keys.append(invoice.invoice_key)
-
-    def set_expense_state(self, expense_id: int, state: ExpenseState) -> None:
-        self._expenses[expense_id].state = state
-
-    def get(self, invoice_key: str) -> StoredInvoice | None:
-        found = self._invoices.get(invoice_key)
-        return None if found is None else found.model_copy(deep=True)
-
-    def get_expense(self, expense_id: int) -> Expense | None:
-        found = self._expenses.get(expense_id)
-        return None if found is None else found.model_copy(deep=True)
-
-    def record_transition(self, invoice_key: str, transition: Transition) -> None:
-        with self._lock:
-            stored = self._invoices[invoice_key]
-            stored.status = transition.status
-            stored.transitions.append(transition)
-
-    def __len__(self) -> int:
-        return len(self._invoices)
-
-
-class ExpenseIdTaken(Exception):
-    """Two expense ids collided (22 random bits in one millisecond); draw again."""
-
+from fapiao.model.stored import (
+    DuplicateInvoice,
+    Expense,
+    ExpenseIdTaken,
+    ExpenseLocked,
+    ExpenseNotFound,
+    ExpenseState,
+    StoredInvoice,
+    Transition,
+)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

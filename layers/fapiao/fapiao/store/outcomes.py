@@ -12,20 +12,19 @@ Event schema (EventBridge): ``source`` "fapiao", ``detail-type`` "Invoice outcom
 unrecognisable | failed | identified; object {bucket, key, etag, version_id}; index;
 owner; invoice_key; invoice_type; expense_id; status; message; message_code; at).
 
-``DynamoOutcomes`` (the outbox) and ``EventBridgeOutcomes`` (the bus) are the adapters;
-``MemoryOutcomes`` is a fake outbox with the same contract, ``MemoryBus`` a fake bus.
+``DynamoOutcomes`` (the outbox, ``fapiao.ports.OutcomeOutbox``) and ``EventBridgeOutcomes``
+(the bus, ``fapiao.ports.OutcomeBus``) are the adapters.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
 from fapiao import aws
-from fapiao.services.pipeline import Outcome, Recorded
+from fapiao.model.pipeline import Outcome, Recorded
 
 EVENT_SOURCE = "fapiao"
 EVENT_DETAIL_TYPE = "Invoice outcome"
@@ -120,37 +119,3 @@ class DynamoOutcomes:
             ConsistentRead=True,
         )["Items"]
         return [Outcome.model_validate_json(item["detail"]["S"]) for item in items]
-
-
-class MemoryOutcomes:
-    """In-memory outbox with the DynamoDB adapter's contract (for unit tests)."""
-
-    def __init__(self) -> None:
-        self._kept: dict[tuple[str, int], Recorded] = {}
-        self._lock = threading.Lock()
-
-    def record(self, outcome: Outcome) -> Recorded:
-        with self._lock:
-            key = (outcome.object.object_id, outcome.index)
-            kept = self._kept.setdefault(key, Recorded(outcome.model_copy(deep=True), False))
-            return Recorded(kept.outcome.model_copy(deep=True), kept.published)
-
-    def mark_published(self, outcome: Outcome) -> None:
-        with self._lock:
-            key = (outcome.object.object_id, outcome.index)
-            self._kept[key] = Recorded(self._kept[key].outcome, published=True)
-
-    def of_object(self, object_id: str) -> Sequence[Outcome]:
-        with self._lock:
-            kept = sorted(self._kept.items())
-        return [r.outcome.model_copy(deep=True) for (oid, _), r in kept if oid == object_id]
-
-
-class MemoryBus:
-    """A fake event bus: what was published, in order (for unit tests)."""
-
-    def __init__(self) -> None:
-        self.published: list[Outcome] = []
-
-    def publish(self, outcome: Outcome) -> None:
-        self.published.append(outcome.model_copy(deep=True))

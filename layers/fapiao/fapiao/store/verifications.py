@@ -5,11 +5,11 @@ The cache also holds a short lease per invoice, so that two verifications of the
 invoice running at once (a file dropped twice, a client retrying) pay once: the one
 that claims the lease asks the provider, the other answers C for a few seconds.
 
-Port ``VerificationCache`` with two adapters under one contract test:
-``DynamoVerificationCache`` (AWS and the local hub; only the endpoint differs) and
-``MemoryVerificationCache`` (unit tests). ``KnownInvoices`` is the port the verify use
-case asks whether an invoice is imported already; ``DynamoKnownInvoices`` reads the
-invoices table's key (the invoice store may serve it instead: ``get(key) is not None``).
+``DynamoVerificationCache`` is the adapter of the port ``fapiao.ports.VerificationCache``
+(AWS and the local hub; only the endpoint differs; the unit tests' in-memory fake passes
+the same contract). ``fapiao.ports.KnownInvoices`` is the port the verify use case asks
+whether an invoice is imported already; ``DynamoKnownInvoices`` reads the invoices
+table's key (the invoice store may serve it instead: ``get(key) is not None``).
 
 Items of the table (``VerificationsTable``, HASH key ``invoice_key``):
 - ``<invoice key>``: ``record`` (the JSON of ``CachedVerification``), ``status``,
@@ -22,116 +22,17 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import threading
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict
 
 from fapiao import aws
-from fapiao.providers.verifier import Verification
+from fapiao.ports import CachedVerification
 
-__all__ = [
-    "CachedVerification",
-    "DynamoKnownInvoices",
-    "DynamoVerificationCache",
-    "KnownInvoices",
-    "MemoryKnownInvoices",
-    "MemoryVerificationCache",
-    "VerificationCache",
-]
+__all__ = ["DynamoKnownInvoices", "DynamoVerificationCache"]
 
 LEASE_SUFFIX = "#lease"
 LEASE_TTL = dt.timedelta(days=1)  # how long DynamoDB keeps an expired lease item
-
-
-class CachedVerification(BaseModel):
-    """A provider's outcome for one invoice, and the question it answered.
-
-    ``question`` is the verify form without credentials (type, code, number, date,
-    amount, check-code tail): an answer without the tax authority's data (9 does not
-    exist, 105, 3204 ...) is only reused for the same question.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    invoice_key: str
-    verification: Verification
-    question: str
-    stored_at: dt.datetime
-
-
-class VerificationCache(Protocol):
-    def get(self, invoice_key: str) -> CachedVerification | None: ...
-
-    def put(self, record: CachedVerification) -> None:
-        """Write or replace the record of ``record.invoice_key``."""
-
-    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> str | None:
-        """Hold the invoice until ``until``; a token, or None when another holds it."""
-
-    def release(self, invoice_key: str, token: str) -> None:
-        """Give the invoice back (only the holder of ``token`` can)."""
-
-
-class KnownInvoices(Protocol):
-    """Port: is the invoice imported already? (A duplicate is never verified.)"""
-
-    def exists(self, invoice_key: str) -> bool: ...
-
-
-# --- in memory -----------------------------------------------------------------------
-
-
-class MemoryVerificationCache:
-    """The cache in a dict, for unit tests; counts its calls like DynamoDB requests."""
-
-    def __init__(self) -> None:
-        self._records: dict[str, CachedVerification] = {}
-        self._leases: dict[str, tuple[str, dt.datetime]] = {}
-        self._lock = threading.Lock()
-        self.requests = 0
-
-    def get(self, invoice_key: str) -> CachedVerification | None:
-        with self._lock:
-            self.requests += 1
-            return self._records.get(invoice_key)
-
-    def put(self, record: CachedVerification) -> None:
-        with self._lock:
-            self.requests += 1
-            self._records[record.invoice_key] = record
-
-    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> str | None:
-        with self._lock:
-            self.requests += 1
-            held = self._leases.get(invoice_key)
-            if held is not None and held[1] >= now:
-                return None
-            token = secrets.token_hex(8)
-            self._leases[invoice_key] = (token, until)
-            return token
-
-    def release(self, invoice_key: str, token: str) -> None:
-        with self._lock:
-            self.requests += 1
-            held = self._leases.get(invoice_key)
-            if held is not None and held[0] == token:
-                del self._leases[invoice_key]
-
-    def __len__(self) -> int:
-        return len(self._records)
-
-
-class MemoryKnownInvoices:
-    def __init__(self, keys: set[str] | None = None) -> None:
-        self.keys = set(keys or ())
-
-    def exists(self, invoice_key: str) -> bool:
-        return invoice_key in self.keys
-
-
-# --- DynamoDB ------------------------------------------------------------------------
 
 
 def _epoch(moment: dt.datetime) -> str:

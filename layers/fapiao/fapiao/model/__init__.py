@@ -3,6 +3,15 @@
 Field names follow ``receipt_ocr.invoices[]`` and ``receipt_check`` of spec 001, which
 cover the fields of the other four specs. Money is ``Decimal`` throughout; dates are
 calendar dates of Asia/Shanghai (see ``fapiao.dates``).
+
+The other domain types live beside it, one module per subject, and import nothing of
+the hub but the catalogue, ``fapiao.dates`` and this module:
+
+- ``fapiao.model.stored``: an invoice as stored, its transitions, the expense it is
+  bound to, and the store's refusals (``DuplicateInvoice`` ...);
+- ``fapiao.model.parties``: who the hub serves (an API client, an employee);
+- ``fapiao.model.create``: an invoice to create and what creating it answered (001);
+- ``fapiao.model.pipeline``: the S3 drop pipeline's objects, readings and outcomes.
 """
 
 from __future__ import annotations

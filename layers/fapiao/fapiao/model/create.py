@@ -1,0 +1,51 @@
+"""An invoice to create, and what creating it answered (spec 001 ``票据创建``).
+
+Every entry that creates invoices builds a ``CreateCommand`` (001's request, ocrSync,
+the Maycur import, the S3 drop pipeline) and reads a ``CreateOutcome``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fapiao.catalogue.errors import Family, Problem, lookup
+from fapiao.model import CheckResult, Invoice, InvoiceStatus
+
+__all__ = ["CreateCommand", "CreateOutcome"]
+
+
+@dataclass(frozen=True)
+class CreateCommand:
+    biz_id: str
+    user_code: str
+    recognition_result: int  # receipt_ocr.result
+    invoices: Sequence[Invoice]
+    check: CheckResult | None
+    # The one-call endpoints (000 ocrSync, 002 import) verify themselves; their invoice
+    # may still await its check (C) or have failed it without a check result (F).
+    awaiting_check: bool = False
+    check_failure: str | None = None
+    bind_to: int | None = None  # an existing expense to add the invoice to (002 expenseCode)
+    employee_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateOutcome:
+    """What 001 answers in ``data``: the expense, the status and any message."""
+
+    expense_id: int | None
+    status: InvoiceStatus
+    invoice_key: str
+    problem: Problem | None = None
+    detail: str | None = None  # a message more specific than the catalogue's
+
+    @property
+    def message(self) -> str | None:
+        if self.problem is None:
+            return self.detail
+        return self.detail or lookup(Family.PLATFORM_INVOICE, self.problem).message
+
+    @property
+    def message_code(self) -> str | None:
+        return None if self.problem is None else lookup(Family.PLATFORM_INVOICE, self.problem).code

@@ -1,0 +1,127 @@
+"""What the hub keeps of an invoice: the record, its history, the expense it is bound to.
+
+The invoice store (``fapiao.ports.InvoiceStore``) takes and answers these, and refuses
+with the exceptions below; every adapter raises the same ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fapiao.model import CheckResult, Invoice, InvoiceStatus
+
+__all__ = [
+    "EXPENSE_CODE_PREFIX",
+    "DuplicateInvoice",
+    "Expense",
+    "ExpenseIdTaken",
+    "ExpenseLocked",
+    "ExpenseNotFound",
+    "ExpenseState",
+    "StoredInvoice",
+    "Transition",
+    "expense_code",
+    "expense_id_of",
+    "new_expense_id",
+]
+
+
+class Transition(BaseModel):
+    """A status an invoice entered, when and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: InvoiceStatus
+    at: dt.datetime
+    reason: str | None = None
+
+
+class StoredInvoice(BaseModel):
+    """The invoice record: what the invoice says, its check, its status and history."""
+
+    invoice_key: str
+    expense_id: int
+    user_code: str
+    biz_id: str
+    status: InvoiceStatus
+    message: str | None = None
+    message_code: str | None = None
+    currency: str
+    title_conflict: bool = False
+    invoice: Invoice
+    check: CheckResult | None = None
+    created_at: dt.datetime
+    transitions: list[Transition] = Field(default_factory=list)
+
+
+class ExpenseState(StrEnum):
+    OPEN = "open"  # invoices may be added
+    IN_APPROVAL = "in_approval"  # bound to a reimbursement in its approval flow
+    COMPLETED = "completed"  # reimbursed
+
+
+EXPENSE_CODE_PREFIX = "FD"  # Maycur's expense codes read FD123293507650590747
+
+
+class Expense(BaseModel):
+    """The expense (消费记录) invoices are bound to."""
+
+    expense_id: int
+    user_code: str
+    invoice_keys: list[str]
+    currency: str
+    total_amount: Decimal | None = None
+    created_at: dt.datetime
+    employee_id: str | None = None
+    state: ExpenseState = ExpenseState.OPEN
+
+    @property
+    def code(self) -> str:
+        return expense_code(self.expense_id)
+
+
+def expense_code(expense_id: int) -> str:
+    return f"{EXPENSE_CODE_PREFIX}{expense_id}"
+
+
+def expense_id_of(code: str) -> int | None:
+    """The expense id an expense code names, or None for a code the hub never issued."""
+    digits = code.strip().upper().removeprefix(EXPENSE_CODE_PREFIX)
+    return int(digits) if digits.isdigit() and len(digits) <= 19 else None
+
+
+# A 64-bit expense id without a counter item: milliseconds since 2024 in the high bits,
+# 22 random bits below. Positive in a signed long (Java's Long) until 2093.
+_ID_EPOCH_MS = 1_704_067_200_000
+_RANDOM_BITS = 22
+
+
+def new_expense_id(now_ms: int | None = None) -> int:
+    millis = (time.time_ns() // 1_000_000 if now_ms is None else now_ms) - _ID_EPOCH_MS
+    return (millis << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS)
+
+
+class ExpenseNotFound(Exception):
+    pass
+
+
+class ExpenseLocked(Exception):
+    """The expense is in an approval flow or reimbursed: nothing may be added."""
+
+
+class ExpenseIdTaken(Exception):
+    """Two expense ids collided (22 random bits in one millisecond); draw again."""
+
+
+class DuplicateInvoice(Exception):
+    """The invoice key is taken: the invoice was imported before."""
+
+    def __init__(self, existing: StoredInvoice | None) -> None:
+        super().__init__("invoice already imported")
+        self.existing = existing

@@ -1,0 +1,203 @@
+"""Ports: what the use cases (``fapiao.services``) ask of the world, as small Protocols.
+
+The adapters in ``fapiao.store`` (DynamoDB, S3, Step Functions, EventBridge) and
+``fapiao.providers`` (exocr, yipiaoyun, the safe fetcher) satisfy them structurally:
+nothing here imports an adapter, and an adapter needs this module only for a record
+that crosses its port (``CachedVerification``). Unit tests pass in-memory fakes with the
+same contract (``tests/fakes/memory.py``).
+
+The verifier and identifier ports (``Verifier``, ``Identifier``) and what a verification
+ends in (``Verification``) are still defined in ``fapiao.providers.verifier`` and
+``fapiao.providers.identifier``; this module is the one place below the adapters that
+imports them (the import contracts in pyproject.toml name that exception).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from fapiao.dates import now_in_shanghai
+from fapiao.model.parties import ApiClient, Employee
+from fapiao.model.pipeline import DroppedObject, Execution, Outcome, Recorded
+from fapiao.model.stored import Expense, StoredInvoice, Transition
+from fapiao.providers.verifier import Verification, Verifier
+
+__all__ = [
+    "ApiKeyStore",
+    "CachedVerification",
+    "EmployeeDirectory",
+    "Executions",
+    "FileLoader",
+    "FileStore",
+    "InvoiceStore",
+    "KnownInvoices",
+    "OutcomeBus",
+    "OutcomeLog",
+    "OutcomeOutbox",
+    "ResourceProbe",
+    "Uploads",
+    "VerificationCache",
+    "VerifyDeps",
+]
+
+# --- files -----------------------------------------------------------------------------
+
+# A file referred to by URL or key, the caller's limit in bytes -> its bytes.
+FileLoader = Callable[[str, int], bytes]
+
+
+class FileStore(Protocol):
+    """Port: invoice files in the drop bucket."""
+
+    def get(self, key: str, max_bytes: int) -> bytes:
+        """The object's bytes; HubError FILE_UNREACHABLE / FILE_TOO_LARGE otherwise."""
+
+
+class Uploads(Protocol):
+    """Port: where submitted files go (the drop bucket, ``S3Drop``)."""
+
+    def put(self, key: str, data: bytes) -> DroppedObject: ...
+
+
+# --- invoices and expenses ---------------------------------------------------------------
+
+
+class InvoiceStore(Protocol):
+    """Port: one record per invoice key, written with its expense or not at all."""
+
+    def create(self, invoice: StoredInvoice, expense: Expense) -> None:
+        """Write both or neither; ``DuplicateInvoice`` when the key is taken."""
+
+    def bind(self, invoice: StoredInvoice) -> None:
+        """Write the invoice and add it to its existing, open expense (both or neither):
+        ``DuplicateInvoice``, ``ExpenseNotFound`` or ``ExpenseLocked`` otherwise."""
+
+    def get(self, invoice_key: str) -> StoredInvoice | None: ...
+
+    def get_expense(self, expense_id: int) -> Expense | None: ...
+
+    def record_transition(self, invoice_key: str, transition: Transition) -> None:
+        """Set the status and append it to the history; ``KeyError`` if no such invoice."""
+
+
+class EmployeeDirectory(Protocol):
+    """Port: the employees Maycur's employeeId is looked up in (002: AUTH0007)."""
+
+    def get(self, employee_id: str) -> Employee | None: ...
+
+    def put(self, employee: Employee) -> None: ...
+
+
+class ApiKeyStore(Protocol):
+    """Port: the hub's API clients, by the hash of their key."""
+
+    def find(self, key_hash: str) -> ApiClient | None: ...
+
+    def put(self, client: ApiClient) -> None: ...
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+class CachedVerification(BaseModel):
+    """A provider's outcome for one invoice, and the question it answered.
+
+    ``question`` is the verify form without credentials (type, code, number, date,
+    amount, check-code tail): an answer without the tax authority's data (9 does not
+    exist, 105, 3204 ...) is only reused for the same question.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invoice_key: str
+    verification: Verification
+    question: str
+    stored_at: dt.datetime
+
+
+class VerificationCache(Protocol):
+    """Port: what the provider said about an invoice, by invoice key, and a short lease
+    per invoice so that two verifications running at once pay once."""
+
+    def get(self, invoice_key: str) -> CachedVerification | None: ...
+
+    def put(self, record: CachedVerification) -> None:
+        """Write or replace the record of ``record.invoice_key``."""
+
+    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> str | None:
+        """Hold the invoice until ``until``; a token, or None when another holds it."""
+
+    def release(self, invoice_key: str, token: str) -> None:
+        """Give the invoice back (only the holder of ``token`` can)."""
+
+
+class KnownInvoices(Protocol):
+    """Port: is the invoice imported already? (A duplicate is never verified.)"""
+
+    def exists(self, invoice_key: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class VerifyDeps:
+    """What the verify use case runs on (``providers.factory.build_verify_deps`` builds
+    it from settings for every entry point)."""
+
+    verifier: Verifier
+    cache: VerificationCache
+    known: KnownInvoices | None = None  # None: duplicates are not looked for
+    clock: Callable[[], dt.datetime] = now_in_shanghai
+    lease: dt.timedelta = dt.timedelta(seconds=60)
+    retry_after: dt.timedelta = dt.timedelta(minutes=5)
+
+
+# --- the S3 drop pipeline ------------------------------------------------------------------
+
+
+class Executions(Protocol):
+    """Port: executions of the ingest state machine, named by the caller."""
+
+    def start(self, name: str, obj: DroppedObject) -> bool:
+        """True when an execution started; False when one of that name exists already."""
+
+    def describe(self, name: str) -> Execution | None:
+        """The execution of that name; None when there is none."""
+
+
+class OutcomeLog(Protocol):
+    """Port: the terminal outcomes recorded so far, by object (what reconciliation reads)."""
+
+    def of_object(self, object_id: str) -> Sequence[Outcome]: ...
+
+
+class OutcomeOutbox(OutcomeLog, Protocol):
+    """Port: the outcomes as an outbox of the ERP's events, one per (object_id, index)."""
+
+    def record(self, outcome: Outcome) -> Recorded:
+        """Keep ``outcome``, unpublished, unless one is kept for its (object_id, index)
+        already: that first one is answered, unchanged, with its ``published`` marker."""
+
+    def mark_published(self, outcome: Outcome) -> None:
+        """Mark the outcome kept for ``outcome``'s (object_id, index) as published;
+        ``KeyError`` when none is kept (nothing is written then)."""
+
+
+class OutcomeBus(Protocol):
+    """Port: where the ERP hears of outcomes (the event bus)."""
+
+    def publish(self, outcome: Outcome) -> None: ...
+
+
+# --- health --------------------------------------------------------------------------------
+
+
+class ResourceProbe(Protocol):
+    """Port: asks the cloud whether a resource exists; raises when it cannot tell."""
+
+    def table_exists(self, name: str) -> bool: ...
+    def bucket_exists(self, name: str) -> bool: ...
+    def event_bus_exists(self, name: str) -> bool: ...

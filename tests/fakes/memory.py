@@ -1,0 +1,253 @@
+"""In-memory fakes of the ports (``fapiao.ports``), for unit tests: each keeps the
+contract of its AWS adapter in ``fapiao.store`` (the invoice store and the outcome outbox
+pass the same contract tests as their DynamoDB adapters, tests/integration).
+
+They live with the tests, not in the Lambda layer: nothing the hub runs uses them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from fapiao.catalogue.errors import HubError, Problem
+from fapiao.model.parties import ApiClient, Employee
+from fapiao.model.pipeline import DroppedObject, Execution, ExecutionStatus, Outcome, Recorded
+from fapiao.model.stored import (
+    DuplicateInvoice,
+    Expense,
+    ExpenseIdTaken,
+    ExpenseLocked,
+    ExpenseNotFound,
+    ExpenseState,
+    StoredInvoice,
+    Transition,
+)
+from fapiao.ports import CachedVerification
+
+__all__ = [
+    "MemoryApiKeyStore",
+    "MemoryBus",
+    "MemoryEmployeeDirectory",
+    "MemoryExecutions",
+    "MemoryFileStore",
+    "MemoryInvoiceStore",
+    "MemoryKnownInvoices",
+    "MemoryOutcomes",
+    "MemoryVerificationCache",
+]
+
+
+# --- invoices and expenses (InvoiceStore) ---------------------------------------------
+
+
+class MemoryInvoiceStore:
+    """In-memory adapter with the DynamoDB adapter's contract (for unit tests)."""
+
+    def __init__(self) -> None:
+        self._invoices: dict[str, StoredInvoice] = {}
+        self._expenses: dict[int, Expense] = {}
+        self._lock = threading.Lock()
+
+    def create(self, invoice: StoredInvoice, expense: Expense) -> None:
+        with self._lock:
+            if invoice.invoice_key in self._invoices:
+                raise DuplicateInvoice(self._invoices[invoice.invoice_key].model_copy(deep=True))
+            if expense.expense_id in self._expenses:
+                raise ExpenseIdTaken(expense.expense_id)
+            self._invoices[invoice.invoice_key] = invoice.model_copy(deep=True)
+            self._expenses[expense.expense_id] = expense.model_copy(deep=True)
+
+    def bind(self, invoice: StoredInvoice) -> None:
+        with self._lock:
+            if invoice.invoice_key in self._invoices:
+                raise DuplicateInvoice(self._invoices[invoice.invoice_key].model_copy(deep=True))
+            expense = self._expenses.get(invoice.expense_id)
+            if expense is None:
+                raise ExpenseNotFound(invoice.expense_id)
+            if expense.state is not ExpenseState.OPEN:
+                raise ExpenseLocked(invoice.expense_id)
+            self._invoices[invoice.invoice_key] = invoice.model_copy(deep=True)
+            expense.invoice_keys.append(invoice.invoice_key)
+
+    def set_expense_state(self, expense_id: int, state: ExpenseState) -> None:
+        self._expenses[expense_id].state = state
+
+    def get(self, invoice_key: str) -> StoredInvoice | None:
+        found = self._invoices.get(invoice_key)
+        return None if found is None else found.model_copy(deep=True)
+
+    def get_expense(self, expense_id: int) -> Expense | None:
+        found = self._expenses.get(expense_id)
+        return None if found is None else found.model_copy(deep=True)
+
+    def record_transition(self, invoice_key: str, transition: Transition) -> None:
+        with self._lock:
+            stored = self._invoices[invoice_key]
+            stored.status = transition.status
+            stored.transitions.append(transition)
+
+    def __len__(self) -> int:
+        return len(self._invoices)
+
+
+# --- files (FileStore) ----------------------------------------------------------------
+
+
+class MemoryFileStore:
+    def __init__(self, files: dict[str, bytes] | None = None) -> None:
+        self.files = dict(files or {})
+
+    def get(self, key: str, max_bytes: int) -> bytes:
+        if key not in self.files:
+            raise HubError(Problem.FILE_UNREACHABLE, "no such file in the drop bucket")
+        if len(self.files[key]) > max_bytes:
+            raise HubError(Problem.FILE_TOO_LARGE, f"over {max_bytes} bytes")
+        return self.files[key]
+
+
+# --- people (EmployeeDirectory, ApiKeyStore) ------------------------------------------
+
+
+class MemoryEmployeeDirectory:
+    def __init__(self, employees: tuple[Employee, ...] = ()) -> None:
+        self._employees = {e.employee_id: e for e in employees}
+
+    def get(self, employee_id: str) -> Employee | None:
+        return self._employees.get(employee_id)
+
+    def put(self, employee: Employee) -> None:
+        self._employees[employee.employee_id] = employee
+
+
+class MemoryApiKeyStore:
+    def __init__(self) -> None:
+        self._clients: dict[str, ApiClient] = {}
+
+    def find(self, key_hash: str) -> ApiClient | None:
+        return self._clients.get(key_hash)
+
+    def put(self, client: ApiClient) -> None:
+        self._clients[client.key_hash] = client
+
+
+# --- verification (VerificationCache, KnownInvoices) ----------------------------------
+
+
+class MemoryVerificationCache:
+    """The cache in a dict, for unit tests; counts its calls like DynamoDB requests."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, CachedVerification] = {}
+        self._leases: dict[str, tuple[str, dt.datetime]] = {}
+        self._lock = threading.Lock()
+        self.requests = 0
+
+    def get(self, invoice_key: str) -> CachedVerification | None:
+        with self._lock:
+            self.requests += 1
+            return self._records.get(invoice_key)
+
+    def put(self, record: CachedVerification) -> None:
+        with self._lock:
+            self.requests += 1
+            self._records[record.invoice_key] = record
+
+    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> str | None:
+        with self._lock:
+            self.requests += 1
+            held = self._leases.get(invoice_key)
+            if held is not None and held[1] >= now:
+                return None
+            token = secrets.token_hex(8)
+            self._leases[invoice_key] = (token, until)
+            return token
+
+    def release(self, invoice_key: str, token: str) -> None:
+        with self._lock:
+            self.requests += 1
+            held = self._leases.get(invoice_key)
+            if held is not None and held[0] == token:
+                del self._leases[invoice_key]
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+class MemoryKnownInvoices:
+    def __init__(self, keys: set[str] | None = None) -> None:
+        self.keys = set(keys or ())
+
+    def exists(self, invoice_key: str) -> bool:
+        return invoice_key in self.keys
+
+
+# --- the S3 drop pipeline (Executions, OutcomeOutbox, OutcomeBus) ---------------------
+
+
+class MemoryExecutions:
+    """A fake with the adapter's contract: names are unique, an execution runs until the
+    test ``finish``es it."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, DroppedObject] = {}
+        self.executions: dict[str, Execution] = {}
+
+    def start(self, name: str, obj: DroppedObject) -> bool:
+        if name in self.started:
+            return False
+        self.started[name] = obj
+        self.executions[name] = Execution(ExecutionStatus.RUNNING)
+        return True
+
+    def describe(self, name: str) -> Execution | None:
+        return self.executions.get(name)
+
+    def finish(
+        self,
+        name: str,
+        status: ExecutionStatus,
+        output: dict[str, Any] | None = None,
+        error: str | None = None,
+        cause: str | None = None,
+    ) -> None:
+        if name not in self.started:
+            raise KeyError(name)
+        self.executions[name] = Execution(status, output, error, cause)
+
+
+class MemoryOutcomes:
+    """In-memory outbox with the DynamoDB adapter's contract (for unit tests)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, int], Recorded] = {}
+        self._lock = threading.Lock()
+
+    def record(self, outcome: Outcome) -> Recorded:
+        with self._lock:
+            key = (outcome.object.object_id, outcome.index)
+            kept = self._kept.setdefault(key, Recorded(outcome.model_copy(deep=True), False))
+            return Recorded(kept.outcome.model_copy(deep=True), kept.published)
+
+    def mark_published(self, outcome: Outcome) -> None:
+        with self._lock:
+            key = (outcome.object.object_id, outcome.index)
+            self._kept[key] = Recorded(self._kept[key].outcome, published=True)
+
+    def of_object(self, object_id: str) -> Sequence[Outcome]:
+        with self._lock:
+            kept = sorted(self._kept.items())
+        return [r.outcome.model_copy(deep=True) for (oid, _), r in kept if oid == object_id]
+
+
+class MemoryBus:
+    """A fake event bus: what was published, in order (for unit tests)."""
+
+    def __init__(self) -> None:
+        self.published: list[Outcome] = []
+
+    def publish(self, outcome: Outcome) -> None:
+        self.published.append(outcome.model_copy(deep=True))

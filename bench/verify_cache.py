@@ -31,8 +31,9 @@ from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, error, result  # 
 from fapiao.catalogue.types import InvoiceType  # noqa: E402
 from fapiao.dates import SHANGHAI  # noqa: E402
 from fapiao.model import Invoice  # noqa: E402
+from fapiao.ports import VerifyDeps  # noqa: E402
 from fapiao.providers.exocr import ExocrVerifier, static_credentials  # noqa: E402
-from fapiao.services.verify import VerifyDeps, verify_invoice  # noqa: E402
+from fapiao.services.verify import verify_invoice  # noqa: E402
 from fapiao.store.verifications import DynamoKnownInvoices, DynamoVerificationCache  # noqa: E402
 
 ROUNDS = 50

@@ -6,6 +6,11 @@ An allowed call carries the envelopes of the gateway's later refusals the same w
 ``throttled`` (429, THROTTLED) and ``busy`` (503, INTEGRATION_FAILURE).
 """
 
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
@@ -16,40 +21,43 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from fapiao.api.envelopes import family_for_path, problem_envelope
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.logs import hub_logger
+from fapiao.ports import ApiKeyStore
 from fapiao.services.auth import API_KEY_HEADER, authenticate
 from fapiao.settings import HubSettings
 from fapiao.store.api_keys import DynamoApiKeyStore
 from fapiao.wire.common import dump_json
 
 logger = hub_logger()
-settings = HubSettings.from_env()
-store = DynamoApiKeyStore(settings.api_keys_table)
+tracer = Tracer()
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What this function talks to, built at its first call."""
+
+    api_keys: ApiKeyStore
+
+
+@cache
+def deps() -> Deps:
+    return Deps(api_keys=DynamoApiKeyStore(HubSettings.from_env().api_keys_table))
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @event_source(data_class=APIGatewayAuthorizerRequestEvent)
-def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict:
-    arn = event.parsed_arn
-
-    def policy(principal: str, **extra: object) -> APIGatewayAuthorizerResponse:
-        return APIGatewayAuthorizerResponse(
-            principal_id=principal,
-            region=arn.region,
-            aws_account_id=arn.aws_account_id,
-            api_id=arn.api_id,
-            stage=arn.stage,
-            **extra,  # type: ignore[arg-type]
-        )
-
-    key = event.headers.get(API_KEY_HEADER)  # Powertools headers are case-insensitive
+def lambda_handler(
+    event: APIGatewayAuthorizerRequestEvent, context: LambdaContext
+) -> dict[str, Any]:
     family = family_for_path(event.path)
+    key = event.headers.get(API_KEY_HEADER)  # Powertools headers are case-insensitive
     try:
-        client = authenticate(key, store)
+        client = authenticate(key, deps().api_keys)
     except HubError as refusal:
-        _, body = problem_envelope(family, refusal.problem, refusal.detail)
-        denied = policy("anonymous", context={"body": dump_json(body)})
-        denied.deny_all_routes()
         logger.info("refused", extra={"path": event.path, "reason": refusal.detail})
+        _, body = problem_envelope(family, refusal.problem, refusal.detail)
+        denied = policy(event, "anonymous", context={"body": dump_json(body)})
+        denied.deny_all_routes()
         return denied.asdict()
     # The gateway's refusals after this point answer in the route's envelope: the usage
     # plan's (THROTTLED, 429) and Lambda's when the function is at its concurrency
@@ -57,6 +65,7 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
     _, throttled = problem_envelope(family, Problem.RATE_LIMITED)
     _, busy = problem_envelope(family, Problem.BUSY)
     allowed = policy(
+        event,
         client.client_id,
         context={
             "client_id": client.client_id,
@@ -67,3 +76,18 @@ def lambda_handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaConte
     )
     allowed.allow_all_routes()
     return allowed.asdict()
+
+
+def policy(
+    event: APIGatewayAuthorizerRequestEvent, principal: str, **extra: Any
+) -> APIGatewayAuthorizerResponse:
+    """An IAM policy for ``principal`` on the API the request came to."""
+    arn = event.parsed_arn
+    return APIGatewayAuthorizerResponse(
+        principal_id=principal,
+        region=arn.region,
+        aws_account_id=arn.aws_account_id,
+        api_id=arn.api_id,
+        stage=arn.stage,
+        **extra,
+    )

@@ -12,11 +12,7 @@ Answers are 004's envelope: ``{"code": 0, "data": ...}``, or ``{"code": -1, "mes
 ``{"code": 0, "data": null}``; see ``fapiao.services.identify`` for every decision.
 """
 
-import base64
-import binascii
-from email.message import Message
-from email.parser import Parser
-from email.policy import HTTP
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
 
@@ -25,14 +21,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fapiao.api.envelopes import error_envelope
-from fapiao.api.errors import register_error_handlers
 from fapiao.api.json_body import load_json_body
-from fapiao.api.platform import json_response
-from fapiao.catalogue.errors import CatalogueEntry, Family, HubError, Problem
+from fapiao.api.requests import form_file
+from fapiao.api.responses import install_envelope, json_response
+from fapiao.catalogue.errors import Family, HubError, Problem
 from fapiao.logs import hub_logger
 from fapiao.mapping.yipiaoyun import to_identify_result
 from fapiao.providers.wiring import fetch_bytes
@@ -51,37 +45,43 @@ logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
-settings = HubSettings.from_env()
+install_envelope(app, Family.YIPIAOYUN)
 IMAGE_FILE = "imageFile"  # 004's form field
 
 
+@dataclass(frozen=True)
+class Deps:
+    """What this function talks to, built at its first call."""
+
+    identify: IdentifyDeps
+
+
 @cache
-def deps() -> IdentifyDeps:
-    return IdentifyDeps(
-        uploads=S3Drop(settings.drop_bucket),
-        executions=StepFunctionsExecutions(settings),
-        fetch=fetch_bytes,
+def deps() -> Deps:
+    settings = HubSettings.from_env()
+    return Deps(
+        identify=IdentifyDeps(
+            uploads=S3Drop(settings.drop_bucket),
+            executions=StepFunctionsExecutions(settings),
+            fetch=fetch_bytes,
+        )
     )
-
-
-def _write_error(entry: CatalogueEntry, detail: str | None) -> Response[Any]:
-    return json_response(entry.http_status, error_envelope(Family.YIPIAOYUN, entry, detail))
-
-
-register_error_handlers(app, Family.YIPIAOYUN, _write_error)
 
 
 @app.post("/openapi/identify/sendByImageUrl", summary="Submit a file by URL (spec 004)")
 @tracer.capture_method
 def send_by_image_url(request: Annotated[SendByImageUrlRequest, Body()]) -> Response[Any]:
-    return _submitted(submit_url(request.imageUrl, deps()))
+    return submitted(submit_url(request.imageUrl, deps().identify))
 
 
 @app.post("/openapi/identify/sendByImageFile", summary="Submit a file, multipart (spec 004)")
 @tracer.capture_method
 def send_by_image_file() -> Response[Any]:
-    file_name, data = read_image_file(app.current_event)
-    return _submitted(submit_file(file_name, data, deps()))
+    found = form_file(app.current_event, IMAGE_FILE)
+    if found is None:
+        raise HubError(Problem.INVALID_REQUEST, f"图片文件不能为空 ({IMAGE_FILE})")
+    file_name, data = found
+    return submitted(submit_file(file_name, data, deps().identify))
 
 
 @app.post(
@@ -90,7 +90,7 @@ def send_by_image_file() -> Response[Any]:
 )
 @tracer.capture_method
 def result(request: Annotated[ResultRequest, Body()]) -> Response[Any]:
-    answer = identify_result(request.identifyId, deps())
+    answer = identify_result(request.identifyId, deps().identify)
     metrics.add_metric(name=f"Identify{answer.state.name.title()}", unit=MetricUnit.Count, value=1)
     if answer.state is IdentifyState.PENDING:
         return json_response(200, {"code": 0, "data": None})
@@ -102,59 +102,14 @@ def result(request: Annotated[ResultRequest, Body()]) -> Response[Any]:
     return json_response(200, body)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
-
-
-# --- HTTP plumbing ---------------------------------------------------------------------
-
-
-def _submitted(identify_id: str) -> Response[Any]:
+def submitted(identify_id: str) -> Response[Any]:
     metrics.add_metric(name="IdentifySubmitted", unit=MetricUnit.Count, value=1)
     logger.info("identify submitted", extra={"identify_id": identify_id})
     return json_response(200, SendResponse(code=0, data=identify_id).to_wire(exclude_none=True))
 
 
-def read_image_file(event: APIGatewayProxyEvent) -> tuple[str | None, bytes]:
-    """(file name, bytes) of the form's ``imageFile`` part.
-
-    The body must arrive base64-encoded (the API's binary media types include
-    multipart/form-data) for a binary file to survive; a text body is taken as UTF-8.
-    """
-    header = Message()
-    header["Content-Type"] = event.headers.get("Content-Type") or ""
-    boundary = header.get_param("boundary")
-    if header.get_content_type() != "multipart/form-data" or not isinstance(boundary, str):
-        raise HubError(Problem.INVALID_REQUEST, f"{IMAGE_FILE} must come as multipart/form-data")
-    try:
-        body = (
-            base64.b64decode(event.body or "", validate=True)
-            if event.is_base64_encoded
-            else (event.body or "").encode("utf-8")
-        )
-    except binascii.Error:
-        raise HubError(Problem.INVALID_REQUEST, "the body is not valid base64") from None
-    found = multipart_file(body, boundary.encode("latin-1"), IMAGE_FILE)
-    if found is None:
-        raise HubError(Problem.INVALID_REQUEST, f"图片文件不能为空 ({IMAGE_FILE})")
-    return found
-
-
-def multipart_file(body: bytes, boundary: bytes, field: str) -> tuple[str | None, bytes] | None:
-    """The first part named ``field`` of a multipart/form-data body (RFC 7578), byte for
-    byte: (its file name, its content)."""
-    for section in (b"\r\n" + body).split(b"\r\n--" + boundary)[1:]:
-        if section.startswith(b"--"):  # the closing delimiter
-            break
-        head, separator, content = section.partition(b"\r\n\r\n")
-        if not separator:
-            continue
-        headers = Parser(policy=HTTP).parsestr(
-            head.split(b"\r\n", 1)[-1].decode("utf-8", "replace") + "\r\n\r\n", headersonly=True
-        )
-        if headers.get_param("name", header="content-disposition") == field:
-            return headers.get_filename(), content
-    return None
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -3,6 +3,7 @@ by URL or base64, recognised, verified and bound to a new or given expense of an
 employee; errors in 002's envelope. API Gateway's usage plan holds each client to
 2 requests a second (template.yaml)."""
 
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Annotated, Any
 
@@ -14,16 +15,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.api.json_body import load_json_body
-from fapiao.api.maycur import use_maycur_envelope
-from fapiao.api.platform import json_response
+from fapiao.api.responses import install_envelope, json_response
+from fapiao.catalogue.errors import Family
 from fapiao.dates import now_in_shanghai
 from fapiao.logs import hub_logger
 from fapiao.mapping.maycur import to_import_answer
 from fapiao.providers.factory import build_verify_deps
-from fapiao.providers.settings import VerifierSettings
 from fapiao.providers.wiring import fetch_bytes
 from fapiao.services.import_pic import ImportCommand, ImportDeps, import_invoice_pic
-from fapiao.settings import HubSettings
+from fapiao.settings import HubSettings, VerifierSettings
 from fapiao.store.company import load_company_settings
 from fapiao.store.employees import DynamoEmployeeDirectory
 from fapiao.store.invoices import DynamoInvoiceStore
@@ -33,18 +33,27 @@ logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
-use_maycur_envelope(app)
-settings = HubSettings.from_env()
+install_envelope(app, Family.MAYCUR)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What this function talks to, built at its first call."""
+
+    import_pic: ImportDeps
 
 
 @cache
-def deps() -> ImportDeps:
-    return ImportDeps(
-        fetch=fetch_bytes,
-        verify=build_verify_deps(settings, VerifierSettings.from_env(), duplicates=True),
-        store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
-        employees=DynamoEmployeeDirectory(settings.employees_table),
-        company=partial(load_company_settings, settings),
+def deps() -> Deps:
+    settings = HubSettings.from_env()
+    return Deps(
+        import_pic=ImportDeps(
+            fetch=fetch_bytes,
+            verify=build_verify_deps(settings, VerifierSettings.from_env(), duplicates=True),
+            store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
+            employees=DynamoEmployeeDirectory(settings.employees_table),
+            company=partial(load_company_settings, settings),
+        )
     )
 
 
@@ -69,7 +78,7 @@ def import_pic(request: Annotated[ImportInvoicePicRequest, Body()]) -> Response[
         all_to_one_expense=bool(request.all_invoice_bind_to_one_expense),
         request_id=app.current_event.request_context.request_id,
     )
-    imported = import_invoice_pic(command, deps())
+    imported = import_invoice_pic(command, deps().import_pic)
     answer = to_import_answer(imported, now_in_shanghai())
     metrics.add_metric(name="InvoicesImported", unit=MetricUnit.Count, value=len(answer.data or []))
     return json_response(200, answer.to_wire())

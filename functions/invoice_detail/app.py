@@ -1,5 +1,7 @@
 """GET /common/invoice/detail (发票明细查询 of spec 000): stored invoices in 000's shapes."""
 
+from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Metrics, Tracer
@@ -9,9 +11,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.api.json_body import load_json_body
-from fapiao.api.platform import json_response, use_platform_envelope
+from fapiao.api.responses import install_envelope, json_response
+from fapiao.catalogue.errors import Family
 from fapiao.logs import hub_logger
 from fapiao.mapping.ocr_sync import to_ocr_sync_item
+from fapiao.ports import InvoiceStore
 from fapiao.services.invoice_detail import find_invoices
 from fapiao.settings import HubSettings
 from fapiao.store.invoices import DynamoInvoiceStore
@@ -21,10 +25,20 @@ logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
-use_platform_envelope(app)
+install_envelope(app, Family.PLATFORM)
 
-settings = HubSettings.from_env()
-store = DynamoInvoiceStore(settings.invoices_table, settings.expenses_table)
+
+@dataclass(frozen=True)
+class Deps:
+    """What this function talks to, built at its first call."""
+
+    store: InvoiceStore
+
+
+@cache
+def deps() -> Deps:
+    settings = HubSettings.from_env()
+    return Deps(store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table))
 
 
 @app.get(
@@ -44,7 +58,10 @@ def detail(
     expense_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> Response[Any]:
     found = find_invoices(
-        store, invoice_code=invoice_code, invoice_number=invoice_number, expense_id=expense_id
+        deps().store,
+        invoice_code=invoice_code,
+        invoice_number=invoice_number,
+        expense_id=expense_id,
     )
     response = OcrSyncResponse(
         res_code=200000,
@@ -57,5 +74,5 @@ def detail(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

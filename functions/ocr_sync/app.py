@@ -1,6 +1,7 @@
 """POST /common/InvoiceOCR/ocrSync (spec 000): recognise and verify a file in one call,
 and create the expense when asked (create_expense Y)."""
 
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Annotated, Any
 
@@ -11,14 +12,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.api.json_body import load_json_body
-from fapiao.api.platform import json_response, use_platform_envelope
+from fapiao.api.responses import install_envelope, json_response
+from fapiao.catalogue.errors import Family
 from fapiao.logs import hub_logger
 from fapiao.mapping.ocr_sync import to_ocr_sync_response
 from fapiao.providers.factory import build_verify_deps
-from fapiao.providers.settings import VerifierSettings
 from fapiao.providers.wiring import fetch_bytes
 from fapiao.services.ocr_sync import OcrSyncCommand, OcrSyncDeps, ocr_sync
-from fapiao.settings import HubSettings
+from fapiao.settings import HubSettings, VerifierSettings
 from fapiao.store.company import load_company_settings
 from fapiao.store.files import S3FileStore
 from fapiao.store.invoices import DynamoInvoiceStore
@@ -28,18 +29,27 @@ logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
-use_platform_envelope(app)
-settings = HubSettings.from_env()
+install_envelope(app, Family.PLATFORM)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What this function talks to, built at its first call."""
+
+    ocr_sync: OcrSyncDeps
 
 
 @cache
-def deps() -> OcrSyncDeps:
-    return OcrSyncDeps(
-        fetch=fetch_bytes,
-        files=S3FileStore(settings.drop_bucket),
-        verify=build_verify_deps(settings, VerifierSettings.from_env(), duplicates=True),
-        store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
-        company=partial(load_company_settings, settings),
+def deps() -> Deps:
+    settings = HubSettings.from_env()
+    return Deps(
+        ocr_sync=OcrSyncDeps(
+            fetch=fetch_bytes,
+            files=S3FileStore(settings.drop_bucket),
+            verify=build_verify_deps(settings, VerifierSettings.from_env(), duplicates=True),
+            store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
+            company=partial(load_company_settings, settings),
+        )
     )
 
 
@@ -63,7 +73,7 @@ def recognise(request: Annotated[OcrSyncRequest, Body()]) -> Response[Any]:
         user_code=options.user_code,
         purchase_invoice=options.purchase_invoice,
     )
-    results = ocr_sync(command, deps())
+    results = ocr_sync(command, deps().ocr_sync)
     answer = to_ocr_sync_response(request.biz_id, results, options.create_expense)
     return json_response(200, answer.to_wire())
 
@@ -71,5 +81,5 @@ def recognise(request: Annotated[OcrSyncRequest, Body()]) -> Response[Any]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

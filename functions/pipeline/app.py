@@ -1,6 +1,9 @@
 """The ingest state machine's tasks (statemachines/ingest.asl.json): recognise an object,
 create one of its invoices, record a terminal outcome."""
 
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
@@ -8,23 +11,20 @@ from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fapiao.catalogue.errors import HubError
 from fapiao.dates import now_in_shanghai
 from fapiao.logs import hub_logger
-from fapiao.model import InvoiceStatus
+from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind
+from fapiao.ports import FileStore, InvoiceStore, OutcomeBus, OutcomeOutbox
 from fapiao.providers.factory import build_identifier
-from fapiao.providers.identifier_settings import IdentifierSettings
+from fapiao.providers.identifier import Identifier
 from fapiao.providers.verifier import Verification
 from fapiao.services.pipeline import (
-    DroppedObject,
-    Found,
-    Outcome,
-    OutcomeKind,
     create_from_object,
+    failure_outcome,
     recognise_object,
     record_outcome,
 )
-from fapiao.settings import HubSettings
+from fapiao.settings import CompanySettings, HubSettings, IdentifierSettings
 from fapiao.store.company import load_company_settings
 from fapiao.store.files import S3FileStore
 from fapiao.store.invoices import DynamoInvoiceStore
@@ -33,28 +33,45 @@ from fapiao.store.outcomes import DynamoOutcomes, EventBridgeOutcomes
 logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
-settings = HubSettings.from_env()
-identifier_settings = IdentifierSettings.from_env()
-company = partial(load_company_settings, settings)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What this function talks to, built at its first call."""
+
+    files: FileStore
+    identifier: Identifier | None  # None: the embedded engine reads alone
+    identifier_settings: IdentifierSettings
+    store: InvoiceStore
+    company: Callable[[], CompanySettings]
+    outbox: OutcomeOutbox
+    bus: OutcomeBus
+    clock: Callable[[], dt.datetime]
 
 
 @cache
-def adapters() -> dict[str, Any]:
-    return {
-        "files": S3FileStore(settings.drop_bucket),
-        "identifier": build_identifier(identifier_settings),
-        "store": DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
-        "outbox": DynamoOutcomes(settings.outcomes_table),
-        "bus": EventBridgeOutcomes(settings.event_bus),
-    }
+def deps() -> Deps:
+    settings, identifier_settings = HubSettings.from_env(), IdentifierSettings.from_env()
+    return Deps(
+        files=S3FileStore(settings.drop_bucket),
+        identifier=build_identifier(identifier_settings),
+        identifier_settings=identifier_settings,
+        store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
+        company=partial(load_company_settings, settings),
+        outbox=DynamoOutcomes(settings.outcomes_table),
+        bus=EventBridgeOutcomes(settings.event_bus),
+        clock=now_in_shanghai,
+    )
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def recognise_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    obj = DroppedObject.model_validate(event["object"])
     found = recognise_object(
-        obj, adapters()["files"], adapters()["identifier"], identifier_settings
+        DroppedObject.model_validate(event["object"]),
+        deps().files,
+        deps().identifier,
+        deps().identifier_settings,
     )
     return found.model_dump(mode="json")
 
@@ -68,18 +85,11 @@ def create_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         int(event["index"]),
         Found.model_validate(event["found"]),
         None if verification is None else Verification.model_validate(verification),
-        adapters()["store"],
-        company(),
+        deps().store,
+        deps().company(),
+        deps().clock,
     )
     return outcome.model_dump(mode="json")
-
-
-def owner_of(obj: DroppedObject) -> str | None:
-    """The key's owner; None for a key that names none (its failure is recorded too)."""
-    try:
-        return obj.owner
-    except HubError:
-        return None
 
 
 @logger.inject_lambda_context
@@ -93,28 +103,15 @@ def record_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if "outcome" in event:
         outcome = Outcome.model_validate(event["outcome"])
     else:
-        obj = DroppedObject.model_validate(event["object"])
-        found = Found.model_validate(event["found"]) if event.get("found") else None
-        error = event.get("error") or {}
-        kind = OutcomeKind(event.get("kind") or OutcomeKind.FAILED.value)
-        outcome = Outcome(
-            outcome=kind,
-            object=obj,
+        outcome = failure_outcome(
+            DroppedObject.model_validate(event["object"]),
+            kind=OutcomeKind(event.get("kind") or OutcomeKind.FAILED.value),
             index=int(event.get("index", 0)),
-            owner=owner_of(obj),
-            invoice_key=None
-            if found is None or found.invoice is None
-            else found.invoice.invoice_key,
-            status=None if found is None else found.status,
-            message=(found.reason if found else None)
-            or str(error.get("Cause") or error.get("Error") or "")[:500]
-            or None,
-            message_code=error.get("Error"),
-            at=now_in_shanghai(),
+            found=Found.model_validate(event["found"]) if event.get("found") else None,
+            error=event.get("error"),
+            now=deps().clock,
         )
-        if kind is OutcomeKind.UNRECOGNISABLE:
-            outcome = outcome.model_copy(update={"status": InvoiceStatus.UNRECOGNISABLE})
-    outcome = record_outcome(outcome, adapters()["outbox"], adapters()["bus"])
+    outcome = record_outcome(outcome, deps().outbox, deps().bus)
     metrics.add_metric(
         name=f"Outcome{outcome.outcome.name.title()}", unit=MetricUnit.Count, value=1
     )

@@ -4,6 +4,8 @@ Objects under ``identify/`` are skipped: the identify API started their executio
 named by the identify id, when it stored them."""
 
 import json
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Metrics, Tracer
@@ -13,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,7 +28,18 @@ logger = hub_logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
-settings = HubSettings.from_env()
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What this function talks to, built at its first call."""
+
+    settings: HubSettings  # the state machine and the drop bucket start_ingest names
+
+
+@cache
+def deps() -> Deps:
+    return Deps(settings=HubSettings.from_env())
 
 
 @tracer.capture_method
@@ -35,7 +49,7 @@ def start(record: SQSRecord) -> None:
         if obj.key.startswith(IDENTIFY_PREFIX):
             logger.info("identify object skipped", extra={"object_id": obj.object_id})
             continue
-        started = start_ingest(settings, obj)
+        started = start_ingest(deps().settings, obj)
         metrics.add_metric(
             name="ExecutionsStarted" if started else "RepeatedEvents",
             unit=MetricUnit.Count,
@@ -47,7 +61,7 @@ def start(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=start, processor=processor, context=context
     )

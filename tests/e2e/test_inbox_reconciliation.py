@@ -21,7 +21,7 @@ from fixtures.served import recent_invoice
 
 from fapiao.local.resources import LocalNames
 from fapiao.local.template import Template
-from fapiao.services.pipeline import DroppedObject, Outcome, OutcomeKind
+from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
 from fapiao.services.reconcile import Report, listed_object, outcomes_in, reconcile
 from fapiao.store.outcomes import DynamoOutcomes
 from hubprocess import RunningHub, start_hub

@@ -28,7 +28,7 @@ from fapiao.local import cli
 from fapiao.local.aws import LocalAws, free_port
 from fapiao.local.locate import HUB_FILE
 from fapiao.local.resources import LocalNames, provision
-from fapiao.services.pipeline import DroppedObject
+from fapiao.model.pipeline import DroppedObject
 from fapiao.services.reconcile import listed_object
 from fapiao.store.api_keys import DynamoApiKeyStore
 from fapiao.wire.common import load_json

@@ -24,7 +24,8 @@ import httpx
 import pytest
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.providers.fetch import AddressKind, FetchSettings, SafeFetcher, pinned_transport
+from fapiao.providers.fetch import AddressKind, SafeFetcher, pinned_transport
+from fapiao.settings import FetchSettings
 
 CAP = 64 * 1024
 FILE = b"%PDF-1.7 " + b"invoice " * 100

@@ -17,7 +17,7 @@ from test_ingest_pipeline import Pipeline
 
 from fapiao import aws
 from fapiao.local.hub import HubConfig, LocalHub
-from fapiao.services.pipeline import OutcomeKind
+from fapiao.model.pipeline import OutcomeKind
 from support import REGION, TEMPLATE
 
 pytestmark = pytest.mark.slow

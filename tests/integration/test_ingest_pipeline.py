@@ -25,7 +25,7 @@ from fakes.yipiaoyun_server import VAT_EXAMPLE, FakeYipiaoyun, error
 from fapiao import aws
 from fapiao.local.hub import HubConfig, LocalHub
 from fapiao.model import InvoiceStatus
-from fapiao.services.pipeline import DroppedObject, Outcome, OutcomeKind
+from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
 from fapiao.services.reconcile import listed_object
 from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.store.outcomes import EVENT_DETAIL_TYPE, EVENT_SOURCE, DynamoOutcomes

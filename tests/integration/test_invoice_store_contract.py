@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fakes.memory import MemoryInvoiceStore
 from fapiao.catalogue.types import InvoiceType
 from fapiao.local.resources import LocalNames
 from fapiao.model import (
@@ -25,22 +26,21 @@ from fapiao.model import (
     InvoiceStatus,
     LineItem,
 )
-from fapiao.store.invoices import (
+from fapiao.model.stored import (
     DuplicateInvoice,
-    DynamoInvoiceStore,
     Expense,
     ExpenseIdTaken,
     ExpenseLocked,
     ExpenseNotFound,
     ExpenseState,
-    InvoiceStore,
-    MemoryInvoiceStore,
     StoredInvoice,
     Transition,
     expense_code,
     expense_id_of,
     new_expense_id,
 )
+from fapiao.ports import InvoiceStore
+from fapiao.store.invoices import DynamoInvoiceStore
 
 D = Decimal
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -15,17 +15,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fakes.memory import MemoryOutcomes
 from fapiao.local.resources import LocalNames
 from fapiao.model import InvoiceStatus
-from fapiao.services.pipeline import (
-    DroppedObject,
-    Outcome,
-    OutcomeKind,
-    OutcomeOutbox,
-    Recorded,
-)
+from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind, Recorded
+from fapiao.ports import OutcomeOutbox
 from fapiao.services.reconcile import outcomes_in, reconcile
-from fapiao.store.outcomes import DynamoOutcomes, MemoryOutcomes
+from fapiao.store.outcomes import DynamoOutcomes
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2024, 5, 1, 10, 30, 15, 123456, tzinfo=SHANGHAI)

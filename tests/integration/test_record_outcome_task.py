@@ -10,7 +10,6 @@ the ErpQueue included; the ERP's side is read from that queue.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import secrets
 from collections.abc import Iterator
@@ -26,9 +25,9 @@ from fapiao.local.hub import LOCAL_CREDENTIALS
 from fapiao.local.resources import LocalNames, provision_notifications
 from fapiao.local.template import Template
 from fapiao.model import InvoiceStatus
-from fapiao.services.pipeline import DroppedObject, Outcome, OutcomeKind
+from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
 from fapiao.store.outcomes import DynamoOutcomes
-from support import PROJECT_ROOT, REGION, Session
+from support import REGION, Session, handler_module
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2024, 5, 1, 10, 30, 15, 123456, tzinfo=SHANGHAI)
@@ -53,11 +52,7 @@ def function(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     aws.client.cache_clear()  # clients of an earlier test point at its endpoint
-    source = PROJECT_ROOT / "functions" / "pipeline" / "app.py"
-    spec = importlib.util.spec_from_file_location(f"pipeline_app_{secrets.token_hex(4)}", source)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = handler_module("RecordOutcomeFunction")
     ticks = iter(range(1000))
     monkeypatch.setattr(module, "now_in_shanghai", lambda: NOW + dt.timedelta(minutes=next(ticks)))
     yield module
@@ -136,7 +131,7 @@ def test_a_task_dying_before_it_publishes_is_published_by_the_next_run_exactly_o
     function: ModuleType, local_aws: Session, names: LocalNames, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     obj = an_object()
-    bus = function.adapters()["bus"]
+    bus = function.deps().bus
     publish = bus.publish
     calls = iter(range(1000))
 

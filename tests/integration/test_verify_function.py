@@ -7,7 +7,6 @@ Events are built by ``fapiao.local.apigw.to_event``, as the local hub builds the
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
 import json
 import logging
@@ -24,23 +23,19 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from moto import mock_aws
 
 from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, error, raw, result
+from fakes.memory import MemoryVerificationCache
 from fapiao import aws
 from fapiao.catalogue.types import InvoiceType
 from fapiao.dates import SHANGHAI, now_in_shanghai
 from fapiao.local.apigw import HttpRequest, LambdaContext, to_event
 from fapiao.local.template import Route, Template, TemplateError
 from fapiao.model import Invoice
+from fapiao.ports import CachedVerification, VerificationCache
 from fapiao.providers import factory
 from fapiao.providers.exocr import ExocrVerifier
 from fapiao.providers.verifier import Source, Verification
-from fapiao.store.verifications import (
-    CachedVerification,
-    DynamoKnownInvoices,
-    DynamoVerificationCache,
-    MemoryVerificationCache,
-    VerificationCache,
-)
-from support import PROJECT_ROOT, REGION, TEMPLATE
+from fapiao.store.verifications import DynamoKnownInvoices, DynamoVerificationCache
+from support import REGION, TEMPLATE, handler_module
 
 ROUTE = Route("POST", "/data/v1/verify_invoice", "VerifyFunction")
 FORM = "application/x-www-form-urlencoded"
@@ -113,15 +108,10 @@ def cloud(monkeypatch: pytest.MonkeyPatch, exocr: FakeExocr) -> Iterator[str]:
 
 
 def load_function(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
-    """functions/verify/app.py imported afresh, as a cold start with ``env``."""
+    """VerifyFunction's module imported afresh, as a cold start with ``env``."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    source = PROJECT_ROOT / "functions" / "verify" / "app.py"
-    spec = importlib.util.spec_from_file_location(f"verify_app_{secrets.token_hex(4)}", source)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return handler_module("VerifyFunction")
 
 
 @pytest.fixture

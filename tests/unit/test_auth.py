@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fakes.memory import MemoryApiKeyStore
 from fapiao.api.envelopes import family_for_path, problem_envelope
 from fapiao.catalogue.errors import Family, HubError, Problem
+from fapiao.model.parties import ApiClient
 from fapiao.services.auth import authenticate, forget_cached_keys
-from fapiao.store.api_keys import ApiClient, MemoryApiKeyStore, hash_key, new_key
+from fapiao.store.api_keys import hash_key, new_key
+from support import handler_module
 
 NOW = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
 
@@ -82,13 +83,7 @@ def test_each_family_refuses_in_its_own_envelope(
 
 
 def _authorizer() -> Any:
-    source = Path(__file__).parents[2] / "functions" / "authorizer" / "app.py"
-    spec = importlib.util.spec_from_file_location("authorizer_under_test", source)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return handler_module("AuthorizerFunction")
 
 
 class Context:
@@ -113,7 +108,7 @@ def request_event(path: str, key: str | None) -> dict[str, Any]:
 def test_authorizer_allows_a_client_and_denies_with_the_route_envelope() -> None:
     module = _authorizer()
     key = new_key()
-    module.store = store_with(key)
+    module.deps = lambda: module.Deps(api_keys=store_with(key))
     allowed = module.lambda_handler(request_event("/common/invoice/create", key), Context())
     assert allowed["principalId"] == "acme"
     assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"

@@ -15,9 +15,9 @@ import simplejson
 from fapiao.api.envelopes import problem_envelope
 from fapiao.api.json_body import MAX_DEPTH, MAX_NUMBER_LENGTH, load_json_body
 from fapiao.catalogue.errors import Family, HubError, Problem
-from fapiao.local.apigw import HttpRequest, LambdaContext, load_module, to_event
+from fapiao.local.apigw import HttpRequest, LambdaContext, to_event
 from fapiao.local.template import Route, Template
-from support import TEMPLATE
+from support import TEMPLATE, handler_module
 
 HOSTILE = {
     "5000_digit_integer": '{"bizId": "x", "n": %s}' % ("7" * 5000),
@@ -89,7 +89,6 @@ JSON_ROUTES = {
 @pytest.fixture(scope="module")
 def handlers() -> Iterator[dict[str, tuple[Route, ModuleType]]]:
     template = Template(TEMPLATE)
-    functions = {f.logical_id: f for f in template.functions}
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_DEFAULT_REGION", "cn-north-1")
         env.setenv("AWS_ACCESS_KEY_ID", "unit")
@@ -97,7 +96,7 @@ def handlers() -> Iterator[dict[str, tuple[Route, ModuleType]]]:
         env.setenv("POWERTOOLS_METRICS_DISABLED", "true")
         env.setenv("POWERTOOLS_TRACE_DISABLED", "true")
         yield {
-            route.path: (route, load_module(template, functions[route.function], "bad-json"))
+            route.path: (route, handler_module(route.function))
             for route in template.routes
             if route.path in JSON_ROUTES
         }

@@ -12,15 +12,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from contract.spec_examples import examples
 
+from fakes.memory import MemoryInvoiceStore
 from fapiao.catalogue.errors import Problem
 from fapiao.catalogue.types import InvoiceType
 from fapiao.mapping.invoice_create import create_command_from_request, to_create_response
 from fapiao.model import CheckResult, Invoice, InvoiceState, InvoiceStatus, LineItem
+from fapiao.model.create import CreateCommand, CreateOutcome
+from fapiao.model.stored import Transition, new_expense_id
 from fapiao.rules.create import RuleViolation
 from fapiao.services import create_invoice as service
-from fapiao.services.create_invoice import CreateCommand, CreateOutcome, create_invoice
+from fapiao.services.create_invoice import create_invoice
 from fapiao.settings import CompanySettings, CompanyTitle
-from fapiao.store.invoices import MemoryInvoiceStore, Transition, new_expense_id
 from fapiao.wire.common import dump_json, load_json
 from fapiao.wire.invoice_create import CreateRequest
 

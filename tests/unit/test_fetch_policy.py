@@ -22,13 +22,12 @@ import pytest
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.providers.fetch import (
     AddressKind,
-    FetchSettings,
     SafeFetcher,
     address_refusal,
     literal_address,
     pinned_transport,
 )
-from fapiao.settings import SettingsError
+from fapiao.settings import FetchSettings, SettingsError
 
 PUBLIC = "93.184.215.14"  # what files.example.com "resolves" to in these tests
 PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"

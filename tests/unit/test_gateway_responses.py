@@ -12,19 +12,20 @@ from typing import Any
 
 import pytest
 
+from fakes.memory import MemoryApiKeyStore
 from fapiao.api.envelopes import problem_envelope
 from fapiao.catalogue.errors import Family, Problem, lookup
 from fapiao.local.apigw import (
     MAX_BODY_BYTES,
     HttpRequest,
     Router,
-    load_module,
     render_gateway_template,
 )
 from fapiao.local.template import FunctionDef, Template, TemplateError
+from fapiao.model.parties import ApiClient
 from fapiao.services.auth import forget_cached_keys
-from fapiao.store.api_keys import ApiClient, MemoryApiKeyStore, hash_key
-from support import TEMPLATE
+from fapiao.store.api_keys import hash_key
+from support import TEMPLATE, handler_module
 
 KEY = "fpk_unit-test-key-of-acme"
 ROUTES = {
@@ -130,8 +131,8 @@ def router(template: Template, held: Held) -> Router:
     def loader(function: FunctionDef, instance: int) -> Any:
         if function.logical_id != "AuthorizerFunction":
             return held.handler
-        module = load_module(template, function, f"unit{instance}")
-        module.store = store  # as test_auth does: the store in memory
+        module = handler_module(function.logical_id)
+        module.deps = lambda: module.Deps(api_keys=store)  # as test_auth does: in memory
         return module.lambda_handler
 
     return Router(template, loader, concurrency=1, queue_depth=0)

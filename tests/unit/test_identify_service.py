@@ -7,11 +7,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import importlib.util
 import io
 import json
 from decimal import Decimal
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -23,10 +21,12 @@ from fixtures.generate import invoice_pdf
 from fixtures.served import recent_invoice
 from PIL import Image
 
+from fakes.memory import MemoryExecutions
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import InvoiceType, to_yipiaoyun_code
 from fapiao.mapping.yipiaoyun import to_identify_result
 from fapiao.model import Invoice
+from fapiao.model.pipeline import DroppedObject, ExecutionStatus, Found, Recognised
 from fapiao.recognize import FileKind, recognize
 from fapiao.services.identify import (
     MAX_DOWNLOAD_BYTES,
@@ -39,16 +39,10 @@ from fapiao.services.identify import (
     submit_file,
     submit_url,
 )
-from fapiao.services.pipeline import DroppedObject, Found, Recognised
 from fapiao.settings import HubSettings
-from fapiao.store.executions import (
-    ExecutionStatus,
-    MemoryExecutions,
-    StepFunctionsExecutions,
-    execution_arn,
-)
+from fapiao.store.executions import StepFunctionsExecutions, execution_arn
+from support import handler_module
 
-ROOT = Path(__file__).parents[2]
 MACHINE = "arn:aws-cn:states:cn-north-1:123456789012:stateMachine:IngestStateMachine"
 SPEC = recent_invoice(41)
 PDF = invoice_pdf(SPEC)
@@ -434,13 +428,7 @@ def load_function(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "FapiaoTest")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "cn-north-1")
-    source = ROOT / "functions" / name / "app.py"
-    spec = importlib.util.spec_from_file_location(f"{name}_under_test", source)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return handler_module(name)
 
 
 class Context:
@@ -452,9 +440,9 @@ class Context:
 
 @pytest.fixture
 def identify(monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, World]:
-    module = load_function("identify", monkeypatch)
+    module = load_function("IdentifyFunction", monkeypatch)
     world = World()
-    monkeypatch.setattr(module, "deps", lambda: world.deps)
+    monkeypatch.setattr(module, "deps", lambda: module.Deps(identify=world.deps))
     return module, world
 
 
@@ -611,7 +599,7 @@ def test_the_s3_drop_leaves_identify_objects_to_the_identify_api(
 ) -> None:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    module = load_function("s3_drop", monkeypatch)
+    module = load_function("S3DropFunction", monkeypatch)
     started: list[str] = []
     monkeypatch.setattr(
         module, "start_ingest", lambda settings, obj: started.append(obj.key) or True

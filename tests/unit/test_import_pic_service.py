@@ -21,25 +21,25 @@ import pytest
 from fixtures.generate import InvoiceSpec, invoice_pdf, qr_photo
 from fixtures.served import recent_invoice
 
+from fakes.memory import MemoryEmployeeDirectory, MemoryInvoiceStore, MemoryVerificationCache
 from fapiao.catalogue.errors import Family, HubError, Problem, lookup
 from fapiao.dates import SHANGHAI
 from fapiao.mapping.maycur import invoice_data_code, to_import_answer
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
-from fapiao.providers.fetch import FetchSettings, SafeFetcher
+from fapiao.model.parties import Employee
+from fapiao.model.stored import ExpenseState, expense_code
+from fapiao.ports import VerifyDeps
+from fapiao.providers.fetch import SafeFetcher
 from fapiao.providers.verifier import Source, Verification
+from fapiao.results import ImportedInvoice
 from fapiao.services.import_pic import (
     MAX_FILE_BYTES,
     ImportCommand,
     ImportDeps,
-    ImportedInvoice,
     decode_base64,
     import_invoice_pic,
 )
-from fapiao.services.verify import VerifyDeps
-from fapiao.settings import CompanySettings
-from fapiao.store.employees import Employee, MemoryEmployeeDirectory
-from fapiao.store.invoices import ExpenseState, MemoryInvoiceStore, expense_code
-from fapiao.store.verifications import MemoryVerificationCache
+from fapiao.settings import CompanySettings, FetchSettings
 from fapiao.wire.common import load_json
 
 HOST = "files.example.com"

@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fakes.memory import MemoryInvoiceStore
 from fapiao.catalogue.errors import Family, HubError, Problem
 from fapiao.catalogue.types import InvoiceType
 from fapiao.model import Invoice, InvoiceStatus
+from fapiao.model.stored import Expense, StoredInvoice
 from fapiao.services.invoice_detail import find_invoices
-from fapiao.store.invoices import Expense, MemoryInvoiceStore, StoredInvoice
 
 NOW = dt.datetime(2024, 5, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 CODE, NUMBER = "033022100211", "68552329"

@@ -8,16 +8,19 @@ import pytest
 from fixtures.generate import invoice_pdf, qr_photo
 from fixtures.served import recent_invoice
 
+from fakes.memory import (
+    MemoryFileStore,
+    MemoryInvoiceStore,
+    MemoryKnownInvoices,
+    MemoryVerificationCache,
+)
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.mapping.ocr_sync import to_ocr_sync_response
 from fapiao.model import InvoiceStatus
+from fapiao.ports import VerifyDeps
 from fapiao.providers.offline import OfflineVerifier
 from fapiao.services.ocr_sync import OcrSyncCommand, OcrSyncDeps, ocr_sync
-from fapiao.services.verify import VerifyDeps
 from fapiao.settings import CompanySettings
-from fapiao.store.files import MemoryFileStore
-from fapiao.store.invoices import MemoryInvoiceStore
-from fapiao.store.verifications import MemoryKnownInvoices, MemoryVerificationCache
 
 SPEC = recent_invoice(21)
 

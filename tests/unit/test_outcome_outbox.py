@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fakes.memory import MemoryBus, MemoryOutcomes
 from fapiao.model import InvoiceStatus
-from fapiao.services.pipeline import DroppedObject, Outcome, OutcomeKind, record_outcome
-from fapiao.store.outcomes import MemoryBus, MemoryOutcomes
+from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
+from fapiao.services.pipeline import record_outcome
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2024, 5, 1, 10, 30, tzinfo=SHANGHAI)

@@ -7,7 +7,7 @@ import datetime as dt
 
 from fapiao.local.outcomes_cli import outcomes_json
 from fapiao.model import InvoiceStatus
-from fapiao.services.pipeline import DroppedObject, Outcome, OutcomeKind
+from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
 from fapiao.services.reconcile import ObjectOutcomes, Report
 
 AT = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))

@@ -15,27 +15,21 @@ import pytest
 from fixtures.generate import blank_pdf, invoice_pdf, qr_photo, random_bytes
 from fixtures.served import recent_invoice
 
+from fakes.memory import MemoryFileStore, MemoryInvoiceStore
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
+from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognised
 from fapiao.providers.identifier import Poll, PollState, Submission
-from fapiao.providers.identifier_settings import IdentifierSettings
 from fapiao.providers.verifier import Source, Verification
 from fapiao.recognize import recognize
 from fapiao.services.pipeline import (
     MAX_FILE_BYTES,
-    DroppedObject,
-    Found,
-    Outcome,
-    OutcomeKind,
-    Recognised,
     create_from_object,
     objects_of_s3_event,
     poll_pending,
     recognise_object,
 )
-from fapiao.settings import CompanySettings
-from fapiao.store.files import MemoryFileStore
-from fapiao.store.invoices import MemoryInvoiceStore
+from fapiao.settings import CompanySettings, IdentifierSettings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2024, 5, 1, 10, 30, tzinfo=SHANGHAI)

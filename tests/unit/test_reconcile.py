@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from fapiao.services.pipeline import DroppedObject, Outcome, OutcomeKind
+from fakes.memory import MemoryOutcomes
+from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
 from fapiao.services.reconcile import listed_object, outcomes_in, reconcile
-from fapiao.store.outcomes import MemoryOutcomes
 
 BUCKET = "drop"
 AT = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))

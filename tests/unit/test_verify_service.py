@@ -15,19 +15,19 @@ import httpx
 import pytest
 
 from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, error, result, vat_data
+from fakes.memory import MemoryKnownInvoices, MemoryVerificationCache
 from fapiao.catalogue.errors import Problem
 from fapiao.catalogue.types import InvoiceType
 from fapiao.dates import SHANGHAI
 from fapiao.mapping.exocr import to_exocr_response
 from fapiao.model import Invoice, InvoiceStatus
+from fapiao.ports import VerifyDeps
 from fapiao.providers.exocr import ExocrVerifier, static_credentials
 from fapiao.providers.offline import OfflineVerifier
-from fapiao.providers.settings import VerifierKind, VerifierSettings
 from fapiao.providers.verifier import Source, Verification
 from fapiao.rules.offline_checks import Outcome, QrFields
-from fapiao.services.verify import VerifyDeps, answer_check, verify_invoice
-from fapiao.settings import SettingsError
-from fapiao.store.verifications import MemoryKnownInvoices, MemoryVerificationCache
+from fapiao.services.verify import answer_check, verify_invoice
+from fapiao.settings import SettingsError, VerifierKind, VerifierSettings
 
 T = InvoiceType
 D = Decimal

@@ -3,16 +3,15 @@
 A handler never answers a stack trace or an unexplained 500: request validation errors,
 unreadable JSON, Powertools Idempotency's refusals and the hub's own ``HubError`` each
 become a ``Problem`` and a detail that names the field; anything else is INTERNAL,
-logged with its trace and answered without it.
+logged with its trace and answered without it (``fapiao.api.responses.install_envelope``
+answers each in the route family's envelope).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -23,15 +22,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import ValidationError
 
-from fapiao.catalogue.errors import CatalogueEntry, Family, HubError, Problem, lookup
+from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import TypeNotInVocabulary, UnknownTypeCode
 from fapiao.dates import InvalidDate
 from fapiao.wire.common import WireError
-
-logger = Logger(child=True)
-
-# (problem, detail) -> the family's response
-EnvelopeWriter = Callable[[CatalogueEntry, str | None], Response[Any]]
 
 
 def _location(loc: Sequence[Any]) -> str:
@@ -42,12 +36,21 @@ def _location(loc: Sequence[Any]) -> str:
     return text or "body"
 
 
-def describe_validation_errors(errors: Sequence[dict[str, Any]]) -> str:
+def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
     """Pydantic's errors as "field: message; field: message", wire names first."""
     described = []
     for error in errors[:10]:
         described.append(f"{_location(error.get('loc', ()))}: {error.get('msg', 'invalid')}")
     return "; ".join(described)
+
+
+def describe_error(error: Exception) -> str:
+    """What is wrong with an input, without its values (a form may hold a secret)."""
+    if isinstance(error, ValidationError):
+        return describe_validation_errors(error.errors())
+    if isinstance(error, KeyError):
+        return f"missing {error}"
+    return str(error)
 
 
 _REQUEST_PARSING = "aws_lambda_powertools.event_handler.middlewares.openapi_validation"
@@ -67,7 +70,7 @@ def to_problem(error: Exception) -> tuple[Problem, str | None]:
     if isinstance(error, HubError):
         return error.problem, error.detail
     if isinstance(error, RequestValidationError | ValidationError):
-        return Problem.INVALID_REQUEST, describe_validation_errors(error.errors())  # type: ignore[arg-type]
+        return Problem.INVALID_REQUEST, describe_validation_errors(error.errors())
     if isinstance(error, WireError):
         return Problem.INVALID_REQUEST, str(error)
     if isinstance(error, RequestUnsupportedContentType):
@@ -85,28 +88,3 @@ def to_problem(error: Exception) -> tuple[Problem, str | None]:
     if isinstance(error, IdempotencyAlreadyInProgressError):
         return Problem.REQUEST_IN_PROGRESS, "a request with this bizId is being processed"
     return Problem.INTERNAL, None
-
-
-def register_error_handlers(
-    app: APIGatewayRestResolver, family: Family, write: EnvelopeWriter
-) -> None:
-    """Answer every exception of ``app``'s routes in ``family``'s envelope."""
-
-    def entry_for(problem: Problem) -> CatalogueEntry:
-        try:
-            return lookup(family, problem)
-        except LookupError:  # a family without its own code answers the generic one
-            return lookup(family, Problem.INVALID_REQUEST)
-
-    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-    def handle(error: Exception) -> Response[Any]:
-        problem, detail = to_problem(error)
-        if problem is Problem.INTERNAL:
-            logger.exception("unexpected failure", extra={"error_type": type(error).__name__})
-        else:
-            logger.info("request refused", extra={"problem": problem.value, "detail": detail})
-        return write(entry_for(problem), detail)
-
-    @app.not_found
-    def not_found(error: Exception) -> Response[Any]:
-        return write(lookup(family, Problem.NOT_FOUND), "no such route")

@@ -32,9 +32,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fapiao.local.template import FunctionDef, Route, Template, TemplateError
+from fapiao.settings.limits import API_GATEWAY_MAX_BODY_BYTES as MAX_BODY_BYTES
 
 logger = logging.getLogger("fapiao-local")
-MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 STAGE = "v1"
 _TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded", "+json")
 
@@ -169,11 +169,13 @@ def from_result(result: Any) -> HttpResponse:
 
 
 def load_module(template: Template, function: FunctionDef, instance: str) -> ModuleType:
+    """A fresh copy of the function's handler module (``instance`` tells copies apart in
+    nothing but their objects). Every copy has the same module name, as every Lambda
+    container of a function has: Powertools Idempotency keys records by the handler's
+    module and name, so a bizId replayed on another container finds its first answer."""
     module_name = function.handler.rpartition(".")[0]
     source = (template.root / function.code_uri / f"{module_name.replace('.', '/')}.py").resolve()
-    spec = importlib.util.spec_from_file_location(
-        f"fapiao_function_{function.logical_id}_{instance}", source
-    )
+    spec = importlib.util.spec_from_file_location(f"fapiao_function_{function.logical_id}", source)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {function.handler} from {source}")
     module = importlib.util.module_from_spec(spec)

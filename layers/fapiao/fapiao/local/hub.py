@@ -25,8 +25,9 @@ from fapiao.local.aws import LocalAws, Server
 from fapiao.local.pollers import InboxWatcher, QueuePoller
 from fapiao.local.resources import LocalNames, provision, provision_notifications
 from fapiao.local.template import Template
-from fapiao.store.api_keys import ApiClient, DynamoApiKeyStore, hash_key, new_key
-from fapiao.store.employees import DEVELOPMENT_EMPLOYEES, DynamoEmployeeDirectory, Employee
+from fapiao.model.parties import ApiClient, Employee
+from fapiao.store.api_keys import DynamoApiKeyStore, hash_key, new_key
+from fapiao.store.employees import DEVELOPMENT_EMPLOYEES, DynamoEmployeeDirectory
 
 logger = logging.getLogger("fapiao-local")
 
@@ -170,7 +171,8 @@ class LocalHub:
         that were running start again under their own name (the pipeline's tasks are
         idempotent), and a dropped object that no execution has yet gets one (its
         notification may have been lost with the process). Nothing finished runs again."""
-        from fapiao.services.pipeline import IDENTIFY_PREFIX, DroppedObject
+        from fapiao.model.pipeline import DroppedObject
+        from fapiao.services.pipeline import IDENTIFY_PREFIX
 
         stepfunctions = session.client("stepfunctions")
         resumed = []

@@ -25,7 +25,7 @@ from fapiao.local.locate import (
     positive_seconds,
     read_file,
 )
-from fapiao.services.pipeline import DroppedObject, Outcome
+from fapiao.model.pipeline import DroppedObject, Outcome
 from fapiao.services.reconcile import outcomes_in
 from fapiao.settings import LocalHubSettings
 from fapiao.store.outcomes import DynamoOutcomes

@@ -28,8 +28,9 @@ from botocore.exceptions import (
 )
 
 from fapiao.local.locate import CommandError, add_hub_flags, locate
+from fapiao.model.parties import ApiClient
 from fapiao.settings import LocalHubSettings
-from fapiao.store.api_keys import ApiClient, DynamoApiKeyStore, hash_key, new_key
+from fapiao.store.api_keys import DynamoApiKeyStore, hash_key, new_key
 
 
 def add_parser(commands: Any) -> None:

@@ -31,9 +31,10 @@ import botocore.client
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "contract"))
+# tests/ is not installed: import its helpers as pytest does (pyproject's pythonpath)
+sys.path.insert(0, str(ROOT / "tests"))
 
-from spec_examples import examples  # noqa: E402
+from contract.spec_examples import examples  # noqa: E402
 
 from fapiao.local.apigw import HttpRequest, LambdaContext, load_handler, to_event  # noqa: E402
 from fapiao.local.aws import LocalAws  # noqa: E402

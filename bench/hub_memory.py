@@ -15,14 +15,15 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
+# tests/ is not installed: import its helpers as pytest does (pyproject's pythonpath)
+sys.path.insert(0, str(ROOT / "tests"))
 
+from e2e.test_hub_load import tree_peak_rss  # noqa: E402
+from e2e.test_hub_restart import invoices, wait_reconciled  # noqa: E402
+from e2e.test_inbox_reconciliation import Drop, write_into  # noqa: E402
+from e2e.test_ocr_sync import OCR_SYNC, spec_example  # noqa: E402
 from fixtures.generate import invoice_pdf  # noqa: E402
 from fixtures.served import recent_invoice, serving  # noqa: E402
-from test_hub_load import tree_peak_rss  # noqa: E402
-from test_hub_restart import invoices, wait_reconciled  # noqa: E402
-from test_inbox_reconciliation import Drop, write_into  # noqa: E402
-from test_ocr_sync import OCR_SYNC, spec_example  # noqa: E402
 
 from fapiao.wire.common import dump_json  # noqa: E402
 from hubprocess import call, start_hub  # noqa: E402

@@ -21,6 +21,7 @@ import pdfplumber
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "files"
+# tests/ is not installed: import its helpers as pytest does (pyproject's pythonpath)
 sys.path.insert(0, str(ROOT / "tests"))
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# tests/ is not installed: import its helpers as pytest does (pyproject's pythonpath)
 sys.path.insert(0, str(ROOT / "tests"))
 
 import boto3  # noqa: E402

@@ -17,7 +17,7 @@ from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind
 from fapiao.ports import FileStore, InvoiceStore, OutcomeBus, OutcomeOutbox
 from fapiao.providers.factory import build_identifier
 from fapiao.providers.identifier import Identifier
-from fapiao.providers.verifier import Verification
+from fapiao.results import Verification
 from fapiao.services.pipeline import (
     create_from_object,
     failure_outcome,

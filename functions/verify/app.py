@@ -34,7 +34,7 @@ from fapiao.mapping.exocr import to_exocr_response
 from fapiao.model import Invoice
 from fapiao.ports import VerifyDeps
 from fapiao.providers.factory import build_verify_deps
-from fapiao.providers.verifier import Verification
+from fapiao.results import Verification
 from fapiao.rules.offline_checks import QrFields
 from fapiao.services.verify import answer_check, verify_invoice
 from fapiao.settings import HubSettings, VerifierSettings

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import simplejson
 from pydantic import ValidationError
-from spec_examples import SpecExample, located_examples
 
+from contract.spec_examples import SpecExample, located_examples
 from fapiao.model import InvoiceStatus
 from fapiao.wire.common import StrictWireModel, WireModel, load_json
 from fapiao.wire.invoice_create import CreateRequest, CreateResponse, ExpenseResult

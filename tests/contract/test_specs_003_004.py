@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel, ValidationError
-from spec_examples import SpecExample, located_examples
 
+from contract.spec_examples import SpecExample, located_examples
 from fapiao.wire import exocr, yipiaoyun
 from fapiao.wire.common import StrictWireModel, WireModel, dump_json, load_json
 

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from fixtures.generate import invoice_pdf
 from fixtures.served import recent_invoice, serving
-from test_hub_restart import invoices, wait_reconciled
-from test_inbox_reconciliation import Drop, write_into
-from test_ocr_sync import OCR_SYNC, spec_example
 
+from e2e.test_hub_restart import invoices, wait_reconciled
+from e2e.test_inbox_reconciliation import Drop, write_into
+from e2e.test_ocr_sync import OCR_SYNC, spec_example
 from fapiao.wire.common import dump_json
 from hubprocess import RunningHub, call, start_hub
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from fixtures.generate import invoice_pdf
 from fixtures.served import recent_invoice
-from test_inbox_reconciliation import Drop, write_into
 
+from e2e.test_inbox_reconciliation import Drop, write_into
 from hubprocess import RunningHub, get, start_hub
 
 pytestmark = pytest.mark.slow

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from contract.spec_examples import examples
 
 from fapiao.wire.common import dump_json
 from hubprocess import RunningHub, call, get, start_hub
@@ -32,10 +33,6 @@ def example() -> dict[str, Any]:
     """Spec 001's request example, for an invoice number no other test uses."""
     if not SPECS.is_dir():
         pytest.skip(f"the shared specs are not at {SPECS}")
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parents[1] / "contract"))
-    from spec_examples import examples
 
     request = copy.deepcopy(examples("001")[0])
     number = str(next(_numbers))

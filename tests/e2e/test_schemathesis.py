@@ -17,7 +17,7 @@ from hubprocess import RunningHub, get, start_hub
 pytestmark = pytest.mark.slow
 KEY = "fpk_schemathesis-e2e-development-key"
 # Per operation; about 1,600 cases in all, some 15 s (60: 9 s, 500: 85 s). Import-invoice-pic
-# mostly meets its 2 calls/s limit (429): tests/unit/test_bad_json.py sends it hostile bodies.
+# mostly meets its 2 calls/s limit (429): tests/unit/api/test_json_body.py sends it hostile bodies.
 MAX_EXAMPLES = "100"
 
 

@@ -35,7 +35,7 @@ from fapiao.mapping.invoice_create import to_receipt_check
 from fapiao.mapping.ocr_sync import to_check_result
 from fapiao.model import Invoice, InvoiceState, InvoiceStatus
 from fapiao.providers.exocr import ExocrVerifier, static_credentials
-from fapiao.providers.verifier import Source, Verification
+from fapiao.results import Source, Verification
 
 T = InvoiceType
 D = Decimal

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from fixtures.generate import invoice_pdf
 from fixtures.served import recent_invoice
-from test_ingest_pipeline import Pipeline
 
 from fapiao import aws
 from fapiao.local.hub import HubConfig, LocalHub
 from fapiao.model.pipeline import OutcomeKind
+from integration.test_ingest_pipeline import Pipeline
 from support import REGION, TEMPLATE
 
 pytestmark = pytest.mark.slow

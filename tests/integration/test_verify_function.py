@@ -33,7 +33,7 @@ from fapiao.model import Invoice
 from fapiao.ports import CachedVerification, VerificationCache
 from fapiao.providers import factory
 from fapiao.providers.exocr import ExocrVerifier
-from fapiao.providers.verifier import Source, Verification
+from fapiao.results import Source, Verification
 from fapiao.store.verifications import DynamoKnownInvoices, DynamoVerificationCache
 from support import REGION, TEMPLATE, handler_module
 

@@ -6,10 +6,9 @@ nothing here imports an adapter, and an adapter needs this module only for a rec
 that crosses its port (``CachedVerification``). Unit tests pass in-memory fakes with the
 same contract (``tests/fakes/memory.py``).
 
-The verifier and identifier ports (``Verifier``, ``Identifier``) and what a verification
-ends in (``Verification``) are still defined in ``fapiao.providers.verifier`` and
-``fapiao.providers.identifier``; this module is the one place below the adapters that
-imports them (the import contracts in pyproject.toml name that exception).
+What a verification ends in (``Verification``) is defined in ``fapiao.results``, below
+this module. The identifier port (``Identifier``) is still defined with its adapter, in
+``fapiao.providers.identifier``: nothing below the adapters needs it.
 """
 
 from __future__ import annotations
@@ -22,10 +21,11 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from fapiao.dates import now_in_shanghai
+from fapiao.model import Invoice
 from fapiao.model.parties import ApiClient, Employee
 from fapiao.model.pipeline import DroppedObject, Execution, Outcome, Recorded
 from fapiao.model.stored import Expense, StoredInvoice, Transition
-from fapiao.providers.verifier import Verification, Verifier
+from fapiao.results import Verification
 
 __all__ = [
     "ApiKeyStore",
@@ -42,6 +42,7 @@ __all__ = [
     "ResourceProbe",
     "Uploads",
     "VerificationCache",
+    "Verifier",
     "VerifyDeps",
 ]
 
@@ -102,6 +103,17 @@ class ApiKeyStore(Protocol):
 
 
 # --- verification --------------------------------------------------------------------------
+
+
+class Verifier(Protocol):
+    """Port: verifies one invoice. Never raises for the provider's failures: a timeout,
+    a 5xx storm or a busy provider end in status C with ``retry_at``."""
+
+    @property
+    def remote(self) -> bool:
+        """True when answers come from the tax authority (paid; worth caching)."""
+
+    def verify(self, invoice: Invoice) -> Verification: ...
 
 
 class CachedVerification(BaseModel):

@@ -1,24 +1,86 @@
-"""What the use cases that read a file answer: per invoice, what was read in it and what
-the verifier said, and what became of it.
+"""What a verifier answers, and what the use cases that read a file answer: per invoice,
+what was read in it and what the verifier said, and what became of it.
+
+A ``Verification`` is the outcome of verifying one invoice: the invoice's status (Y
+verified, F check failed, C awaiting check, I recognised but not a type the tax
+authority verifies), the tax authority's check result when there is one, why, and when
+to try again. A verifier (the ``Verifier`` port, ``fapiao.ports``) never raises for a
+provider's failure: a timeout, a 5xx storm or a busy provider end in status C with
+``retry_at``, so no request is lost.
+
+``code`` is the spec-003 code that decided (an exocr ``error_code`` or ``result_code``,
+rows of the error catalogue); ``problem`` is the hub's own word when no 003 code
+decided, or when the provider's code is about the hub rather than the invoice (exocr's
+4002 means the hub's credentials are wrong). The hub's verify endpoint answers with
+``problem`` looked up in the catalogue when it is set, else with ``code``.
 
 The mappers (``fapiao.mapping``) turn these into 000's and 002's responses. They sit
-above the model because they carry a recognition's reading (``fapiao.recognize``) and a
-verification (``Verification``, still defined in ``fapiao.providers.verifier``; the
-import contracts in pyproject.toml name that exception).
+above the model because they carry a recognition's reading (``fapiao.recognize``) and
+the offline checks' findings (``fapiao.rules``); the ports sit above them because a
+port's records carry a ``Verification``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.model import InvoiceStatus
+from fapiao.dates import to_iso_utc
+from fapiao.model import CheckResult, InvoiceStatus
 from fapiao.model.create import CreateOutcome
 from fapiao.model.parties import Employee
-from fapiao.providers.verifier import Verification
 from fapiao.recognize.result import RecognisedInvoice
+from fapiao.rules.offline_checks import Finding
 
-__all__ = ["FileInvoice", "ImportedInvoice", "OcrSyncResult"]
+__all__ = [
+    "FileInvoice",
+    "ImportedInvoice",
+    "OcrSyncResult",
+    "Source",
+    "Verification",
+]
+
+
+class Source(StrEnum):
+    """Who decided the outcome."""
+
+    OFFLINE_CHECKS = "offline_checks"  # the offline checks, before anything was paid
+    PROVIDER = "provider"  # the provider, in this verification
+    CACHE = "cache"  # the provider, in an earlier verification
+    STORE = "store"  # the invoice store: the invoice is imported already
+    NO_PROVIDER = "no_provider"  # no provider is configured (OfflineVerifier)
+    HUB = "hub"  # the hub itself (another verification holds the invoice, a store error)
+
+
+class Verification(BaseModel):
+    """The outcome of verifying one invoice; JSON-serialisable for Step Functions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invoice_key: str | None
+    status: InvoiceStatus
+    source: Source
+    check: CheckResult | None = None  # the tax authority's answer, when there is one
+    reason: str | None = None
+    code: str | None = None  # the 003 error_code or result_code that decided
+    problem: Problem | None = None  # the hub's own problem (see the module's docstring)
+    retry_at: dt.datetime | None = None  # for C: not before (aware)
+    findings: list[Finding] = Field(default_factory=list)
+    provider_calls: int = 0  # paid or not, how many requests reached the provider
+
+    @field_serializer("retry_at", when_used="json")
+    def _retry_at_utc(self, value: dt.datetime | None) -> str | None:
+        # RFC 3339 in UTC ("...Z"): what a Step Functions Wait state's TimestampPath takes.
+        return None if value is None else to_iso_utc(value)
+
+    @property
+    def final(self) -> bool:
+        """Y or F: asking again would not change the answer."""
+        return self.status in (InvoiceStatus.VERIFIED, InvoiceStatus.CHECK_FAILED)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from fapiao.catalogue.errors import Family, HubError, Problem, by_code
 from fapiao.dates import now_in_shanghai
 from fapiao.mapping.exocr import invoice_from_verify_request
 from fapiao.model import Invoice
-from fapiao.providers.verifier import Verification
+from fapiao.results import Verification
 from fapiao.wire.exocr import VerifyRequest, VerifyResponse
 
 

@@ -155,8 +155,18 @@ _TABLE_KEYS = (
 
 def provision(template: Template, names: LocalNames, session: Any) -> list[str]:
     """Create what the template declares and the local AWS lacks; returns what it made."""
+    return [
+        *_provision_tables(template, names, session.client("dynamodb")),
+        *_provision_buckets(template, names, session.client("s3")),
+        *_provision_queues(template, names, session.client("sqs")),
+        *_provision_state_machines(template, names, session.client("stepfunctions")),
+        *_provision_parameters(template, names, session.client("ssm")),
+        *_provision_event_buses(template, names, session.client("events")),
+    ]
+
+
+def _provision_tables(template: Template, names: LocalNames, dynamodb: Any) -> list[str]:
     created: list[str] = []
-    dynamodb = session.client("dynamodb")
     for table in template.tables:
         name = names.ref(table.logical_id)
         try:
@@ -174,45 +184,51 @@ def provision(template: Template, names: LocalNames, session: Any) -> list[str]:
                 TimeToLiveSpecification={"AttributeName": table.ttl_attribute, "Enabled": True},
             )
         created.append(f"table {name}")
+    return created
 
-    s3 = session.client("s3")
+
+def _provision_buckets(template: Template, names: LocalNames, s3: Any) -> list[str]:
+    created: list[str] = []
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     for logical_id in template.buckets:
         name = names.ref(logical_id)
         if name in existing:
             continue
-        props = template.resources[logical_id].get("Properties", {})
         if names.region == "us-east-1":
             s3.create_bucket(Bucket=name)
         else:
             s3.create_bucket(
                 Bucket=name, CreateBucketConfiguration={"LocationConstraint": names.region}
             )
-        if "BucketEncryption" in props:
-            s3.put_bucket_encryption(
-                Bucket=name,
-                ServerSideEncryptionConfiguration={
-                    # CloudFormation's name for the rule differs from the S3 API's
-                    "Rules": [
-                        {
-                            "ApplyServerSideEncryptionByDefault": rule[
-                                "ServerSideEncryptionByDefault"
-                            ]
-                        }
-                        for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-                    ]
-                },
-            )
-        if "PublicAccessBlockConfiguration" in props:
-            s3.put_public_access_block(
-                Bucket=name,
-                PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
-            )
-        if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
-            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        _configure_bucket(s3, name, template.resources[logical_id].get("Properties", {}))
         created.append(f"bucket {name}")
+    return created
 
-    sqs = session.client("sqs")
+
+def _configure_bucket(s3: Any, name: str, props: Mapping[str, Any]) -> None:
+    """Encryption, public access block and versioning, as the template declares them."""
+    if "BucketEncryption" in props:
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                # CloudFormation's name for the rule differs from the S3 API's
+                "Rules": [
+                    {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                    for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                ]
+            },
+        )
+    if "PublicAccessBlockConfiguration" in props:
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"],
+        )
+    if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _provision_queues(template: Template, names: LocalNames, sqs: Any) -> list[str]:
+    """Queues are created idempotently by SQS itself, so none is reported as made."""
     redrives = {}
     for logical_id in template.queues:  # every queue first: a redrive names another
         props = template.resources[logical_id].get("Properties", {})
@@ -226,14 +242,16 @@ def provision(template: Template, names: LocalNames, session: Any) -> list[str]:
             redrives[url["QueueUrl"]] = json.dumps(names.resolve(props["RedrivePolicy"]))
     for url, redrive in redrives.items():
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": redrive})
+    return []
 
-    stepfunctions = session.client("stepfunctions")
-    existing_machines = {
-        m["stateMachineArn"] for m in stepfunctions.list_state_machines()["stateMachines"]
-    }
+
+def _provision_state_machines(
+    template: Template, names: LocalNames, stepfunctions: Any
+) -> list[str]:
+    created: list[str] = []
+    existing = {m["stateMachineArn"] for m in stepfunctions.list_state_machines()["stateMachines"]}
     for logical_id in template.state_machines:
-        arn = names.ref(logical_id)
-        if arn in existing_machines:
+        if names.ref(logical_id) in existing:
             continue
         props = template.resources[logical_id]["Properties"]
         definition = (template.root / props["DefinitionUri"]).read_text(encoding="utf-8")
@@ -245,8 +263,11 @@ def provision(template: Template, names: LocalNames, session: Any) -> list[str]:
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-states",
         )
         created.append(f"state machine {logical_id}")
+    return created
 
-    ssm = session.client("ssm")
+
+def _provision_parameters(template: Template, names: LocalNames, ssm: Any) -> list[str]:
+    created: list[str] = []
     for logical_id in template.ssm_parameters:
         name = names.ref(logical_id)
         props = template.resources[logical_id]["Properties"]
@@ -260,12 +281,15 @@ def provision(template: Template, names: LocalNames, session: Any) -> list[str]:
             Name=name, Type=props.get("Type", "String"), Value=str(names.resolve(props["Value"]))
         )
         created.append(f"parameter {name}")
+    return created
 
-    events = session.client("events")
-    existing_buses = {b["Name"] for b in events.list_event_buses().get("EventBuses", [])}
+
+def _provision_event_buses(template: Template, names: LocalNames, events: Any) -> list[str]:
+    created: list[str] = []
+    existing = {b["Name"] for b in events.list_event_buses().get("EventBuses", [])}
     for logical_id in template.event_buses:
         name = names.ref(logical_id)
-        if name not in existing_buses:
+        if name not in existing:
             events.create_event_bus(Name=name)
             created.append(f"event bus {name}")
     return created

@@ -601,8 +601,24 @@ class StateStore:
     def _restore_snapshot(
         self, state: dict[str, Any], clients: Callable[[str], Any], restored: RestoredState
     ) -> None:
-        dynamodb = clients("dynamodb")
-        for table in state["tables"]:
+        restored.items += self._restore_tables(state["tables"], clients("dynamodb"))
+        restored.objects += self._restore_buckets(state["buckets"], clients("s3"))
+        restored.messages += self._restore_queues(state["queues"], clients("sqs"))
+        sfn = clients("stepfunctions")
+        for machine in state["state_machines"]:
+            sfn.create_state_machine(**machine)
+        ssm = clients("ssm")
+        for parameter in state["parameters"]:
+            ssm.put_parameter(**parameter, Overwrite=True)
+        events = clients("events")
+        for bus in state["event_buses"]:
+            events.create_event_bus(Name=bus)
+
+    @staticmethod
+    def _restore_tables(tables: list[dict[str, Any]], dynamodb: Any) -> int:
+        """Each table with its TTL and items; returns how many items were written."""
+        count = 0
+        for table in tables:
             definition = table["definition"]
             dynamodb.create_table(**definition)
             if table.get("ttl"):
@@ -614,9 +630,13 @@ class StateStore:
             for start in range(0, len(items), 25):
                 batch = [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
                 dynamodb.batch_write_item(RequestItems={definition["TableName"]: batch})
-            restored.items += len(items)
-        s3 = clients("s3")
-        for bucket in state["buckets"]:
+            count += len(items)
+        return count
+
+    def _restore_buckets(self, buckets: list[dict[str, Any]], s3: Any) -> int:
+        """Each bucket with its settings and object versions; returns how many objects."""
+        count = 0
+        for bucket in buckets:
             if self.region == "us-east-1":
                 s3.create_bucket(Bucket=bucket["name"])
             else:
@@ -624,46 +644,29 @@ class StateStore:
                     Bucket=bucket["name"],
                     CreateBucketConfiguration={"LocationConstraint": self.region},
                 )
-            if bucket.get("encryption"):
-                s3.put_bucket_encryption(
-                    Bucket=bucket["name"],
-                    ServerSideEncryptionConfiguration=bucket["encryption"],
-                )
-            if bucket.get("public_access_block"):
-                s3.put_public_access_block(
-                    Bucket=bucket["name"],
-                    PublicAccessBlockConfiguration=bucket["public_access_block"],
-                )
-            if bucket.get("versioning"):
-                s3.put_bucket_versioning(
-                    Bucket=bucket["name"], VersioningConfiguration={"Status": bucket["versioning"]}
-                )
+            _restore_bucket_settings(s3, bucket)
             for image in bucket["objects"]:
                 self._put_object(image)
-                restored.objects += 1
-        sqs = clients("sqs")
+                count += 1
+        return count
+
+    def _restore_queues(self, queues: list[dict[str, Any]], sqs: Any) -> int:
+        """Every queue first (a redrive names another), then redrives and messages."""
         urls = {}
-        for queue in state["queues"]:
+        for queue in queues:
             urls[queue["name"]] = sqs.create_queue(
                 QueueName=queue["name"], Attributes=queue["attributes"]
             )["QueueUrl"]
-        for queue in state["queues"]:
+        count = 0
+        for queue in queues:
             if queue.get("redrive"):
                 sqs.set_queue_attributes(
                     QueueUrl=urls[queue["name"]], Attributes={"RedrivePolicy": queue["redrive"]}
                 )
             for image in queue["messages"]:
                 self._add_message(image)
-                restored.messages += 1
-        sfn = clients("stepfunctions")
-        for machine in state["state_machines"]:
-            sfn.create_state_machine(**machine)
-        ssm = clients("ssm")
-        for parameter in state["parameters"]:
-            ssm.put_parameter(**parameter, Overwrite=True)
-        events = clients("events")
-        for bus in state["event_buses"]:
-            events.create_event_bus(Name=bus)
+                count += 1
+        return count
 
     def _apply(
         self,
@@ -770,6 +773,23 @@ class StateStore:
                 self._wal = None
         if _MotoHooks.active is self:
             _MotoHooks.active = None
+
+
+def _restore_bucket_settings(s3: Any, bucket: dict[str, Any]) -> None:
+    if bucket.get("encryption"):
+        s3.put_bucket_encryption(
+            Bucket=bucket["name"],
+            ServerSideEncryptionConfiguration=bucket["encryption"],
+        )
+    if bucket.get("public_access_block"):
+        s3.put_public_access_block(
+            Bucket=bucket["name"],
+            PublicAccessBlockConfiguration=bucket["public_access_block"],
+        )
+    if bucket.get("versioning"):
+        s3.put_bucket_versioning(
+            Bucket=bucket["name"], VersioningConfiguration={"Status": bucket["versioning"]}
+        )
 
 
 def _status(execution: Any) -> str:

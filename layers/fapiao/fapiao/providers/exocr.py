@@ -58,13 +58,8 @@ from fapiao.mapping.exocr import (
 )
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
 from fapiao.providers.client import Body, ProviderClient, Reply
-from fapiao.providers.verifier import (
-    DAILY_CAP,
-    Source,
-    Verification,
-    next_shanghai_day,
-    status_of_check,
-)
+from fapiao.providers.verifier import DAILY_CAP, next_shanghai_day, status_of_check
+from fapiao.results import Source, Verification
 from fapiao.rules.offline_checks import INVALID_PARAMETER
 from fapiao.settings import VerifierSettings
 from fapiao.wire.common import load_json

@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 from fapiao.dates import now_in_shanghai
-from fapiao.ports import VerifyDeps
+from fapiao.ports import Verifier, VerifyDeps
 from fapiao.providers.exocr import ExocrVerifier
 from fapiao.providers.identifier import Identifier
 from fapiao.providers.offline import OfflineVerifier
-from fapiao.providers.verifier import Verifier
 from fapiao.providers.yipiaoyun import YipiaoyunIdentifier
 from fapiao.settings import (
     HubSettings,

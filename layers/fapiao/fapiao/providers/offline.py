@@ -13,7 +13,7 @@ from collections.abc import Callable
 from fapiao.catalogue.errors import Problem
 from fapiao.dates import now_in_shanghai, today_in_shanghai
 from fapiao.model import Invoice, InvoiceStatus
-from fapiao.providers.verifier import Source, Verification
+from fapiao.results import Source, Verification
 from fapiao.rules.offline_checks import run_offline_checks
 
 REASON = "no verification provider is configured (FAPIAO_VERIFIER=offline): offline checks only"

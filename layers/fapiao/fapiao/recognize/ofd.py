@@ -26,7 +26,7 @@ from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import InvoiceType
 from fapiao.recognize import limits, ofd_fields, ofd_signature, printed, xml
 from fapiao.recognize.detect import FileKind
-from fapiao.recognize.qr import invoice_payloads
+from fapiao.recognize.qr import QrPayload, invoice_payloads
 from fapiao.recognize.result import Reading, RecognisedInvoice, Source, merge
 from fapiao.recognize.safezip import SafeZip, resolve
 
@@ -65,6 +65,24 @@ def _document(archive: SafeZip, path: str, signatures: str | None) -> Recognised
         )
     texts, printed_text = _page_texts(archive, path, document, warnings)
     title_type = printed.type_in_text(printed_text)
+    readings, graph_codes = _attachment_readings(archive, path, document)
+    tagged = _custom_tags(archive, path, document, texts)
+    if tagged:
+        readings.append((Source.OFD_TEXT, tagged))
+    payloads, notes = invoice_payloads(graph_codes or _resource_qr_texts(archive, path))
+    warnings.extend(notes)
+    payload = _payload_of_invoice(payloads, readings)
+    if payload is not None:
+        readings.append((Source.QR, payload.reading()))
+    _settle_type(readings, title_type)
+    return merge(readings, kind=FileKind.OFD, page=1, warnings=warnings, signature=signature)
+
+
+def _attachment_readings(
+    archive: SafeZip, path: str, document: Element
+) -> tuple[list[tuple[Source, Reading]], list[str]]:
+    """A reading of each invoice XML attachment, and the QR texts an eInvoice carries
+    (its GraphCode)."""
     readings: list[tuple[Source, Reading]] = []
     graph_codes: list[str] = []
     for attachment in _attachments(archive, path, document):
@@ -75,19 +93,19 @@ def _document(archive: SafeZip, path: str, signatures: str | None) -> Recognised
         else:
             readings.append((Source.OFD_XML, ofd_fields.read_einvoice(attachment)))
             graph_codes.extend(_graph_codes(attachment))
-    tagged = _custom_tags(archive, path, document, texts)
-    if tagged:
-        readings.append((Source.OFD_TEXT, tagged))
-    payloads, notes = invoice_payloads(graph_codes or _resource_qr_texts(archive, path))
-    warnings.extend(notes)
+    return readings, graph_codes
+
+
+def _payload_of_invoice(
+    payloads: list[QrPayload], readings: list[tuple[Source, Reading]]
+) -> QrPayload | None:
+    """The QR payload with the invoice number the other sources read; the first one
+    when they read no number."""
     number = next((r["invoice_number"] for _, r in readings if "invoice_number" in r), None)
     payload = next((p for p in payloads if p.invoice_number == number), None)
     if payload is None and payloads and number is None:
         payload = payloads[0]
-    if payload is not None:
-        readings.append((Source.QR, payload.reading()))
-    _settle_type(readings, title_type)
-    return merge(readings, kind=FileKind.OFD, page=1, warnings=warnings, signature=signature)
+    return payload
 
 
 def _settle_type(readings: list[tuple[Source, Reading]], title_type: InvoiceType | None) -> None:
@@ -143,17 +161,26 @@ def _page_texts(
             continue
         page_id = page.get("ID", "")
         for obj in xml.descendants(content, "TextObject"):
-            text = "".join(code.text or "" for code in xml.descendants(obj, "TextCode"))
+            text = _object_text(obj)
             texts[(page_id, obj.get("ID", ""))] = text
             printed_parts.append(text)
-    for location in templates[: limits.MAX_OFD_PAGES]:
+    printed_parts.extend(_template_texts(archive, path, templates[: limits.MAX_OFD_PAGES]))
+    return texts, "\n".join(printed_parts)
+
+
+def _template_texts(archive: SafeZip, path: str, templates: list[str | None]) -> list[str]:
+    """The text printed on the page templates (a missing template has none)."""
+    parts: list[str] = []
+    for location in templates:
         content = _xml(archive, resolve(path, location)) if location else None
         if content is not None:
-            printed_parts.extend(
-                "".join(c.text or "" for c in xml.descendants(obj, "TextCode"))
-                for obj in xml.descendants(content, "TextObject")
-            )
-    return texts, "\n".join(printed_parts)
+            parts.extend(_object_text(obj) for obj in xml.descendants(content, "TextObject"))
+    return parts
+
+
+def _object_text(obj: Element) -> str:
+    """The text of one TextObject: its TextCodes joined."""
+    return "".join(code.text or "" for code in xml.descendants(obj, "TextCode"))
 
 
 def _attachments(archive: SafeZip, path: str, document: Element) -> list[Element]:

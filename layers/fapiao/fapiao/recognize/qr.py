@@ -67,28 +67,15 @@ def parse_payload(text: str) -> QrPayload:
     if len(parts) < 6 or parts[0] != "01":
         raise NotAnInvoiceQr(f"not an invoice QR payload: {text[:60]!r}")
     _, type_code, code, number, amount_text, date_text, *rest = parts
-    try:
-        invoice_type = from_qr_code(type_code)
-    except UnknownTypeCode as error:
-        raise NotAnInvoiceQr(str(error)) from None
-    if code and not _CODE.fullmatch(code):
-        raise NotAnInvoiceQr(f"invoice code {code!r} is not 10 or 12 digits")
-    if not _NUMBER.fullmatch(number):
-        raise NotAnInvoiceQr(f"invoice number {number!r} is not 8 or 20 digits")
-    if not _AMOUNT.fullmatch(amount_text):
-        raise NotAnInvoiceQr(f"amount {amount_text!r} is not a decimal")
-    amount = Decimal(amount_text)
-    try:
-        receipt_date = parse_date(date_text) if re.fullmatch(r"\d{8}", date_text) else None
-    except InvalidDate:
-        receipt_date = None
-    if receipt_date is None:
-        raise NotAnInvoiceQr(f"date {date_text!r} is not yyyyMMdd")
+    invoice_type = _invoice_type(type_code, code)
+    if code:
+        _expect(_CODE, code, f"invoice code {code!r} is not 10 or 12 digits")
+    _expect(_NUMBER, number, f"invoice number {number!r} is not 8 or 20 digits")
+    amount = Decimal(_expect(_AMOUNT, amount_text, f"amount {amount_text!r} is not a decimal"))
+    receipt_date = _issue_date(date_text)
     check = rest[0] if rest else ""
-    if check and not _CHECK.fullmatch(check):
-        raise NotAnInvoiceQr(f"check code {check!r} is not 20 digits")
-    if invoice_type is InvoiceType.VAT_ELECTRONIC_NORMAL and code.endswith(_TOLL_CODE_SUFFIX):
-        invoice_type = InvoiceType.VAT_ELECTRONIC_TOLL
+    if check:
+        _expect(_CHECK, check, f"check code {check!r} is not 20 digits")
     carries_total = invoice_type.is_digital and not code
     return QrPayload(
         text=text,
@@ -100,6 +87,36 @@ def parse_payload(text: str) -> QrPayload:
         total_amount=amount if carries_total else None,
         check_code=check or None,
     )
+
+
+def _invoice_type(type_code: str, code: str) -> InvoiceType:
+    """The invoice type of the QR's 发票种类代码; a 通行费 e-invoice says 10, its code
+    ends in 12."""
+    try:
+        invoice_type = from_qr_code(type_code)
+    except UnknownTypeCode as error:
+        raise NotAnInvoiceQr(str(error)) from None
+    if invoice_type is InvoiceType.VAT_ELECTRONIC_NORMAL and code.endswith(_TOLL_CODE_SUFFIX):
+        return InvoiceType.VAT_ELECTRONIC_TOLL
+    return invoice_type
+
+
+def _expect(pattern: re.Pattern[str], field: str, complaint: str) -> str:
+    """The field, if it has the pattern's form; else ``NotAnInvoiceQr(complaint)``."""
+    if not pattern.fullmatch(field):
+        raise NotAnInvoiceQr(complaint)
+    return field
+
+
+def _issue_date(date_text: str) -> dt.date:
+    """The issue date, written yyyyMMdd."""
+    try:
+        receipt_date = parse_date(date_text) if re.fullmatch(r"\d{8}", date_text) else None
+    except InvalidDate:
+        receipt_date = None
+    if receipt_date is None:
+        raise NotAnInvoiceQr(f"date {date_text!r} is not yyyyMMdd")
+    return receipt_date
 
 
 def invoice_payloads(texts: list[str]) -> tuple[list[QrPayload], list[str]]:

@@ -107,33 +107,11 @@ def merge(
     signature: SignatureState | None = None,
 ) -> RecognisedInvoice:
     """One invoice from the readings of its sources (see the module's docstring)."""
-    merged: Reading = {}
-    sources: dict[str, list[Source]] = {}
-    disagreements: list[Disagreement] = []
+    merged, sources, disagreements = _combine(readings)
     notes = list(warnings or ())
-    for source, reading in readings:
-        for name, value in reading.items():
-            if value is None or value == [] or value == "":
-                continue
-            if name not in merged:
-                merged[name] = value
-                sources[name] = [source]
-                continue
-            if isinstance(value, list):
-                continue  # line items and legs: the first source's list stands
-            if values.same(merged[name], value):
-                sources[name].append(source)
-                continue
-            first = sources[name][0]
-            existing = next((d for d in disagreements if d.field == name), None)
-            if existing is None:
-                existing = Disagreement(name, {first: values.show(merged[name])})
-                disagreements.append(existing)
-            existing.readings[source] = values.show(value)
     notes.extend(f"sources disagree on {d}" for d in disagreements)
-    invoice_type = merged.get("invoice_type")
-    if not isinstance(invoice_type, InvoiceType) or not merged.get("invoice_number"):
-        missing = "invoice type" if not isinstance(invoice_type, InvoiceType) else "number"
+    missing = _missing_identity(merged)
+    if missing is not None:
         return RecognisedInvoice.unrecognisable(
             kind, f"no invoice {missing} could be read", page=page, warnings=notes
         )
@@ -154,6 +132,54 @@ def merge(
         page=page,
         signature=signature,
     )
+
+
+def _combine(
+    readings: list[tuple[Source, Reading]],
+) -> tuple[Reading, dict[str, list[Source]], list[Disagreement]]:
+    """The readings put together, first source first: the merged fields, the sources
+    of each, and the fields on which sources disagree."""
+    merged: Reading = {}
+    sources: dict[str, list[Source]] = {}
+    disagreements: list[Disagreement] = []
+    for source, reading in readings:
+        for name, value in reading.items():
+            if value is None or value == [] or value == "":
+                continue
+            if name not in merged:
+                merged[name] = value
+                sources[name] = [source]
+            elif isinstance(value, list):
+                continue  # line items and legs: the first source's list stands
+            elif values.same(merged[name], value):
+                sources[name].append(source)
+            else:
+                first = (sources[name][0], merged[name])
+                _note_disagreement(disagreements, name, first, (source, value))
+    return merged, sources, disagreements
+
+
+def _note_disagreement(
+    disagreements: list[Disagreement],
+    name: str,
+    first: tuple[Source, object],
+    other: tuple[Source, object],
+) -> None:
+    """Record that ``other`` source reads field ``name`` otherwise than the first."""
+    existing = next((d for d in disagreements if d.field == name), None)
+    if existing is None:
+        existing = Disagreement(name, {first[0]: values.show(first[1])})
+        disagreements.append(existing)
+    existing.readings[other[0]] = values.show(other[1])
+
+
+def _missing_identity(merged: Reading) -> str | None:
+    """What of the invoice's identity (its type, its number) no source could read."""
+    if not isinstance(merged.get("invoice_type"), InvoiceType):
+        return "invoice type"
+    if not merged.get("invoice_number"):
+        return "number"
+    return None
 
 
 def _consistency(invoice: Invoice) -> list[str]:

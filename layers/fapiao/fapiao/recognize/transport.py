@@ -20,7 +20,7 @@ from fapiao.recognize.labels import (
     WHITESPACE,
     read_date,
 )
-from fapiao.recognize.layout import Layout, label
+from fapiao.recognize.layout import Layout, Line, label
 from fapiao.recognize.result import Reading
 
 T = InvoiceType
@@ -51,24 +51,50 @@ def read_rail(layout: Layout) -> Reading:
             layout.value(label("统一社会信用代码"), SEP + TAX_ID_VALUE)
         ),
     }
-    for line in layout:
-        trains = [s for s in line.segments if _TRAIN.fullmatch(s.text.strip())]
-        if trains and "destination_city" not in reading:
-            train = trains[0]
-            left = [s for s in line.segments if s.x1 <= train.x0 and _CJK.search(s.text)]
-            right = [s for s in line.segments if s.x0 >= train.x1 and _CJK.search(s.text)]
-            reading["train_number"] = train.text.strip()
-            reading["destination_city"] = values.name(left[0].text) if left else None
-            reading["destination_city_to"] = values.name(right[0].text) if right else None
-        seat = _SEAT.search(line.text)
-        if seat and "train_class" not in reading:
-            reading["train_class"] = seat.group(0)
-            time = _TIME.search(line.text)
-            reading["start_datetime"] = _hhmm(time.group(1)) if time else None
-        passenger = _PASSENGER.search(line.text)
-        if passenger and "id_card" not in reading:
-            reading["id_card"], reading["passenger_name"] = passenger.groups()
+    for line in layout:  # each fact from the first line that has it
+        if "destination_city" not in reading:
+            reading.update(_journey(line))
+        if "train_class" not in reading:
+            reading.update(_seat(line))
+        if "id_card" not in reading:
+            reading.update(_passenger(line))
     return reading
+
+
+def _journey(line: Line) -> Reading:
+    """The train number, and the stations printed left and right of it."""
+    trains = [s for s in line.segments if _TRAIN.fullmatch(s.text.strip())]
+    if not trains:
+        return {}
+    train = trains[0]
+    left = [s for s in line.segments if s.x1 <= train.x0 and _CJK.search(s.text)]
+    right = [s for s in line.segments if s.x0 >= train.x1 and _CJK.search(s.text)]
+    return {
+        "train_number": train.text.strip(),
+        "destination_city": values.name(left[0].text) if left else None,
+        "destination_city_to": values.name(right[0].text) if right else None,
+    }
+
+
+def _seat(line: Line) -> Reading:
+    """The seat class, and the departure time on its line."""
+    seat = _SEAT.search(line.text)
+    if not seat:
+        return {}
+    time = _TIME.search(line.text)
+    return {
+        "train_class": seat.group(0),
+        "start_datetime": _hhmm(time.group(1)) if time else None,
+    }
+
+
+def _passenger(line: Line) -> Reading:
+    """The passenger's (partly masked) ID card number and name."""
+    passenger = _PASSENGER.search(line.text)
+    if not passenger:
+        return {}
+    id_card, name = passenger.groups()
+    return {"id_card": id_card, "passenger_name": name}
 
 
 def _hhmm(text: str) -> str | None:
@@ -123,13 +149,7 @@ def _legs(layout: Layout) -> list[FlightSegment]:
     header_index = layout.find_line(label("航班号"))
     if header_index is None:
         return []
-    header = layout.lines[header_index]
-    columns: list[tuple[float, str]] = []
-    for segment in header.segments:
-        heading = WHITESPACE.sub("", segment.text)
-        for word, column in _LEG_COLUMNS:
-            if heading == word:
-                columns.append((segment.cx, column))
+    columns = _leg_columns(layout.lines[header_index])
     if not any(column == "flight_number" for _, column in columns):
         return []
     legs: list[FlightSegment] = []
@@ -152,3 +172,14 @@ def _legs(layout: Layout) -> list[FlightSegment]:
             )
         )
     return legs
+
+
+def _leg_columns(header: Line) -> list[tuple[float, str]]:
+    """The centre of each leg column the header line names, with the field it holds."""
+    columns: list[tuple[float, str]] = []
+    for segment in header.segments:
+        heading = WHITESPACE.sub("", segment.text)
+        for word, column in _LEG_COLUMNS:
+            if heading == word:
+                columns.append((segment.cx, column))
+    return columns

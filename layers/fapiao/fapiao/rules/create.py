@@ -153,20 +153,25 @@ def require_type_fields(invoice: Invoice) -> None:
         if value is None or value == [] or (isinstance(value, str) and not value.strip()):
             raise _missing(field)
     if invoice.invoice_type is InvoiceType.FLIGHT_ITINERARY:
-        if invoice.international_flag not in ("I", "D"):
-            raise RuleViolation(
-                Problem.TYPE_FIELD_REQUIRED,
-                "receipt_ocr.invoices[0].international_flag",
-                "must be I (international) or D (domestic)",
-            )
-        for index, leg in enumerate(invoice.flight_detail):
-            for canonical, wire in _FLIGHT_LEG_FIELDS:
-                if not getattr(leg, canonical):
-                    raise RuleViolation(
-                        Problem.TYPE_FIELD_REQUIRED,
-                        f"receipt_ocr.invoices[0].flight_detail[{index}].{wire}",
-                        "required for a flight itinerary",
-                    )
+        _require_flight_fields(invoice)
+
+
+def _require_flight_fields(invoice: Invoice) -> None:
+    """A flight itinerary says domestic or international, and each leg is complete."""
+    if invoice.international_flag not in ("I", "D"):
+        raise RuleViolation(
+            Problem.TYPE_FIELD_REQUIRED,
+            "receipt_ocr.invoices[0].international_flag",
+            "must be I (international) or D (domestic)",
+        )
+    for index, leg in enumerate(invoice.flight_detail):
+        for canonical, wire in _FLIGHT_LEG_FIELDS:
+            if not getattr(leg, canonical):
+                raise RuleViolation(
+                    Problem.TYPE_FIELD_REQUIRED,
+                    f"receipt_ocr.invoices[0].flight_detail[{index}].{wire}",
+                    "required for a flight itinerary",
+                )
 
 
 def limit_remark(invoice: Invoice) -> None:
@@ -198,39 +203,11 @@ def _fen(value: Decimal) -> Decimal:
 def complete_tax(invoice: Invoice) -> Invoice:
     """001: 接口处理税额相关计算 — amount + tax = total within one fen, missing pieces
     computed from the others, and the tax rate consistent with the line items."""
-    amount, tax, total, rate = (
-        invoice.amount,
-        invoice.tax_amount,
-        invoice.total_amount,
-        invoice.tax_rate,
+    rate = _rate_agreeing_with_items(invoice)
+    _require_item_taxes(invoice)
+    amount, tax, total = _fill_missing_amounts(
+        invoice.amount, invoice.tax_amount, invoice.total_amount, rate
     )
-    item_rates = {i.tax_rate for i in invoice.items if i.tax_rate is not None}
-    if rate is None and len(item_rates) == 1:
-        rate = next(iter(item_rates))
-    elif rate is not None and item_rates and rate not in item_rates:
-        raise RuleViolation(
-            Problem.TAX_MISMATCH,
-            "receipt_ocr.invoices[0].tax_rate",
-            f"{rate} is not the rate of any line item ({sorted(item_rates)})",
-        )
-    for index, item in enumerate(invoice.items):
-        if None not in (item.amount, item.tax_rate, item.tax_amount):
-            expected = _fen(item.amount * item.tax_rate)  # type: ignore[operator]
-            if abs(expected - item.tax_amount) > FEN:  # type: ignore[operator]
-                raise RuleViolation(
-                    Problem.TAX_MISMATCH,
-                    f"receipt_check.detail_list[{index}].tax_amount",
-                    f"{item.tax_amount} is not {item.amount} x {item.tax_rate}",
-                )
-    if total is not None and amount is None and tax is not None:
-        amount = total - tax
-    elif total is not None and tax is None and amount is not None:
-        tax = total - amount
-    elif total is None and amount is not None and tax is not None:
-        total = amount + tax
-    elif total is not None and amount is None and tax is None and rate is not None:
-        amount = _fen(total / (1 + rate))
-        tax = total - amount
     if None not in (amount, tax, total) and abs(amount + tax - total) > FEN:  # type: ignore[operator]
         raise RuleViolation(
             Problem.TAX_MISMATCH,
@@ -240,6 +217,52 @@ def complete_tax(invoice: Invoice) -> Invoice:
     return invoice.model_copy(
         update={"amount": amount, "tax_amount": tax, "total_amount": total, "tax_rate": rate}
     )
+
+
+def _rate_agreeing_with_items(invoice: Invoice) -> Decimal | None:
+    """The invoice's tax rate, taken from its line items when they share one; a rate
+    given must be the rate of some line item."""
+    rate = invoice.tax_rate
+    item_rates = {i.tax_rate for i in invoice.items if i.tax_rate is not None}
+    if rate is None and len(item_rates) == 1:
+        return next(iter(item_rates))
+    if rate is not None and item_rates and rate not in item_rates:
+        raise RuleViolation(
+            Problem.TAX_MISMATCH,
+            "receipt_ocr.invoices[0].tax_rate",
+            f"{rate} is not the rate of any line item ({sorted(item_rates)})",
+        )
+    return rate
+
+
+def _require_item_taxes(invoice: Invoice) -> None:
+    """Each line item's tax is its amount x its rate, within one fen."""
+    for index, item in enumerate(invoice.items):
+        if None not in (item.amount, item.tax_rate, item.tax_amount):
+            expected = _fen(item.amount * item.tax_rate)  # type: ignore[operator]
+            if abs(expected - item.tax_amount) > FEN:  # type: ignore[operator]
+                raise RuleViolation(
+                    Problem.TAX_MISMATCH,
+                    f"receipt_check.detail_list[{index}].tax_amount",
+                    f"{item.tax_amount} is not {item.amount} x {item.tax_rate}",
+                )
+
+
+def _fill_missing_amounts(
+    amount: Decimal | None, tax: Decimal | None, total: Decimal | None, rate: Decimal | None
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """Amount, tax and total, one missing piece computed from the other two (or amount
+    and tax from the total and the rate)."""
+    if total is not None and amount is None and tax is not None:
+        return total - tax, tax, total
+    if total is not None and tax is None and amount is not None:
+        return amount, total - amount, total
+    if total is None and amount is not None and tax is not None:
+        return amount, tax, amount + tax
+    if total is not None and amount is None and tax is None and rate is not None:
+        amount = _fen(total / (1 + rate))
+        return amount, total - amount, total
+    return amount, tax, total
 
 
 def check_buyer_title(invoice: Invoice, company: CompanySettings) -> str | None:

@@ -388,6 +388,14 @@ def qr_agrees_with_printed_fields(invoice: Invoice, context: CheckContext) -> Fi
     qr = context.qr
     if qr is None:
         return _skipped(name, "no QR code read")
+    differences = _qr_differences(qr, invoice)
+    if differences:
+        return _failed(name, "QR code disagrees: " + "; ".join(differences), IRREGULAR)
+    return _passed(name)
+
+
+def _qr_differences(qr: QrFields, invoice: Invoice) -> list[str]:
+    """Each field the QR code carries and the printed invoice says otherwise."""
     differences: list[str] = []
     if qr.invoice_type is not None and qr.invoice_type is not invoice.invoice_type:
         differences.append(f"type {qr.invoice_type.name} vs {invoice.invoice_type.name}")
@@ -401,16 +409,19 @@ def qr_agrees_with_printed_fields(invoice: Invoice, context: CheckContext) -> Fi
         differences.append(f"amount {qr.amount} vs {invoice.amount}/{invoice.total_amount}")
     printed_check = _compact(invoice.check_code)
     qr_check = _compact(qr.check_code)
-    full = len(qr_check) == len(printed_check) == 20
-    if (
-        qr_check
-        and printed_check
-        and (qr_check != printed_check if full else qr_check[-6:] != printed_check[-6:])
-    ):
+    if _check_codes_differ(qr_check, printed_check):
         differences.append(f"check code …{qr_check[-6:]} vs …{printed_check[-6:]}")
-    if differences:
-        return _failed(name, "QR code disagrees: " + "; ".join(differences), IRREGULAR)
-    return _passed(name)
+    return differences
+
+
+def _check_codes_differ(qr_check: str, printed_check: str) -> bool:
+    """Both check codes read and different: all 20 digits compared when both have them,
+    else the last 6 (the part exocr takes)."""
+    if not qr_check or not printed_check:
+        return False
+    if len(qr_check) == len(printed_check) == 20:
+        return qr_check != printed_check
+    return qr_check[-6:] != printed_check[-6:]
 
 
 CHECKS: tuple[Check, ...] = (

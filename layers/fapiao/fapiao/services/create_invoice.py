@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.dates import now_in_shanghai
-from fapiao.model import InvoiceStatus
+from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.create import CreateCommand, CreateOutcome
 from fapiao.model.stored import (
     DuplicateInvoice,
@@ -37,6 +37,55 @@ def create_invoice(
     company: CompanySettings,
     now: Callable[[], dt.datetime] = now_in_shanghai,
 ) -> CreateOutcome:
+    invoice, invoice_key, currency = _accepted_invoice(command, company)
+    answer, title_conflict = _answer(command, invoice, invoice_key, company)
+    created_at = now()
+    for _ in range(_ID_ATTEMPTS):
+        expense_id = command.bind_to if command.bind_to is not None else new_expense_id()
+        record = StoredInvoice(
+            invoice_key=invoice_key,
+            expense_id=expense_id,
+            user_code=command.user_code,
+            biz_id=command.biz_id,
+            status=answer.status,
+            message=answer.message,
+            message_code=answer.message_code,
+            currency=currency,
+            title_conflict=title_conflict,
+            invoice=invoice,
+            check=command.check,
+            created_at=created_at,
+            transitions=[Transition(status=answer.status, at=created_at, reason=answer.message)],
+        )
+        expense = Expense(
+            expense_id=expense_id,
+            user_code=command.user_code,
+            invoice_keys=[invoice_key],
+            currency=currency,
+            total_amount=invoice.total_amount,
+            created_at=created_at,
+            employee_id=command.employee_id,
+        )
+        try:
+            _save(command, store, record, expense)
+        except ExpenseIdTaken:
+            continue
+        except DuplicateInvoice as duplicate:
+            # 001: 对于重复导入票据会记录查验失败和错误信息 — answered F with 907002 and the
+            # expense the invoice already belongs to; nothing new is written.
+            existing = duplicate.existing
+            return CreateOutcome(
+                expense_id=None if existing is None else existing.expense_id,
+                status=InvoiceStatus.CHECK_FAILED,
+                invoice_key=invoice_key,
+                problem=Problem.DUPLICATE_INVOICE,
+            )
+        return replace(answer, expense_id=expense_id)
+    raise RuntimeError("could not draw a free expense id")
+
+
+def _accepted_invoice(command: CreateCommand, company: CompanySettings) -> tuple[Invoice, str, str]:
+    """Spec 001's rules, in the order they refuse: the invoice, its key and its currency."""
     rules.require_biz_id(command.biz_id)
     invoice = rules.require_one_invoice(command.invoices)
     rules.require_recognition_success(command.recognition_result)
@@ -54,7 +103,13 @@ def create_invoice(
     invoice = rules.complete_tax(invoice)
     currency = rules.choose_currency(invoice, company)
     invoice = invoice.model_copy(update={"currency": currency})
+    return invoice, invoice_key, currency
 
+
+def _answer(
+    command: CreateCommand, invoice: Invoice, invoice_key: str, company: CompanySettings
+) -> tuple[CreateOutcome, bool]:
+    """The status and message the invoice is stored and answered with; and a title conflict."""
     status, problem = rules.status_of(invoice, command.check)
     detail = None
     if problem is Problem.CHECK_FAILED and command.check is not None:
@@ -70,55 +125,19 @@ def create_invoice(
     title_message = rules.check_buyer_title(invoice, company)
     if problem is None and title_message is not None:
         problem, detail = Problem.TITLE_MISMATCH, title_message
+    return CreateOutcome(None, status, invoice_key, problem, detail), title_message is not None
 
-    created_at = now()
-    answer = CreateOutcome(None, status, invoice_key, problem, detail)
-    for _ in range(_ID_ATTEMPTS):
-        expense_id = command.bind_to if command.bind_to is not None else new_expense_id()
-        record = StoredInvoice(
-            invoice_key=invoice_key,
-            expense_id=expense_id,
-            user_code=command.user_code,
-            biz_id=command.biz_id,
-            status=status,
-            message=answer.message,
-            message_code=answer.message_code,
-            currency=currency,
-            title_conflict=title_message is not None,
-            invoice=invoice,
-            check=command.check,
-            created_at=created_at,
-            transitions=[Transition(status=status, at=created_at, reason=answer.message)],
-        )
-        expense = Expense(
-            expense_id=expense_id,
-            user_code=command.user_code,
-            invoice_keys=[invoice_key],
-            currency=currency,
-            total_amount=invoice.total_amount,
-            created_at=created_at,
-            employee_id=command.employee_id,
-        )
-        try:
-            if command.bind_to is not None:
-                store.bind(record)
-            else:
-                store.create(record, expense)
-        except ExpenseNotFound as missing:
-            raise HubError(Problem.UNKNOWN_EXPENSE, f"no expense {missing}") from None
-        except ExpenseLocked as locked:
-            raise HubError(Problem.EXPENSE_LOCKED, f"expense {locked} is not open") from None
-        except ExpenseIdTaken:
-            continue
-        except DuplicateInvoice as duplicate:
-            # 001: 对于重复导入票据会记录查验失败和错误信息 — answered F with 907002 and the
-            # expense the invoice already belongs to; nothing new is written.
-            existing = duplicate.existing
-            return CreateOutcome(
-                expense_id=None if existing is None else existing.expense_id,
-                status=InvoiceStatus.CHECK_FAILED,
-                invoice_key=invoice_key,
-                problem=Problem.DUPLICATE_INVOICE,
-            )
-        return replace(answer, expense_id=expense_id)
-    raise RuntimeError("could not draw a free expense id")
+
+def _save(
+    command: CreateCommand, store: InvoiceStore, record: StoredInvoice, expense: Expense
+) -> None:
+    """Bind to the named expense or create a new one; an unusable expense is the client's."""
+    try:
+        if command.bind_to is not None:
+            store.bind(record)
+        else:
+            store.create(record, expense)
+    except ExpenseNotFound as missing:
+        raise HubError(Problem.UNKNOWN_EXPENSE, f"no expense {missing}") from None
+    except ExpenseLocked as locked:
+        raise HubError(Problem.EXPENSE_LOCKED, f"expense {locked} is not open") from None

@@ -18,10 +18,11 @@ from fapiao.dates import now_in_shanghai
 from fapiao.model import InvoiceStatus
 from fapiao.model.create import CreateOutcome
 from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognised
+from fapiao.model.stored import StoredInvoice
 from fapiao.ports import FileStore, InvoiceStore, OutcomeBus, OutcomeOutbox
 from fapiao.providers.identifier import Identifier, PollState
-from fapiao.providers.verifier import Verification
 from fapiao.recognize import recognize
+from fapiao.results import Verification
 from fapiao.services.create_invoice import create_invoice
 from fapiao.services.process_file import create_command
 from fapiao.settings import CompanySettings, IdentifierSettings
@@ -164,19 +165,7 @@ def create_from_object(
             message_code=_platform_code(refused.problem),
             at=now(),
         )
-    kind = OutcomeKind.CREATED
-    expense_id, status = created.expense_id, created.status
-    message, message_code = created.message, created.message_code
-    if created.problem is Problem.DUPLICATE_INVOICE:
-        mine = store.get(created.invoice_key)
-        if mine is not None and mine.biz_id == biz_id:
-            # This task stored it and is retried (its answer was lost): answer as it did.
-            expense_id, status = mine.expense_id, mine.status
-            message, message_code = mine.message, mine.message_code
-        else:
-            kind = OutcomeKind.DUPLICATE
-    if kind is OutcomeKind.CREATED and status is InvoiceStatus.CHECK_FAILED:
-        kind = OutcomeKind.REJECTED
+    kind, stored = _settle(created, store, biz_id)
     return Outcome(
         outcome=kind,
         object=obj,
@@ -184,12 +173,29 @@ def create_from_object(
         owner=obj.owner,
         invoice_key=created.invoice_key,
         invoice_type=invoice_type,
-        expense_id=expense_id,
-        status=status,
-        message=message,
-        message_code=message_code,
+        expense_id=stored.expense_id,
+        status=stored.status,
+        message=stored.message,
+        message_code=stored.message_code,
         at=now(),
     )
+
+
+def _settle(
+    created: CreateOutcome, store: InvoiceStore, biz_id: str
+) -> tuple[OutcomeKind, CreateOutcome | StoredInvoice]:
+    """Which outcome a create is, and the record whose expense, status and message it names."""
+    if created.problem is Problem.DUPLICATE_INVOICE:
+        mine = store.get(created.invoice_key)
+        if mine is not None and mine.biz_id == biz_id:
+            # This task stored it and is retried (its answer was lost): answer as it did.
+            return _created_or_rejected(mine.status), mine
+        return OutcomeKind.DUPLICATE, created
+    return _created_or_rejected(created.status), created
+
+
+def _created_or_rejected(status: InvoiceStatus) -> OutcomeKind:
+    return OutcomeKind.REJECTED if status is InvoiceStatus.CHECK_FAILED else OutcomeKind.CREATED
 
 
 def failure_outcome(

@@ -7,9 +7,8 @@ from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.create import CreateCommand
 from fapiao.ports import FileLoader, FileStore, VerifyDeps
-from fapiao.providers.verifier import Verification
 from fapiao.recognize import recognize
-from fapiao.results import FileInvoice
+from fapiao.results import FileInvoice, Verification
 from fapiao.services.verify import verify_invoice
 
 

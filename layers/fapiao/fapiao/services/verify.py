@@ -27,14 +27,8 @@ from fapiao.catalogue.types import ExocrTotal
 from fapiao.dates import today_in_shanghai
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
 from fapiao.ports import CachedVerification, VerificationCache, VerifyDeps
-from fapiao.providers.verifier import (
-    MISMATCH,
-    VERIFIED,
-    Source,
-    Verification,
-    next_shanghai_day,
-    status_of_check,
-)
+from fapiao.providers.verifier import MISMATCH, VERIFIED, next_shanghai_day, status_of_check
+from fapiao.results import Source, Verification
 from fapiao.rules.offline_checks import (
     INVALID_PARAMETER,
     Finding,

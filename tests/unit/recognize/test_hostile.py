@@ -1,6 +1,6 @@
 """Hostile files end in a clear error (HubError) within bounded time, never a crash or
 a hang. Memory is bounded by the limits the engine checks before it decodes: page
-count, pixel count (from the header), zip entry sizes (see test_recognize_ofd)."""
+count, pixel count (from the header), zip entry sizes (see test_ofd)."""
 
 from __future__ import annotations
 

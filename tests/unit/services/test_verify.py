@@ -24,7 +24,7 @@ from fapiao.model import Invoice, InvoiceStatus
 from fapiao.ports import VerifyDeps
 from fapiao.providers.exocr import ExocrVerifier, static_credentials
 from fapiao.providers.offline import OfflineVerifier
-from fapiao.providers.verifier import Source, Verification
+from fapiao.results import Source, Verification
 from fapiao.rules.offline_checks import Outcome, QrFields
 from fapiao.services.verify import answer_check, verify_invoice
 from fapiao.settings import SettingsError, VerifierKind, VerifierSettings

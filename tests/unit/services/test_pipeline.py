@@ -20,8 +20,8 @@ from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
 from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognised
 from fapiao.providers.identifier import Poll, PollState, Submission
-from fapiao.providers.verifier import Source, Verification
 from fapiao.recognize import recognize
+from fapiao.results import Source, Verification
 from fapiao.services.pipeline import (
     MAX_FILE_BYTES,
     create_from_object,
@@ -625,7 +625,7 @@ def test_an_invoice_that_failed_its_check_is_stored_and_rejected() -> None:
     assert (retried.outcome, retried.expense_id) == (OutcomeKind.REJECTED, outcome.expense_id)
 
 
-# --- outcomes (record_outcome and its outbox: test_outcome_outbox.py) ----------------
+# --- outcomes (record_outcome and its outbox: test_pipeline_outbox.py) ----------------
 
 
 def an_outcome(index: int = 0, kind: OutcomeKind = OutcomeKind.CREATED) -> Outcome:

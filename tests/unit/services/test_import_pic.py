@@ -30,8 +30,7 @@ from fapiao.model.parties import Employee
 from fapiao.model.stored import ExpenseState, expense_code
 from fapiao.ports import VerifyDeps
 from fapiao.providers.fetch import SafeFetcher
-from fapiao.providers.verifier import Source, Verification
-from fapiao.results import ImportedInvoice
+from fapiao.results import ImportedInvoice, Source, Verification
 from fapiao.services.import_pic import (
     MAX_FILE_BYTES,
     ImportCommand,

@@ -8,7 +8,6 @@ tests needing a spec skip (with the path) when the specs are not there.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,11 +35,10 @@ from fapiao.catalogue.types import (
     to_platform_code,
     to_yipiaoyun_code,
 )
+from support import SPECS
 
 T = InvoiceType
 V = Vocabulary
-
-SPECS = Path(__file__).parents[2].parent / "shared" / "specs"
 
 
 def spec(number: str) -> str:

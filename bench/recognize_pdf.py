@@ -1,4 +1,4 @@
-"""Time to recognise a one-page e-invoice PDF, QR cross-check included, against
+"""Time to recognize a one-page e-invoice PDF, QR cross-check included, against
 pdfplumber's plain text extraction of the same file in the same process.
 
     .venv/bin/python bench/recognize_pdf.py [FILE.pdf ...] [--runs N]

@@ -14,10 +14,10 @@ import signal
 import time
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.recognize import RecognisedInvoice, recognize_here
+from fapiao.recognize import RecognizedInvoice, recognize_here
 
 
-def misbehave(data: bytes) -> list[RecognisedInvoice]:
+def misbehave(data: bytes) -> list[RecognizedInvoice]:
     order, _, rest = data.removeprefix(b"%PDF-1.7 ").partition(b" ")
     if order == b"segfault":
         os.kill(os.getpid(), signal.SIGSEGV)
@@ -47,16 +47,16 @@ def misbehave(data: bytes) -> list[RecognisedInvoice]:
     return recognize_here(data)
 
 
-def _starved(data: bytes) -> list[RecognisedInvoice]:
+def _starved(data: bytes) -> list[RecognizedInvoice]:
     """The real engine on ``data`` (an image), with Pillow's decoder out of memory."""
     from fapiao.recognize import image
 
-    def out_of_memory(*_: object) -> list[RecognisedInvoice]:
+    def out_of_memory(*_: object) -> list[RecognizedInvoice]:
         raise MemoryError
 
-    original = image.recognise_image
-    image.recognise_image = out_of_memory
+    original = image.recognize_image
+    image.recognize_image = out_of_memory
     try:
         return recognize_here(data)
     finally:
-        image.recognise_image = original
+        image.recognize_image = original

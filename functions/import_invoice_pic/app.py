@@ -1,5 +1,5 @@
 """POST /api/openapi/invoice/import-invoice-pic (spec 002, Maycur 发票文件导入): a file
-by URL or base64, recognised, verified and bound to a new or given expense of an
+by URL or base64, recognized, verified and bound to a new or given expense of an
 employee; errors in 002's envelope. API Gateway's usage plan holds each client to
 2 requests a second (template.yaml)."""
 

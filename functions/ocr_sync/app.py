@@ -1,4 +1,4 @@
-"""POST /common/InvoiceOCR/ocrSync (spec 000): recognise and verify a file in one call,
+"""POST /common/InvoiceOCR/ocrSync (spec 000): recognize and verify a file in one call,
 and create the expense when asked (create_expense Y)."""
 
 from dataclasses import dataclass
@@ -55,7 +55,7 @@ def deps() -> Deps:
 
 @app.post(
     "/common/InvoiceOCR/ocrSync",
-    summary="Recognise and verify a file; create the expense when asked (spec 000)",
+    summary="Recognize and verify a file; create the expense when asked (spec 000)",
     responses={
         200: {
             "description": "resCode 200000, data an array",
@@ -64,7 +64,7 @@ def deps() -> Deps:
     },
 )
 @tracer.capture_method
-def recognise(request: Annotated[OcrSyncRequest, Body()]) -> Response[Any]:
+def recognize(request: Annotated[OcrSyncRequest, Body()]) -> Response[Any]:
     options = request.options
     command = OcrSyncCommand(
         biz_id=request.biz_id,

@@ -1,4 +1,4 @@
-"""The ingest state machine's tasks (statemachines/ingest.asl.json): recognise an object,
+"""The ingest state machine's tasks (statemachines/ingest.asl.json): recognize an object,
 create one of its invoices, record a terminal outcome."""
 
 import datetime as dt
@@ -21,7 +21,7 @@ from fapiao.results import Verification
 from fapiao.services.pipeline import (
     create_from_object,
     failure_outcome,
-    recognise_object,
+    recognize_object,
     record_outcome,
 )
 from fapiao.settings import CompanySettings, HubSettings, IdentifierSettings
@@ -66,8 +66,8 @@ def deps() -> Deps:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def recognise_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    found = recognise_object(
+def recognize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    found = recognize_object(
         DroppedObject.model_validate(event["object"]),
         deps().files,
         deps().identifier,

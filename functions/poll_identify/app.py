@@ -9,7 +9,7 @@ from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.logs import hub_logger
-from fapiao.model.pipeline import Recognised
+from fapiao.model.pipeline import Recognized
 from fapiao.providers.factory import build_identifier
 from fapiao.providers.identifier import Identifier
 from fapiao.services.pipeline import poll_pending
@@ -36,5 +36,5 @@ def deps() -> Deps:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    state = poll_pending(Recognised.model_validate(event), deps().identifier, deps().settings)
+    state = poll_pending(Recognized.model_validate(event), deps().identifier, deps().settings)
     return state.model_dump(mode="json")

@@ -164,7 +164,7 @@ def test_000_response_data_elements_are_told_apart() -> None:
     assert item.check_result is not None
     assert item.ocr_result.amount == Decimal("996.00")
     assert str(item.ocr_result.amount) == "996.00"  # the scale survives
-    assert item.ocr_result.invoice_status is InvoiceStatus.RECOGNISING
+    assert item.ocr_result.invoice_status is InvoiceStatus.RECOGNIZING
     assert item.check_result.receipt_date == 1712707200000
     assert expense.data[0].invoice_status is InvoiceStatus.CHECK_FAILED
 

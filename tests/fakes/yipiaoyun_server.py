@@ -1,12 +1,12 @@
 """A fake yipiaoyun on loopback that speaks spec 004: submit, get an id, poll.
 
 Integration tests start it themselves (``with FakeYipiaoyun() as fake:``) and plan what
-the next submissions recognise: ``fake.plan(result=EXAMPLES["5000"], pending=3)``. Each
+the next submissions recognize: ``fake.plan(result=EXAMPLES["5000"], pending=3)``. Each
 submission takes the plan in force when it arrives and gets a fresh identify id; polling
 that id answers "pending" ``pending`` times, then ``code`` 0 with the planned ``data``
 (``pending=None``: never done). Pending comes in both forms the identifier must accept
 (004 does not document one): ``code`` 0 with no ``data`` ("empty") and ``code`` -1 with
-message "识别中" ("recognising"); ``pending_form="both"`` alternates them.
+message "识别中" ("recognizing"); ``pending_form="both"`` alternates them.
 
 Like 004 it checks requests first: ``sendByImageUrl`` needs ``imageUrl`` (-1
 "图片URL不能为空"); ``sendByImageFile`` needs a multipart ``imageFile`` that is a jpg,
@@ -45,9 +45,9 @@ RESULT = "/openapi/identify/result"
 ENDPOINTS = {SEND_URL: "sendByImageUrl", SEND_FILE: "sendByImageFile", RESULT: "result"}
 MAX_BYTES = 1_000_000  # 004: 图片最大支持1M
 EXTENSIONS = ("jpg", "jpeg", "png", "pdf")
-RECOGNISING = "识别中"
+RECOGNIZING = "识别中"
 
-PendingForm = Literal["empty", "recognising", "both"]
+PendingForm = Literal["empty", "recognizing", "both"]
 
 # 004's 电票、纸票、专票 example data, verbatim: the default result.
 VAT_EXAMPLE: dict[str, Any] = {
@@ -104,7 +104,7 @@ def slow(seconds: float, then: Answer | None = None) -> Answer:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a submission made under it recognises."""
+    """What a submission made under it recognizes."""
 
     result: dict[str, Any]
     pending: int | None = 0  # polls answered pending first; None: never done
@@ -146,7 +146,7 @@ class FakeYipiaoyun:
         pending_form: PendingForm = "both",
         extra: dict[str, Any] | None = None,
     ) -> None:
-        """What the next submissions recognise (default: 004's VAT example, at once)."""
+        """What the next submissions recognize (default: 004's VAT example, at once)."""
         with self._lock:
             self._plan = Plan(result or VAT_EXAMPLE, pending, pending_form, extra or {})
 
@@ -239,10 +239,10 @@ class FakeYipiaoyun:
         if plan.pending is None or polls <= plan.pending:
             form = plan.pending_form
             if form == "both":
-                form = "empty" if polls % 2 else "recognising"
+                form = "empty" if polls % 2 else "recognizing"
             if form == "empty":
                 return answer({"code": 0, "data": None, **plan.extra})
-            return answer({"code": -1, "message": RECOGNISING, **plan.extra})
+            return answer({"code": -1, "message": RECOGNIZING, **plan.extra})
         return answer({"code": 0, "data": plan.result, **plan.extra})
 
     # -- serving -------------------------------------------------------------------

@@ -209,7 +209,7 @@ def test_sparse_record_round_trips(store: InvoiceStore) -> None:
         expense_id=7,
         user_code="u",
         biz_id="b",
-        status=InvoiceStatus.RECOGNISED,
+        status=InvoiceStatus.RECOGNIZED,
         currency="CNY",
         invoice=taxi,
         created_at=NOW,

@@ -19,7 +19,7 @@ from fixtures.generate import generated_ofd, generated_pdf, generated_specs
 
 from fapiao.catalogue.types import InvoiceType
 from fapiao.model import InvoiceStatus
-from fapiao.recognize import KEY_FIELDS, RecognisedInvoice, Source, recognize
+from fapiao.recognize import KEY_FIELDS, RecognizedInvoice, Source, recognize
 from support import CORPUS
 
 # expected.json names no type: the corpus README's descriptions do, first match wins.
@@ -133,7 +133,7 @@ def test_generated_accuracy_per_field(capsys: pytest.CaptureFixture[str]) -> Non
     tally = Tally()
     cases = _generated()
     for label, data, expected in cases:
-        results: list[RecognisedInvoice] = recognize(data)
+        results: list[RecognizedInvoice] = recognize(data)
         assert len(results) == 1, label
         tally.add(label, expected, results[0].invoice)
     with capsys.disabled():

@@ -67,7 +67,7 @@ expected = [answer(data) for data in files]
 print(json.dumps({
     "calls": len(answers),
     "differ": sorted({paths[i].name for i, got in answers if got != expected[i]}),
-    "recognised": sum(1 for e in expected if e[0] == "invoices"),
+    "recognized": sum(1 for e in expected if e[0] == "invoices"),
     "filters_kept": list(warnings.filters) == filters,
 }))
 """
@@ -121,7 +121,7 @@ def test_eight_threads_get_the_answers_of_one_thread(tmp_path: Path) -> None:
     outcome = json.loads(done.stdout)
     assert outcome["calls"] == CALLS
     assert outcome["differ"] == []
-    assert outcome["recognised"] == len(files)  # every file gave invoices, no error
+    assert outcome["recognized"] == len(files)  # every file gave invoices, no error
     assert outcome["filters_kept"]  # image.open_image's warning filter did not leak
 
 

@@ -21,7 +21,7 @@ from pytest_socket import socket_allow_hosts
 
 import fapiao.recognize
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.recognize import RecognisedInvoice, recognize, recognize_here, use_workers
+from fapiao.recognize import RecognizedInvoice, recognize, recognize_here, use_workers
 from fapiao.recognize.workers import RecognitionWorkers
 from support import PROJECT_ROOT
 
@@ -171,10 +171,10 @@ def test_the_engine_running_out_of_memory_in_a_worker_is_the_same_refusal(
 def test_the_engine_running_out_of_memory_in_process_is_unrecognisable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def out_of_memory(*_: object) -> list[RecognisedInvoice]:
+    def out_of_memory(*_: object) -> list[RecognizedInvoice]:
         raise MemoryError
 
-    monkeypatch.setattr("fapiao.recognize.image.recognise_image", out_of_memory)
+    monkeypatch.setattr("fapiao.recognize.image.recognize_image", out_of_memory)
     error = refusal(lambda: recognize_here(PNG))
     assert error.problem is Problem.UNRECOGNISABLE
     assert error.detail == "the png file could not be read: it needs more memory than is available"
@@ -219,7 +219,7 @@ def test_workers_ignore_sigint(pool: RecognitionWorkers) -> None:
 
 
 def test_callers_wait_for_a_free_worker(pool: RecognitionWorkers) -> None:
-    answers: list[list[RecognisedInvoice]] = []
+    answers: list[list[RecognizedInvoice]] = []
     threads = [
         threading.Thread(target=lambda: answers.append(pool.recognize(b"sleep 0.4")))
         for _ in range(4)

@@ -2,7 +2,7 @@
 what was read in it and what the verifier said, and what became of it.
 
 A ``Verification`` is the outcome of verifying one invoice: the invoice's status (Y
-verified, F check failed, C awaiting check, I recognised but not a type the tax
+verified, F check failed, C awaiting check, I recognized but not a type the tax
 authority verifies), the tax authority's check result when there is one, why, and when
 to try again. A verifier (the ``Verifier`` port, ``fapiao.ports``) never raises for a
 provider's failure: a timeout, a 5xx storm or a busy provider end in status C with
@@ -33,7 +33,7 @@ from fapiao.dates import to_iso_utc
 from fapiao.model import CheckResult, InvoiceStatus
 from fapiao.model.create import CreateOutcome
 from fapiao.model.parties import Employee
-from fapiao.recognize.result import RecognisedInvoice
+from fapiao.recognize.result import RecognizedInvoice
 from fapiao.rules.offline_checks import Finding
 
 __all__ = [
@@ -87,13 +87,13 @@ class Verification(BaseModel):
 class FileInvoice:
     """One invoice of a file: what was read, and what the verifier said (None for U)."""
 
-    recognised: RecognisedInvoice
+    recognized: RecognizedInvoice
     verification: Verification | None
 
     @property
     def status(self) -> InvoiceStatus:
         if self.verification is None:
-            return self.recognised.status
+            return self.recognized.status
         return self.verification.status
 
 

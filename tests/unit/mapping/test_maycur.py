@@ -78,9 +78,9 @@ def assert_no_floats(value: Any, path: str = "$") -> None:
         (InvoiceStatus.VERIFIED, ValidateStatus.VALIDATED, "已验真"),
         (InvoiceStatus.CHECK_FAILED, ValidateStatus.VALIDATION_FAILED, "验真失败"),
         (InvoiceStatus.AWAITING_CHECK, ValidateStatus.NOT_VALIDATION, "未验真"),
-        (InvoiceStatus.RECOGNISING, ValidateStatus.NOT_VALIDATION, "未验真"),
+        (InvoiceStatus.RECOGNIZING, ValidateStatus.NOT_VALIDATION, "未验真"),
         (InvoiceStatus.UNRECOGNISABLE, ValidateStatus.NOT_VALIDATION, "未验真"),
-        (InvoiceStatus.RECOGNISED, ValidateStatus.NOT_VALIDATION, "未验真"),
+        (InvoiceStatus.RECOGNIZED, ValidateStatus.NOT_VALIDATION, "未验真"),
     ],
 )
 def test_validate_status_follows_the_invoice_status(
@@ -201,11 +201,11 @@ def test_amount_input_exchange_rate_is_one_only_for_cny() -> None:
 
 def test_currency_of_the_invoice_then_cny() -> None:
     in_usd = METRO.model_copy(update={"currency": "USD"})
-    dto = to_invoice_dto(in_usd, None, InvoiceStatus.RECOGNISED, approved_tax_amount=Decimal(1))
+    dto = to_invoice_dto(in_usd, None, InvoiceStatus.RECOGNIZED, approved_tax_amount=Decimal(1))
     assert dto.approved_tax_amount is not None
     assert dto.approved_tax_amount.currency == "USD"
     assert dto.approved_tax_amount.amount_str == "$1.00"
-    dto = to_invoice_dto(METRO, None, InvoiceStatus.RECOGNISED, approved_tax_amount=Decimal(1))
+    dto = to_invoice_dto(METRO, None, InvoiceStatus.RECOGNIZED, approved_tax_amount=Decimal(1))
     assert dto.approved_tax_amount is not None
     assert dto.approved_tax_amount.currency == "CNY"
 
@@ -214,7 +214,7 @@ def test_accounts_are_empty_unless_a_vat_invoice_is_verified() -> None:
     verified = to_invoice_dto(METRO, CHECKED, InvoiceStatus.VERIFIED)
     assert verified.supplier_account == METRO.seller_account
     assert verified.buyer_account == "工行 1"
-    unverified = to_invoice_dto(METRO, None, InvoiceStatus.RECOGNISED)
+    unverified = to_invoice_dto(METRO, None, InvoiceStatus.RECOGNIZED)
     assert (unverified.supplier_account, unverified.buyer_account) == ("", "")
     taxi = Invoice(invoice_type=InvoiceType.TAXI, seller_account="x")
     not_vat = to_invoice_dto(taxi, None, InvoiceStatus.VERIFIED)
@@ -227,7 +227,7 @@ def test_cancellation_mark_from_the_check() -> None:
     assert to_invoice_dto(METRO, CHECKED, InvoiceStatus.VERIFIED).cancellation_mark == (
         "NOT_INVALID"
     )
-    assert to_invoice_dto(METRO, None, InvoiceStatus.RECOGNISED).cancellation_mark is None
+    assert to_invoice_dto(METRO, None, InvoiceStatus.RECOGNIZED).cancellation_mark is None
 
 
 def test_failed_check_gives_its_error() -> None:
@@ -243,14 +243,14 @@ def test_failed_check_gives_its_error() -> None:
 def test_imported_at_is_epoch_millis_and_shanghai_year_month() -> None:
     # 2024-11-30T20:00Z is already December 1st in Shanghai
     imported_at = dt.datetime(2024, 11, 30, 20, 0, tzinfo=dt.UTC)
-    dto = to_invoice_dto(METRO, None, InvoiceStatus.RECOGNISED, imported_at=imported_at)
+    dto = to_invoice_dto(METRO, None, InvoiceStatus.RECOGNIZED, imported_at=imported_at)
     assert dto.imported_at == 1732996800000
     assert dto.imported_at_year_month == "202412"
 
 
 def test_invoice_without_date_or_code_has_nulls() -> None:
     digital = Invoice(invoice_type=InvoiceType.DIGITAL_NORMAL, invoice_number="2" * 20)
-    wire = to_invoice_dto(digital, None, InvoiceStatus.RECOGNISED).to_wire()
+    wire = to_invoice_dto(digital, None, InvoiceStatus.RECOGNIZED).to_wire()
     assert wire["issueDate"] is None
     assert wire["invoiceCode"] is None
     assert wire["invoiceCodeNumber"] == "2" * 20
@@ -259,7 +259,7 @@ def test_invoice_without_date_or_code_has_nulls() -> None:
 
 def test_attachments_are_written_as_given() -> None:
     attachment = Attachment(code="ATT1", filename="a.pdf", type="application/pdf")
-    dto = to_invoice_dto(METRO, None, InvoiceStatus.RECOGNISED, attachments=[attachment])
+    dto = to_invoice_dto(METRO, None, InvoiceStatus.RECOGNIZED, attachments=[attachment])
     assert dto.to_wire()["attachments"][0]["code"] == "ATT1"
 
 

@@ -174,7 +174,7 @@ def test_001_check_result_other_than_1_is_a_failed_check() -> None:
     assert check.error == "3202"
 
 
-def test_001_check_without_type_takes_the_recognised_type() -> None:
+def test_001_check_without_type_takes_the_recognized_type() -> None:
     check = check_from_receipt_check(ReceiptCheck(result=1), default_type=InvoiceType.VAT_SPECIAL)
     assert check.invoice.invoice_type is InvoiceType.VAT_SPECIAL
     with pytest.raises(UnknownTypeCode):
@@ -382,7 +382,7 @@ def test_000_receipt_date_of_the_000_example_is_its_epoch_millis() -> None:
     invoice = Invoice(
         invoice_type=InvoiceType.VAT_ELECTRONIC_NORMAL, receipt_date=dt.date(2024, 4, 10)
     )
-    assert to_ocr_result(invoice, InvoiceStatus.RECOGNISED).receipt_date == 1712678400000
+    assert to_ocr_result(invoice, InvoiceStatus.RECOGNIZED).receipt_date == 1712678400000
 
 
 def test_000_ocr_result_amounts_and_names() -> None:
@@ -423,7 +423,7 @@ def test_000_cancelled_check_is_marked_y() -> None:
 
 def test_000_item_without_check_has_null_check_result() -> None:
     invoice = Invoice(invoice_type=InvoiceType.TAXI, total_amount=Decimal("23.00"))
-    item = to_ocr_sync_item(invoice, None, InvoiceStatus.RECOGNISED)
+    item = to_ocr_sync_item(invoice, None, InvoiceStatus.RECOGNIZED)
     assert item.to_wire()["checkResult"] is None
     assert item.ocr_result is not None
     assert item.ocr_result.invoice_type == "61"

@@ -20,20 +20,20 @@ from fixtures.generate import (
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import InvoiceType
 from fapiao.model import InvoiceStatus
-from fapiao.recognize import FileKind, RecognisedInvoice, SignatureState, Source, recognize
+from fapiao.recognize import FileKind, RecognizedInvoice, SignatureState, Source, recognize
 from fapiao.recognize.xml import parse, repair
 
 T = InvoiceType
 
 
-def _one(data: bytes) -> RecognisedInvoice:
+def _one(data: bytes) -> RecognizedInvoice:
     (result,) = recognize(data)
-    assert result.status is InvoiceStatus.RECOGNISED, result.reason
+    assert result.status is InvoiceStatus.RECOGNIZED, result.reason
     assert result.kind is FileKind.OFD
     return result
 
 
-def _matches(result: RecognisedInvoice, spec: InvoiceSpec) -> None:
+def _matches(result: RecognizedInvoice, spec: InvoiceSpec) -> None:
     assert result.invoice is not None
     for name, expected in spec.key_fields().items():
         assert getattr(result.invoice, name) == expected, name

@@ -19,20 +19,20 @@ from fixtures.generate import (
 
 from fapiao.catalogue.types import InvoiceType
 from fapiao.model import InvoiceStatus
-from fapiao.recognize import KEY_FIELDS, FileKind, RecognisedInvoice, Source, recognize
+from fapiao.recognize import KEY_FIELDS, FileKind, RecognizedInvoice, Source, recognize
 
 T = InvoiceType
 SPECS = generated_specs()
 
 
-def _one(data: bytes) -> RecognisedInvoice:
+def _one(data: bytes) -> RecognizedInvoice:
     (result,) = recognize(data)
-    assert result.status is InvoiceStatus.RECOGNISED, result.reason
+    assert result.status is InvoiceStatus.RECOGNIZED, result.reason
     assert result.invoice is not None
     return result
 
 
-def _key_fields_match(result: RecognisedInvoice, spec: InvoiceSpec) -> None:
+def _key_fields_match(result: RecognizedInvoice, spec: InvoiceSpec) -> None:
     assert result.invoice is not None
     for name, expected in spec.key_fields().items():
         assert getattr(result.invoice, name) == expected, name

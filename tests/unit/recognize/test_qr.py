@@ -85,7 +85,7 @@ def test_other_payloads_are_not_invoices(text: str) -> None:
 
 def _read(data: bytes) -> dict[str, dict[str, object]]:
     results = recognize(data)
-    assert all(r.status is InvoiceStatus.RECOGNISED for r in results), [r.reason for r in results]
+    assert all(r.status is InvoiceStatus.RECOGNIZED for r in results), [r.reason for r in results]
     found = {}
     for r in results:
         assert r.invoice is not None

@@ -631,8 +631,8 @@ def test_successful_check_is_verified() -> None:
     assert rules.status_of(vat(), checked()) == (InvoiceStatus.VERIFIED, None)
 
 
-def test_no_check_is_recognised() -> None:
-    assert rules.status_of(taxi(), None) == (InvoiceStatus.RECOGNISED, None)
+def test_no_check_is_recognized() -> None:
+    assert rules.status_of(taxi(), None) == (InvoiceStatus.RECOGNIZED, None)
 
 
 def test_failed_check_is_f_check_failed() -> None:

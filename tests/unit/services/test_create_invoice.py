@@ -257,8 +257,8 @@ def train_command(biz_id: str, number: str, name: str) -> CreateCommand:
 def test_train_tickets_differing_in_a_letter_are_two_invoices(store: MemoryInvoiceStore) -> None:
     first = run(train_command("t-1", "80K015233", "张三"), store)
     second = run(train_command("t-2", "80J015233", "李四"), store)
-    assert first.status is InvoiceStatus.RECOGNISED
-    assert (second.status, second.problem) == (InvoiceStatus.RECOGNISED, None)
+    assert first.status is InvoiceStatus.RECOGNIZED
+    assert (second.status, second.problem) == (InvoiceStatus.RECOGNIZED, None)
     assert second.expense_id != first.expense_id
     assert len(store) == 2
 
@@ -355,12 +355,12 @@ def test_title_among_the_companys_passes_without_a_message(store: MemoryInvoiceS
     )
 
 
-def test_taxi_without_check_is_recognised_i(store: MemoryInvoiceStore) -> None:
+def test_taxi_without_check_is_recognized_i(store: MemoryInvoiceStore) -> None:
     outcome = run(taxi_command(), store)
-    assert (outcome.status, outcome.problem) == (InvoiceStatus.RECOGNISED, None)
+    assert (outcome.status, outcome.problem) == (InvoiceStatus.RECOGNIZED, None)
     stored = store.get("13301196010112345678")
     assert stored is not None
-    assert stored.status is InvoiceStatus.RECOGNISED
+    assert stored.status is InvoiceStatus.RECOGNIZED
     assert stored.check is None
 
 

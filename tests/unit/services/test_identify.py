@@ -26,7 +26,7 @@ from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import InvoiceType, to_yipiaoyun_code
 from fapiao.mapping.yipiaoyun import to_identify_result
 from fapiao.model import Invoice
-from fapiao.model.pipeline import DroppedObject, ExecutionStatus, Found, Recognised
+from fapiao.model.pipeline import DroppedObject, ExecutionStatus, Found, Recognized
 from fapiao.recognize import FileKind, recognize
 from fapiao.services.identify import (
     MAX_DOWNLOAD_BYTES,
@@ -95,14 +95,14 @@ class World:
         )
 
     def run_ingest(self, identify_id: str) -> None:
-        """What the state machine does with an identify object: recognise it, succeed
-        with the recognise task's output (plus the Map's outcomes)."""
+        """What the state machine does with an identify object: recognize it, succeed
+        with the recognize task's output (plus the Map's outcomes)."""
         obj = self.executions.started[identify_id]
         found = [
             Found(status=r.status, invoice=r.invoice, reason=r.reason, page=r.page)
             for r in recognize(self.uploads.files[obj.key])
         ]
-        output = Recognised(object=obj, mode="identify", invoices=found).model_dump(mode="json")
+        output = Recognized(object=obj, mode="identify", invoices=found).model_dump(mode="json")
         output["outcomes"] = [{"outcome": "identified"}]
         # through JSON as Step Functions carries it, numbers with a fraction as Decimal
         carried = json.loads(json.dumps(output), parse_float=Decimal)

@@ -61,8 +61,8 @@ def test_a_key_reads_the_drop_bucket_and_a_url_the_fetcher() -> None:
     )
     for results in (from_bucket, from_url):
         (result,) = results
-        assert result.item.recognised.invoice is not None
-        assert result.item.recognised.invoice.invoice_number == SPEC.invoice_number
+        assert result.item.recognized.invoice is not None
+        assert result.item.recognized.invoice.invoice_number == SPEC.invoice_number
         # no provider configured: awaiting its check, never claimed verified
         assert result.item.status is InvoiceStatus.AWAITING_CHECK
         assert result.created is None

@@ -18,7 +18,7 @@ from fixtures.served import recent_invoice
 from fakes.memory import MemoryFileStore, MemoryInvoiceStore
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
-from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognised
+from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognized
 from fapiao.providers.identifier import Poll, PollState, Submission
 from fapiao.recognize import recognize
 from fapiao.results import Source, Verification
@@ -27,7 +27,7 @@ from fapiao.services.pipeline import (
     create_from_object,
     objects_of_s3_event,
     poll_pending,
-    recognise_object,
+    recognize_object,
 )
 from fapiao.settings import CompanySettings, IdentifierSettings
 
@@ -183,7 +183,7 @@ def test_an_object_without_owner_is_refused_before_its_file_is_read() -> None:
     files = MemoryFileStore()  # reading would fail with FILE_UNREACHABLE
 
     with pytest.raises(HubError) as refused:
-        recognise_object(dropped("a.pdf"), files, None, SETTINGS)
+        recognize_object(dropped("a.pdf"), files, None, SETTINGS)
 
     assert refused.value.problem is Problem.INVALID_REQUEST
 
@@ -223,7 +223,7 @@ def test_execution_names_keep_step_functions_limits(key: str) -> None:
     assert EXECUTION_NAME.match(obj.execution_name), obj.execution_name
 
 
-# --- recognise_object ----------------------------------------------------------------
+# --- recognize_object ----------------------------------------------------------------
 
 
 def test_a_readable_invoice_is_read_by_the_embedded_engine_alone() -> None:
@@ -231,10 +231,10 @@ def test_a_readable_invoice_is_read_by_the_embedded_engine_alone() -> None:
     identifier = ScriptedIdentifier()
     files = MemoryFileStore({obj.key: invoice_pdf(recent_invoice(1))})
 
-    state = recognise_object(obj, files, identifier, SETTINGS)
+    state = recognize_object(obj, files, identifier, SETTINGS)
 
     (found,) = state.invoices
-    assert found.status is InvoiceStatus.RECOGNISED and found.invoice is not None
+    assert found.status is InvoiceStatus.RECOGNIZED and found.invoice is not None
     assert found.invoice.invoice_key == read(invoice_pdf(recent_invoice(1))).invoice_key
     assert (state.mode, state.pending_count, state.wait_seconds) == ("import", 0, 0)
     assert identifier.submitted == []
@@ -244,10 +244,10 @@ def test_every_invoice_of_a_file_is_found_in_order() -> None:
     obj = dropped()
     files = MemoryFileStore({obj.key: invoice_pdf(recent_invoice(1), recent_invoice(2))})
 
-    state = recognise_object(obj, files, None, SETTINGS)
+    state = recognize_object(obj, files, None, SETTINGS)
 
     assert [f.page for f in state.invoices] == [1, 2]
-    assert all(f.status is InvoiceStatus.RECOGNISED for f in state.invoices)
+    assert all(f.status is InvoiceStatus.RECOGNIZED for f in state.invoices)
 
 
 def test_what_the_engine_answers_u_for_is_submitted_and_pending() -> None:
@@ -255,12 +255,12 @@ def test_what_the_engine_answers_u_for_is_submitted_and_pending() -> None:
     photo = qr_photo([], size=(400, 300))
     identifier = ScriptedIdentifier()
 
-    state = recognise_object(obj, MemoryFileStore({obj.key: photo}), identifier, SETTINGS)
+    state = recognize_object(obj, MemoryFileStore({obj.key: photo}), identifier, SETTINGS)
 
     assert identifier.submitted == [(photo, None)]  # an image: the whole file
     (found,) = state.invoices
     assert (found.status, found.identify_id, found.invoice) == (
-        InvoiceStatus.RECOGNISING,
+        InvoiceStatus.RECOGNIZING,
         "id-1",
         None,
     )
@@ -272,7 +272,7 @@ def test_a_submission_the_provider_refuses_stays_u_with_its_reason() -> None:
     obj = dropped("acme/blank.pdf")
     identifier = ScriptedIdentifier(refuse="图片文件类型不支持")
 
-    state = recognise_object(obj, MemoryFileStore({obj.key: blank_pdf(1)}), identifier, SETTINGS)
+    state = recognize_object(obj, MemoryFileStore({obj.key: blank_pdf(1)}), identifier, SETTINGS)
 
     (found,) = state.invoices
     assert found.status is InvoiceStatus.UNRECOGNISABLE
@@ -285,7 +285,7 @@ def test_without_a_provider_what_the_engine_cannot_read_stays_u() -> None:
     obj = dropped("acme/photo.jpg")
     files = MemoryFileStore({obj.key: qr_photo([], size=(400, 300))})
 
-    state = recognise_object(obj, files, None, SETTINGS)
+    state = recognize_object(obj, files, None, SETTINGS)
 
     (found,) = state.invoices
     assert found.status is InvoiceStatus.UNRECOGNISABLE
@@ -297,7 +297,7 @@ def test_a_file_missing_from_the_bucket_fails_the_task() -> None:
     # FILE_UNREACHABLE is the pipeline's failure (recorded as failed, dead-lettered),
     # not an unrecognisable invoice.
     with pytest.raises(HubError) as failed:
-        recognise_object(dropped(), MemoryFileStore(), ScriptedIdentifier(), SETTINGS)
+        recognize_object(dropped(), MemoryFileStore(), ScriptedIdentifier(), SETTINGS)
 
     assert failed.value.problem is Problem.FILE_UNREACHABLE
 
@@ -316,7 +316,7 @@ def test_a_file_nothing_can_read_is_one_u_and_the_provider_is_not_asked(
     obj = dropped("acme/junk.bin")
     identifier = ScriptedIdentifier()
 
-    state = recognise_object(obj, MemoryFileStore({obj.key: data}), identifier, SETTINGS)
+    state = recognize_object(obj, MemoryFileStore({obj.key: data}), identifier, SETTINGS)
 
     (found,) = state.invoices
     assert found.status is InvoiceStatus.UNRECOGNISABLE
@@ -329,39 +329,39 @@ def test_a_file_over_the_limit_is_one_u() -> None:
     obj = dropped("acme/huge.pdf")
     files = MemoryFileStore({obj.key: b"%PDF-" + bytes(MAX_FILE_BYTES)})
 
-    state = recognise_object(obj, files, None, SETTINGS)
+    state = recognize_object(obj, files, None, SETTINGS)
 
     assert [f.status for f in state.invoices] == [InvoiceStatus.UNRECOGNISABLE]
 
 
-def test_the_identify_prefix_needs_no_owner_and_only_recognises() -> None:
+def test_the_identify_prefix_needs_no_owner_and_only_recognizes() -> None:
     obj = dropped("identify/9f2c/a.pdf")
     files = MemoryFileStore({obj.key: invoice_pdf(recent_invoice(3))})
 
-    state = recognise_object(obj, files, None, SETTINGS)
+    state = recognize_object(obj, files, None, SETTINGS)
 
     assert state.mode == "identify"
-    assert [f.status for f in state.invoices] == [InvoiceStatus.RECOGNISED]
+    assert [f.status for f in state.invoices] == [InvoiceStatus.RECOGNIZED]
 
 
-def test_the_recognise_answer_round_trips_through_json() -> None:
+def test_the_recognize_answer_round_trips_through_json() -> None:
     obj = dropped("acme/photo.jpg", version_id="v1")
     files = MemoryFileStore({obj.key: qr_photo([recent_invoice(4).qr_payload()])})
 
-    state = recognise_object(obj, files, None, SETTINGS)
+    state = recognize_object(obj, files, None, SETTINGS)
     carried = json.loads(json.dumps(state.model_dump(mode="json")))
 
-    assert Recognised.model_validate(carried) == state
+    assert Recognized.model_validate(carried) == state
 
 
 # --- poll_pending --------------------------------------------------------------------
 
 
-def pending_state(count: int = 1, polls: int = 0) -> Recognised:
-    return Recognised(
+def pending_state(count: int = 1, polls: int = 0) -> Recognized:
+    return Recognized(
         object=dropped("acme/photo.jpg"),
         invoices=[
-            Found(status=InvoiceStatus.RECOGNISING, identify_id=f"id-{n + 1}") for n in range(count)
+            Found(status=InvoiceStatus.RECOGNIZING, identify_id=f"id-{n + 1}") for n in range(count)
         ],
         pending_count=count,
         polls=polls,
@@ -377,7 +377,7 @@ def test_a_finished_recognition_is_i_with_its_invoice() -> None:
 
     (found,) = state.invoices
     assert (found.status, found.invoice, found.identify_id) == (
-        InvoiceStatus.RECOGNISED,
+        InvoiceStatus.RECOGNIZED,
         invoice,
         None,
     )
@@ -402,7 +402,7 @@ def test_a_pending_answer_keeps_waiting_longer() -> None:
     state = poll_pending(pending_state(), ScriptedIdentifier([PENDING]), SETTINGS)
 
     (found,) = state.invoices
-    assert (found.status, found.identify_id) == (InvoiceStatus.RECOGNISING, "id-1")
+    assert (found.status, found.identify_id) == (InvoiceStatus.RECOGNIZING, "id-1")
     assert (state.polls, state.pending_count) == (1, 1)
     assert state.wait_seconds == SETTINGS.wait_seconds(2) == 4
 
@@ -425,7 +425,7 @@ def test_a_provider_that_never_finishes_is_polled_a_bounded_number_of_times() ->
     obj = dropped("acme/photo.jpg")
     identifier = ScriptedIdentifier([PENDING])
     files = MemoryFileStore({obj.key: qr_photo([], size=(400, 300))})
-    state = recognise_object(obj, files, identifier, SETTINGS)
+    state = recognize_object(obj, files, identifier, SETTINGS)
     waits = []
     for _ in range(100):
         if not state.pending_count:
@@ -446,13 +446,13 @@ def test_pending_three_times_then_a_result_is_read_on_the_fourth_poll() -> None:
         state = poll_pending(state, identifier, SETTINGS)
 
     assert state.polls == 4
-    assert [(f.status, f.invoice) for f in state.invoices] == [(InvoiceStatus.RECOGNISED, invoice)]
+    assert [(f.status, f.invoice) for f in state.invoices] == [(InvoiceStatus.RECOGNIZED, invoice)]
 
 
 def test_only_pending_invoices_are_polled() -> None:
     invoice = read(invoice_pdf(recent_invoice(7)))
     state = pending_state(count=2)
-    state.invoices.insert(0, Found(status=InvoiceStatus.RECOGNISED, invoice=invoice, page=1))
+    state.invoices.insert(0, Found(status=InvoiceStatus.RECOGNIZED, invoice=invoice, page=1))
     state.invoices.append(Found(status=InvoiceStatus.UNRECOGNISABLE, reason="blank"))
     identifier = ScriptedIdentifier([done(invoice)])
 
@@ -460,9 +460,9 @@ def test_only_pending_invoices_are_polled() -> None:
 
     assert identifier.polled == ["id-1", "id-2"]
     assert [f.status for f in state.invoices] == [
-        InvoiceStatus.RECOGNISED,
-        InvoiceStatus.RECOGNISED,
-        InvoiceStatus.RECOGNISED,
+        InvoiceStatus.RECOGNIZED,
+        InvoiceStatus.RECOGNIZED,
+        InvoiceStatus.RECOGNIZED,
         InvoiceStatus.UNRECOGNISABLE,
     ]
 
@@ -478,10 +478,10 @@ def test_pending_invoices_without_a_provider_are_u() -> None:
 
 
 def found_in(data: bytes) -> Found:
-    return Found(status=InvoiceStatus.RECOGNISED, invoice=read(data), page=1)
+    return Found(status=InvoiceStatus.RECOGNIZED, invoice=read(data), page=1)
 
 
-def test_a_recognised_invoice_is_created_under_the_keys_owner() -> None:
+def test_a_recognized_invoice_is_created_under_the_keys_owner() -> None:
     store = MemoryInvoiceStore()
     obj = dropped("acme/2024/05/a.pdf")
     found = found_in(invoice_pdf(recent_invoice(8)))

@@ -170,12 +170,12 @@ def test_shanghai_date_decides_same_day_not_utc(deps: VerifyDeps, clock: Clock) 
     assert outcome.source is Source.OFFLINE_CHECKS
 
 
-def test_a_type_the_tax_authority_does_not_verify_stays_recognised(
+def test_a_type_the_tax_authority_does_not_verify_stays_recognized(
     deps: VerifyDeps, exocr: FakeExocr
 ) -> None:
     taxi = Invoice(invoice_type=T.TAXI, invoice_number="00123456", total_amount=D("35.00"))
     outcome = verify_invoice(taxi, deps)
-    assert (outcome.status, len(exocr.calls)) == (InvoiceStatus.RECOGNISED, 0)
+    assert (outcome.status, len(exocr.calls)) == (InvoiceStatus.RECOGNIZED, 0)
 
 
 def test_without_a_provider_the_answer_is_c_with_the_findings(

@@ -21,7 +21,7 @@ from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import to_platform_code
 from fapiao.local.locate import CommandError, files_of, read_file
 from fapiao.mapping.invoice_create import to_ocr_invoice
-from fapiao.recognize import RecognisedInvoice, recognize
+from fapiao.recognize import RecognizedInvoice, recognize
 from fapiao.settings import LocalHubSettings
 from fapiao.wire.common import dump_json
 
@@ -48,7 +48,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, settings: LocalHubSettings | None = None) -> int:
-    """Recognise every file in ``args.files``; print the table or the JSON array."""
+    """Recognize every file in ``args.files``; print the table or the JSON array."""
     entries: list[dict[str, Any]] = []
     for given in args.files:
         paths = files_of(given)
@@ -88,8 +88,8 @@ def _failed(path: Path, problem: Problem, detail: str) -> dict[str, Any]:
     }
 
 
-def invoice_json(result: RecognisedInvoice, path: str) -> dict[str, Any]:
-    """One recognised invoice as 001 names it, with its status, sources and warnings."""
+def invoice_json(result: RecognizedInvoice, path: str) -> dict[str, Any]:
+    """One recognized invoice as 001 names it, with its status, sources and warnings."""
     body: dict[str, Any] = {}
     invoice = result.invoice
     if invoice is not None:
@@ -155,7 +155,7 @@ def table(entries: list[dict[str, Any]]) -> str:
     return "\n".join(line.rstrip() for line in out)
 
 
-def _row(name: str, result: RecognisedInvoice) -> tuple[str, ...]:
+def _row(name: str, result: RecognizedInvoice) -> tuple[str, ...]:
     invoice = result.invoice
     if invoice is None:
         return (name, str(result.page or ""), result.status.value, *([""] * 7))

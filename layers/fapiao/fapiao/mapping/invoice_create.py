@@ -142,7 +142,7 @@ def check_from_receipt_check(
     """``receipt_check`` as a canonical check result.
 
     ``receipt_check.invoice_type`` is optional in 001; without it the invoice is taken
-    to be of ``default_type`` (the recognised invoice's type), and without both the
+    to be of ``default_type`` (the recognized invoice's type), and without both the
     type is unknown.
     """
     if check.invoice_type is not None:

@@ -47,9 +47,9 @@ _VALIDATE_STATUS = {
     InvoiceStatus.VERIFIED: ValidateStatus.VALIDATED,
     InvoiceStatus.CHECK_FAILED: ValidateStatus.VALIDATION_FAILED,
     InvoiceStatus.AWAITING_CHECK: ValidateStatus.NOT_VALIDATION,
-    InvoiceStatus.RECOGNISING: ValidateStatus.NOT_VALIDATION,
+    InvoiceStatus.RECOGNIZING: ValidateStatus.NOT_VALIDATION,
     InvoiceStatus.UNRECOGNISABLE: ValidateStatus.NOT_VALIDATION,
-    InvoiceStatus.RECOGNISED: ValidateStatus.NOT_VALIDATION,
+    InvoiceStatus.RECOGNIZED: ValidateStatus.NOT_VALIDATION,
 }
 
 
@@ -252,7 +252,7 @@ def to_imported_dto(imported: ImportedInvoice, imported_at: datetime) -> Invoice
     assert outcome is not None and outcome.expense_id is not None, "not a stored invoice"
     verification = imported.item.verification
     check = None if verification is None else verification.check
-    invoice = imported.item.recognised.invoice
+    invoice = imported.item.recognized.invoice
     if check is not None and check.success:
         invoice = check.invoice
     assert invoice is not None

@@ -49,7 +49,7 @@ def _ocr_line(item: LineItem) -> OcrLine:
 
 
 def to_ocr_result(invoice: Invoice, status: InvoiceStatus) -> OcrResult:
-    """A recognised invoice and its status as 000 ``ocrResult``."""
+    """A recognized invoice and its status as 000 ``ocrResult``."""
     return OcrResult(
         attachment_url=invoice.attachment_url,
         source=OCR_SOURCE,
@@ -140,18 +140,18 @@ def to_ocr_sync_response(
     """000's answer: ``data`` an array, one element per invoice found in the file."""
     elements: list[OcrSyncItem | ExpenseResult] = []
     for result in results:
-        recognised = result.item.recognised
+        recognized = result.item.recognized
         verification = result.item.verification
         check = None if verification is None else verification.check
         if not create_expense:
-            invoice = recognised.invoice or Invoice(invoice_type=InvoiceType.OTHER)
+            invoice = recognized.invoice or Invoice(invoice_type=InvoiceType.OTHER)
             elements.append(to_ocr_sync_item(invoice, check, result.item.status))
         elif result.created is None:
             unrecognisable = lookup(Family.PLATFORM_INVOICE, Problem.UNRECOGNISABLE)
             elements.append(
                 ExpenseResult(
                     expense_id=None,
-                    invoice_message=recognised.reason or unrecognisable.message,
+                    invoice_message=recognized.reason or unrecognisable.message,
                     invoice_message_code=int(unrecognisable.code),
                     invoice_status=InvoiceStatus.UNRECOGNISABLE,
                 )

@@ -3,7 +3,7 @@
 ``parse_send_response`` and ``parse_result_response`` read yipiaoyun's JSON tolerantly
 (fields 004 does not name are dropped, see ``fapiao.mapping.tolerant``; an empty
 ``data`` is a recognition in progress); ``invoice_from_identify_result`` reads what
-yipiaoyun recognised; ``to_identify_result`` writes the hub's own identify answer.
+yipiaoyun recognized; ``to_identify_result`` writes the hub's own identify answer.
 Dates travel as "2019年07月06日", amounts as strings ("23.30") read into ``Decimal``;
 ``companySeal`` "1"/"0" is a bool.
 
@@ -73,7 +73,7 @@ from fapiao.wire.yipiaoyun import (
 )
 
 __all__ = [
-    "RECOGNISING",
+    "RECOGNIZING",
     "InvalidAmountError",
     "invoice_from_identify_result",
     "parse_result_response",
@@ -87,7 +87,7 @@ _VAT_TYPES = (InvoiceType.VAT_SPECIAL, InvoiceType.VAT_NORMAL, InvoiceType.VAT_E
 
 # --- reading yipiaoyun's answers ------------------------------------------------------
 
-RECOGNISING = "识别中"  # in a message or as data: the recognition is still in progress
+RECOGNIZING = "识别中"  # in a message or as data: the recognition is still in progress
 
 _RESULT_MODELS: dict[str, type[BaseModel]] = {
     model.kind: model
@@ -159,7 +159,7 @@ def _is_empty(data: object) -> bool:
     if data is None:
         return True
     if isinstance(data, str):
-        return not data.strip() or RECOGNISING in data
+        return not data.strip() or RECOGNIZING in data
     return isinstance(data, Mapping | list) and not data
 
 

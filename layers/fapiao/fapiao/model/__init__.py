@@ -32,9 +32,9 @@ class InvoiceStatus(StrEnum):
     VERIFIED = "Y"  # 已验真
     CHECK_FAILED = "F"  # 查验失败
     AWAITING_CHECK = "C"  # 待查验
-    RECOGNISING = "R"  # 识别中
+    RECOGNIZING = "R"  # 识别中
     UNRECOGNISABLE = "U"  # 无法识别
-    RECOGNISED = "I"  # 已识别
+    RECOGNIZED = "I"  # 已识别
 
 
 class InvoiceState(StrEnum):

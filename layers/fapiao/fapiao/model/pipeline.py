@@ -26,7 +26,7 @@ __all__ = [
     "Found",
     "Outcome",
     "OutcomeKind",
-    "Recognised",
+    "Recognized",
     "Recorded",
 ]
 
@@ -72,11 +72,11 @@ class Found(_Json):
     identify_id: str | None = None  # the provider is still reading it
 
 
-class Recognised(_Json):
-    """The recognise task's answer, and the poll task's, for the state machine."""
+class Recognized(_Json):
+    """The recognize task's answer, and the poll task's, for the state machine."""
 
     object: DroppedObject
-    mode: str = "import"  # or "identify": recognise only
+    mode: str = "import"  # or "identify": recognize only
     invoices: list[Found] = Field(default_factory=list)
     pending_count: int = 0
     polls: int = 0
@@ -89,7 +89,7 @@ class OutcomeKind(StrEnum):
     REJECTED = "rejected"  # a rule refused it, or its check failed (status F)
     UNRECOGNISABLE = "unrecognisable"
     FAILED = "failed"  # the pipeline itself failed; the object is in the dead-letter queue
-    IDENTIFIED = "identified"  # identify mode: recognised, not imported
+    IDENTIFIED = "identified"  # identify mode: recognized, not imported
 
 
 class Outcome(_Json):

@@ -305,7 +305,7 @@ class ExocrVerifier:
         except TypeNotInVocabulary:
             return Verification(
                 invoice_key=key,
-                status=InvoiceStatus.RECOGNISED,
+                status=InvoiceStatus.RECOGNIZED,
                 source=Source.PROVIDER,
                 reason=f"exocr does not verify {invoice.invoice_type.name}",
             )

@@ -56,8 +56,8 @@ class Submission(BaseModel):
 
 
 class PollState(StrEnum):
-    PENDING = "pending"  # still recognising, or no answer this time: poll again later
-    DONE = "done"  # recognised: ``invoice`` holds it
+    PENDING = "pending"  # still recognizing, or no answer this time: poll again later
+    DONE = "done"  # recognized: ``invoice`` holds it
     FAILED = "failed"  # polling again will not change the answer
 
 
@@ -80,7 +80,7 @@ class Identifier(Protocol):
     """Port: asynchronous recognition by a remote provider. Never raises for its failures."""
 
     def submit_url(self, url: str) -> Submission:
-        """Have the provider download and recognise the file at ``url``."""
+        """Have the provider download and recognize the file at ``url``."""
 
     def submit_file(self, data: bytes, *, pages: Sequence[int] | None = None) -> list[Submission]:
         """Hand the provider the file: one submission per PDF page (``pages``: only these,

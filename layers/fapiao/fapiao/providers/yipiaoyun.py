@@ -2,7 +2,7 @@
 
 ``POST {url}/openapi/identify/sendByImageUrl`` (JSON ``imageUrl``) or
 ``sendByImageFile`` (multipart ``imageFile``) answers an identify id;
-``POST {url}/openapi/identify/result`` with ``identifyId`` answers the recognised
+``POST {url}/openapi/identify/result`` with ``identifyId`` answers the recognized
 invoice, mapped into the canonical model by ``fapiao.mapping.yipiaoyun`` (every per-type
 schema of 004, dates like "2019年07月06日").
 
@@ -47,7 +47,7 @@ from fapiao.catalogue.errors import CATALOGUE, CatalogueEntry, Family, HubError,
 from fapiao.catalogue.types import UnknownTypeCode
 from fapiao.dates import InvalidDate
 from fapiao.mapping.yipiaoyun import (
-    RECOGNISING,
+    RECOGNIZING,
     InvalidAmountError,
     invoice_from_identify_result,
     parse_result_response,
@@ -107,8 +107,8 @@ def _row(message: str | None) -> CatalogueEntry | None:
     return None
 
 
-def _is_recognising(code: int, message: str | None) -> bool:
-    return code != 0 and message is not None and RECOGNISING in message
+def _is_recognizing(code: int, message: str | None) -> bool:
+    return code != 0 and message is not None and RECOGNIZING in message
 
 
 # --- the identifier ------------------------------------------------------------------
@@ -337,7 +337,7 @@ class YipiaoyunIdentifier:
         """What a result answer in 004's envelope says: done, pending or failed."""
         if response.code == 0:
             if response.data is None:
-                return Poll(state=PollState.PENDING, reason="yipiaoyun is still recognising"), False
+                return Poll(state=PollState.PENDING, reason="yipiaoyun is still recognizing"), False
             try:
                 invoice = invoice_from_identify_result(response.data)
             except (UnknownTypeCode, InvalidDate, InvalidAmountError) as error:
@@ -352,7 +352,7 @@ class YipiaoyunIdentifier:
                 ), False
             return Poll(state=PollState.DONE, invoice=invoice), False
         message = response.message
-        if _is_recognising(response.code, message):
+        if _is_recognizing(response.code, message):
             return Poll(state=PollState.PENDING, reason=message), False
         entry = _row(message)
         reason = message or f"yipiaoyun answered code {response.code}"

@@ -1,7 +1,7 @@
 """Embedded recognition: the machine-readable forms every Chinese e-invoice carries.
 
 ``recognize(data)`` reads a file's bytes (PDF, OFD, JPEG, PNG, WebP, TIFF, BMP, told
-apart by their first bytes) and answers one ``RecognisedInvoice`` per invoice found:
+apart by their first bytes) and answers one ``RecognizedInvoice`` per invoice found:
 the canonical invoice, where each field came from (PDF text layer, OFD XML, OFD page
 text, QR code) and where those sources disagree. What is only printed (a photo without
 a readable QR code) comes back with status U and a reason, for a remote OCR provider.
@@ -29,7 +29,7 @@ from fapiao.recognize.detect import FileKind, detect
 from fapiao.recognize.result import (
     KEY_FIELDS,
     Disagreement,
-    RecognisedInvoice,
+    RecognizedInvoice,
     SignatureState,
     Source,
 )
@@ -41,7 +41,7 @@ __all__ = [
     "KEY_FIELDS",
     "Disagreement",
     "FileKind",
-    "RecognisedInvoice",
+    "RecognizedInvoice",
     "SignatureState",
     "Source",
     "detect",
@@ -63,7 +63,7 @@ def use_workers(workers: RecognitionWorkers | None) -> None:
     _workers = workers
 
 
-def recognize(data: bytes) -> list[RecognisedInvoice]:
+def recognize(data: bytes) -> list[RecognizedInvoice]:
     """Every invoice in the file ``data`` (see the module's docstring), read by the
     installed worker pool, or in this process when none is installed."""
     workers = _workers
@@ -84,21 +84,21 @@ def _kind(data: bytes) -> FileKind:
     return detect(data)
 
 
-def recognize_here(data: bytes) -> list[RecognisedInvoice]:
+def recognize_here(data: bytes) -> list[RecognizedInvoice]:
     """``recognize`` in the calling thread and process (what a worker runs)."""
     kind = _kind(data)
     try:
         if kind is FileKind.PDF:
-            from fapiao.recognize.pdf import recognise_pdf
+            from fapiao.recognize.pdf import recognize_pdf
 
-            return recognise_pdf(data)
+            return recognize_pdf(data)
         if kind is FileKind.OFD:
-            from fapiao.recognize.ofd import recognise_ofd
+            from fapiao.recognize.ofd import recognize_ofd
 
-            return recognise_ofd(data)
-        from fapiao.recognize.image import recognise_image
+            return recognize_ofd(data)
+        from fapiao.recognize.image import recognize_image
 
-        return recognise_image(data, kind)
+        return recognize_image(data, kind)
     except HubError:
         raise
     except RecursionError as error:

@@ -18,7 +18,7 @@ from fapiao.catalogue.errors import HubError, Problem
 from fapiao.recognize import limits
 from fapiao.recognize.detect import FileKind
 from fapiao.recognize.qr import invoice_payloads
-from fapiao.recognize.result import RecognisedInvoice, Source, merge
+from fapiao.recognize.result import RecognizedInvoice, Source, merge
 
 _FORMATS = {
     FileKind.JPEG: "JPEG",
@@ -37,7 +37,7 @@ QR_ONLY = (
 )
 
 
-def recognise_image(data: bytes, kind: FileKind) -> list[RecognisedInvoice]:
+def recognize_image(data: bytes, kind: FileKind) -> list[RecognizedInvoice]:
     from fapiao.recognize import qr_image
 
     image = open_image(data, kind)
@@ -47,7 +47,7 @@ def recognise_image(data: bytes, kind: FileKind) -> list[RecognisedInvoice]:
         image.close()
     payloads, notes = invoice_payloads(texts)
     if not payloads:
-        return [RecognisedInvoice.unrecognisable(kind, NO_QR, warnings=notes)]
+        return [RecognizedInvoice.unrecognisable(kind, NO_QR, warnings=notes)]
     return [
         merge([(Source.QR, payload.reading())], kind=kind, warnings=[*notes, QR_ONLY])
         for payload in payloads

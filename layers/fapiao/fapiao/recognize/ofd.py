@@ -27,7 +27,7 @@ from fapiao.catalogue.types import InvoiceType
 from fapiao.recognize import limits, ofd_fields, ofd_signature, printed, xml
 from fapiao.recognize.detect import FileKind
 from fapiao.recognize.qr import QrPayload, invoice_payloads
-from fapiao.recognize.result import Reading, RecognisedInvoice, Source, merge
+from fapiao.recognize.result import Reading, RecognizedInvoice, Source, merge
 from fapiao.recognize.safezip import SafeZip, resolve
 
 logger = logging.getLogger(__name__)
@@ -38,12 +38,12 @@ _MAX_IMAGES_TRIED = 10
 _OLD_CODE = re.compile(r"0\d{9}(11|12)")  # 增值税电子普通发票 codes: 11 ordinary, 12 toll
 
 
-def recognise_ofd(data: bytes) -> list[RecognisedInvoice]:
+def recognize_ofd(data: bytes) -> list[RecognizedInvoice]:
     archive = SafeZip(data)
     if not archive.exists(_ROOT):
         raise HubError(Problem.UNSUPPORTED_FILE_TYPE, "a zip without OFD.xml is not an OFD file")
     root = xml.parse(archive.read(_ROOT), _ROOT)
-    results: list[RecognisedInvoice] = []
+    results: list[RecognizedInvoice] = []
     for body in xml.children(root, "DocBody"):
         document = xml.text(xml.child(body, "DocRoot"))
         if document is None:
@@ -55,12 +55,12 @@ def recognise_ofd(data: bytes) -> list[RecognisedInvoice]:
     return results
 
 
-def _document(archive: SafeZip, path: str, signatures: str | None) -> RecognisedInvoice:
+def _document(archive: SafeZip, path: str, signatures: str | None) -> RecognizedInvoice:
     warnings: list[str] = []
     signature = ofd_signature.check(archive, signatures, warnings)
     document = _xml(archive, path)
     if document is None:
-        return RecognisedInvoice.unrecognisable(
+        return RecognizedInvoice.unrecognisable(
             FileKind.OFD, f"the document {path} is missing", warnings=warnings
         )
     texts, printed_text = _page_texts(archive, path, document, warnings)

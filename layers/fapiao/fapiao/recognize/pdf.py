@@ -21,7 +21,7 @@ from fapiao.recognize import limits, native, printed
 from fapiao.recognize.detect import FileKind
 from fapiao.recognize.layout import Char, Layout, segments_from_chars
 from fapiao.recognize.qr import QrPayload, invoice_payloads
-from fapiao.recognize.result import RecognisedInvoice, Source, merge
+from fapiao.recognize.result import RecognizedInvoice, Source, merge
 
 logger = logging.getLogger(__name__)
 native.guard_pdfium_exit()
@@ -29,8 +29,8 @@ native.guard_pdfium_exit()
 _RENDER_SCALE = 3.0  # 216 dpi: a fallback render of a page whose QR is vector-drawn
 
 
-def recognise_pdf(data: bytes) -> list[RecognisedInvoice]:
-    results: list[RecognisedInvoice] = []
+def recognize_pdf(data: bytes) -> list[RecognizedInvoice]:
+    results: list[RecognizedInvoice] = []
     with native.PDFIUM_LOCK:
         document = _open(data)
         try:
@@ -43,7 +43,7 @@ def recognise_pdf(data: bytes) -> list[RecognisedInvoice]:
         finally:
             document.close()
     if not results:
-        return [RecognisedInvoice.unrecognisable(FileKind.PDF, _NOTHING)]
+        return [RecognizedInvoice.unrecognisable(FileKind.PDF, _NOTHING)]
     return results
 
 
@@ -70,7 +70,7 @@ def _open(data: bytes) -> pdfium.PdfDocument:
     return document
 
 
-def _page(page: pdfium.PdfPage, number: int) -> list[RecognisedInvoice]:
+def _page(page: pdfium.PdfPage, number: int) -> list[RecognizedInvoice]:
     warnings: list[str] = []
     layout = page_layout(page, warnings)
     invoice_type = printed.title_type(layout)

@@ -1,4 +1,4 @@
-"""What the engine answers: one recognised invoice, where each field came from, and
+"""What the engine answers: one recognized invoice, where each field came from, and
 where the sources disagree.
 
 Each source of an invoice yields a reading: canonical field names to values. ``merge``
@@ -66,7 +66,7 @@ class Disagreement:
 
 
 @dataclass
-class RecognisedInvoice:
+class RecognizedInvoice:
     """One invoice found in a file. ``invoice`` is None when status is U (nothing
     machine-readable: ``reason`` says why, and a remote OCR provider may read it)."""
 
@@ -88,7 +88,7 @@ class RecognisedInvoice:
         *,
         page: int | None = None,
         warnings: list[str] | None = None,
-    ) -> RecognisedInvoice:
+    ) -> RecognizedInvoice:
         return cls(
             status=InvoiceStatus.UNRECOGNISABLE,
             kind=kind,
@@ -105,25 +105,25 @@ def merge(
     page: int | None = None,
     warnings: list[str] | None = None,
     signature: SignatureState | None = None,
-) -> RecognisedInvoice:
+) -> RecognizedInvoice:
     """One invoice from the readings of its sources (see the module's docstring)."""
     merged, sources, disagreements = _combine(readings)
     notes = list(warnings or ())
     notes.extend(f"sources disagree on {d}" for d in disagreements)
     missing = _missing_identity(merged)
     if missing is not None:
-        return RecognisedInvoice.unrecognisable(
+        return RecognizedInvoice.unrecognisable(
             kind, f"no invoice {missing} could be read", page=page, warnings=notes
         )
     try:
         invoice = Invoice.model_validate(merged)
     except ValidationError as error:  # a reader produced a value of the wrong shape
-        return RecognisedInvoice.unrecognisable(
+        return RecognizedInvoice.unrecognisable(
             kind, f"readings do not form an invoice: {error.error_count()} errors", page=page
         )
     notes.extend(_consistency(invoice))
-    return RecognisedInvoice(
-        status=InvoiceStatus.RECOGNISED,
+    return RecognizedInvoice(
+        status=InvoiceStatus.RECOGNIZED,
         kind=kind,
         invoice=invoice,
         sources=sources,

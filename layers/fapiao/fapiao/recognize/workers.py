@@ -4,7 +4,7 @@ one file costs that file, not the process that asked.
 ``RecognitionWorkers(processes, timeout_seconds, memory_mb, target)`` starts
 ``processes`` workers at once; each reads one file at a time with ``target`` (a
 "module:function" taking the file's bytes and answering a list of
-``RecognisedInvoice``; by default ``recognize_here``). ``recognize(data)`` waits for a
+``RecognizedInvoice``; by default ``recognize_here``). ``recognize(data)`` waits for a
 free worker, hands it the file and answers what the worker answered; ``HubError``
 raised in the worker comes back as the same ``HubError``. When the worker dies on the
 file (a signal, an exit), passes ``timeout_seconds`` (it is killed) or runs out of its
@@ -35,7 +35,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, cast
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.recognize.result import RecognisedInvoice
+from fapiao.recognize.result import RecognizedInvoice
 
 __all__ = ["RecognitionWorkers"]
 
@@ -47,7 +47,7 @@ _STOP_SECONDS = 2.0  # a stopped worker's grace before it is killed
 _CLOSE_SECONDS = 10.0  # close() waits this long for the calls in flight to end
 _MIN_MEMORY_MB = 256  # below this a worker cannot even start Python and the engine
 
-Recognise = Callable[[bytes], list[RecognisedInvoice]]
+Recognize = Callable[[bytes], list[RecognizedInvoice]]
 
 
 class RecognitionWorkers:
@@ -105,7 +105,7 @@ class RecognitionWorkers:
             idle = [w.pid for w in self._idle if w is not None and w.alive()]
             return idle + [w.pid for w in self._busy]
 
-    def recognize(self, data: bytes) -> list[RecognisedInvoice]:
+    def recognize(self, data: bytes) -> list[RecognizedInvoice]:
         """What the target answers for the file ``data``, read by a free worker (waits for
         one). ``HubError`` as the target raised it, or UNRECOGNISABLE when the worker
         crashed, hung or ran out of memory on the file; INTERNAL when the pool is closed
@@ -224,7 +224,7 @@ class RecognitionWorkers:
         if kind != "ready":
             raise _StartFailed(f"the recognition worker did not start: {payload}")
 
-    def _ask(self, worker: _Worker, data: bytes) -> list[RecognisedInvoice]:
+    def _ask(self, worker: _Worker, data: bytes) -> list[RecognizedInvoice]:
         with self._changed:
             if self._closed:
                 raise _stopped()
@@ -251,7 +251,7 @@ class RecognitionWorkers:
         kind, payload, records = message
         _log_again(records)
         if kind == "ok" and isinstance(payload, list):
-            return cast(list[RecognisedInvoice], payload)
+            return cast(list[RecognizedInvoice], payload)
         if kind == "hub_error":
             problem, detail = payload
             raise HubError(Problem(problem), detail)
@@ -421,7 +421,7 @@ def _serve(connection: Connection, target: str, memory_mb: int, log_level: int) 
             return  # replaced by a fresh worker
 
 
-def _answer(function: Recognise, data: bytes) -> tuple[str, object]:
+def _answer(function: Recognize, data: bytes) -> tuple[str, object]:
     try:
         return "ok", function(data)
     except HubError as error:
@@ -435,12 +435,12 @@ def _answer(function: Recognise, data: bytes) -> tuple[str, object]:
         return "error", f"{type(error).__name__}: {error}"
 
 
-def _load(target: str) -> Recognise:
+def _load(target: str) -> Recognize:
     module_name, _, name = target.partition(":")
     function = getattr(importlib.import_module(module_name), name)
     if not callable(function):
         raise TypeError(f"{target} is not a function")
-    return cast(Recognise, function)
+    return cast(Recognize, function)
 
 
 def _limit_memory(memory_mb: int) -> None:

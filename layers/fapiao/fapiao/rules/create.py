@@ -71,7 +71,7 @@ def require_invoice_number(invoice: Invoice) -> str:
         raise RuleViolation(
             Problem.TYPE_FIELD_REQUIRED,
             "receipt_ocr.invoices[0].invoice_number",
-            "required to recognise a second import of the same invoice",
+            "required to recognize a second import of the same invoice",
         )
     return key
 
@@ -100,7 +100,7 @@ def require_check_of_this_invoice(invoice: Invoice, check: CheckResult | None) -
         raise RuleViolation(
             Problem.CHECK_OF_ANOTHER_INVOICE,
             "receipt_check.invoice_num",
-            "code and number differ from the recognised invoice's",
+            "code and number differ from the recognized invoice's",
         )
 
 
@@ -292,7 +292,7 @@ def status_of(invoice: Invoice, check: CheckResult | None) -> tuple[InvoiceStatu
 
     A voided or red-letter invoice, or a failed check, is F with its reason (对于...
     记录查验失败和错误信息); a VAT invoice checked successfully is Y; an invoice that the
-    tax authority cannot check (taxi, train, quota) and was recognised is I.
+    tax authority cannot check (taxi, train, quota) and was recognized is I.
     """
     if check is not None:
         if not check.success:
@@ -302,4 +302,4 @@ def status_of(invoice: Invoice, check: CheckResult | None) -> tuple[InvoiceStatu
         if check.state in RED_STATES:
             return InvoiceStatus.CHECK_FAILED, Problem.INVOICE_RED_LETTER
         return InvoiceStatus.VERIFIED, None
-    return InvoiceStatus.RECOGNISED, None
+    return InvoiceStatus.RECOGNIZED, None

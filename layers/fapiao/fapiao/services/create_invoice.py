@@ -1,4 +1,4 @@
-"""Use case: turn one recognised (and checked) invoice into an invoice and expense record.
+"""Use case: turn one recognized (and checked) invoice into an invoice and expense record.
 
 Spec 001 (票据创建). The rules refuse a bad request before anything is stored; the
 store refuses a second import of the same invoice even when two requests race.

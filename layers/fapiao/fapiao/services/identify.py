@@ -2,8 +2,8 @@
 
 A submission (a file, or a URL the hub downloads) is stored in the drop bucket under
 ``identify/<identify id>/<file name>`` and the ingest state machine is started for that
-object under an execution NAMED by the identify id. The recognise task runs such keys
-in identify mode: the invoices are recognised and an "identified" outcome recorded,
+object under an execution NAMED by the identify id. The recognize task runs such keys
+in identify mode: the invoices are recognized and an "identified" outcome recorded,
 nothing is verified or created. The S3 drop function skips the prefix, so the object's
 own S3 notification starts no second execution. The result is read back from the
 execution of that name, so there is no table of requests: an id is known exactly as

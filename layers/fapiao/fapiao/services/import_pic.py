@@ -1,4 +1,4 @@
-"""Use case (spec 002, Maycur 发票文件导入): a file by URL or base64, recognised,
+"""Use case (spec 002, Maycur 发票文件导入): a file by URL or base64, recognized,
 verified, and bound to a new or existing expense of an employee."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fapiao.recognize.detect import detect
 from fapiao.results import ImportedInvoice
 from fapiao.rules.create import BIZ_ID_LIMIT, RuleViolation
 from fapiao.services.create_invoice import create_invoice
-from fapiao.services.process_file import create_command, recognise_and_verify
+from fapiao.services.process_file import create_command, recognize_and_verify
 from fapiao.settings import CompanySettings
 from fapiao.settings.limits import MAYCUR_MAX_FILE_BYTES as MAX_FILE_BYTES
 
@@ -152,7 +152,7 @@ def import_invoice_pic(command: ImportCommand, deps: ImportDeps) -> list[Importe
     declared = require_file_type(command.file_type)
     data = load_import_file(command, deps.fetch)
     require_declared_kind(data, declared)
-    found = [item for item in recognise_and_verify(data, deps.verify) if item.recognised.invoice]
+    found = [item for item in recognize_and_verify(data, deps.verify) if item.recognized.invoice]
     if not found:
         raise HubError(Problem.UNRECOGNISABLE, "no invoice could be read from the file")
 
@@ -162,9 +162,9 @@ def import_invoice_pic(command: ImportCommand, deps: ImportDeps) -> list[Importe
     bind_to = None if expense is None else expense.expense_id
     imported: list[ImportedInvoice] = []
     for index, item in enumerate(found):
-        assert item.recognised.invoice is not None
+        assert item.recognized.invoice is not None
         invoice_command = create_command(
-            item.recognised.invoice,
+            item.recognized.invoice,
             item.verification,
             biz_id=biz_id_of(command.request_id, index),
             user_code=employee.user_code,

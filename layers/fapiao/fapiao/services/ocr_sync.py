@@ -1,4 +1,4 @@
-"""Use case (spec 000 票据识别与查验同步): a file in, each invoice recognised and verified,
+"""Use case (spec 000 票据识别与查验同步): a file in, each invoice recognized and verified,
 and, when asked (create_expense Y), created through the same use case as 001."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from fapiao.ports import FileLoader, FileStore, InvoiceStore, VerifyDeps
 from fapiao.results import OcrSyncResult
 from fapiao.rules import create as rules
 from fapiao.services.create_invoice import create_invoice
-from fapiao.services.process_file import create_command, load_file, recognise_and_verify
+from fapiao.services.process_file import create_command, load_file, recognize_and_verify
 from fapiao.settings import CompanySettings
 from fapiao.settings.limits import MAX_DOWNLOAD_BYTES as MAX_FILE_BYTES
 
@@ -45,10 +45,10 @@ def ocr_sync(command: OcrSyncCommand, deps: OcrSyncDeps) -> list[OcrSyncResult]:
     rules.require_biz_id(command.biz_id)
     user_code = require_user_code(command)
     data = load_file(command.attachment_url, MAX_FILE_BYTES, deps.fetch, deps.files)
-    found = recognise_and_verify(data, deps.verify)
+    found = recognize_and_verify(data, deps.verify)
     for item in found:  # every answer names the file the invoice came from
-        if item.recognised.invoice is not None:
-            item.recognised.invoice = item.recognised.invoice.model_copy(
+        if item.recognized.invoice is not None:
+            item.recognized.invoice = item.recognized.invoice.model_copy(
                 update={"attachment_url": command.attachment_url}
             )
     if not command.create_expense:
@@ -57,11 +57,11 @@ def ocr_sync(command: OcrSyncCommand, deps: OcrSyncDeps) -> list[OcrSyncResult]:
     company = deps.company()
     results = []
     for item in found:
-        if item.recognised.invoice is None:
+        if item.recognized.invoice is None:
             results.append(OcrSyncResult(item))
             continue
         invoice_command = create_command(
-            item.recognised.invoice,
+            item.recognized.invoice,
             item.verification,
             biz_id=command.biz_id,
             user_code=user_code,

@@ -17,7 +17,7 @@ from fapiao.catalogue.errors import Family, HubError, Problem, lookup
 from fapiao.dates import now_in_shanghai
 from fapiao.model import InvoiceStatus
 from fapiao.model.create import CreateOutcome
-from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognised
+from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognized
 from fapiao.model.stored import StoredInvoice
 from fapiao.ports import FileStore, InvoiceStore, OutcomeBus, OutcomeOutbox
 from fapiao.providers.identifier import Identifier, PollState
@@ -28,7 +28,7 @@ from fapiao.services.process_file import create_command
 from fapiao.settings import CompanySettings, IdentifierSettings
 from fapiao.settings.limits import MAX_FILE_BYTES
 
-IDENTIFY_PREFIX = "identify/"  # objects of the async identify API: recognised, not imported
+IDENTIFY_PREFIX = "identify/"  # objects of the async identify API: recognized, not imported
 
 
 def objects_of_s3_event(event: dict[str, Any]) -> list[DroppedObject]:
@@ -49,12 +49,12 @@ def objects_of_s3_event(event: dict[str, Any]) -> list[DroppedObject]:
     return objects
 
 
-def recognise_object(
+def recognize_object(
     obj: DroppedObject,
     files: FileStore,
     identifier: Identifier | None,
     settings: IdentifierSettings,
-) -> Recognised:
+) -> Recognized:
     """Embedded engine first; what it answers U for goes to the provider if there is one."""
     mode = "identify" if obj.key.startswith(IDENTIFY_PREFIX) else "import"
     if mode == "import":
@@ -68,7 +68,7 @@ def recognise_object(
     except HubError as refused:
         if refused.problem is Problem.FILE_UNREACHABLE:
             raise
-        return Recognised(
+        return Recognized(
             object=obj,
             mode=mode,
             invoices=[Found(status=InvoiceStatus.UNRECOGNISABLE, reason=refused.detail)],
@@ -79,11 +79,11 @@ def recognise_object(
         submissions = identifier.submit_file(data, pages=pages or None)
         for item, submission in zip(unread, submissions, strict=False):
             if submission.accepted:
-                item.status, item.identify_id = InvoiceStatus.RECOGNISING, submission.identify_id
+                item.status, item.identify_id = InvoiceStatus.RECOGNIZING, submission.identify_id
             else:
                 item.reason = submission.reason or item.reason
     pending = sum(1 for f in found if f.identify_id)
-    return Recognised(
+    return Recognized(
         object=obj,
         mode=mode,
         invoices=found,
@@ -93,8 +93,8 @@ def recognise_object(
 
 
 def poll_pending(
-    state: Recognised, identifier: Identifier | None, settings: IdentifierSettings
-) -> Recognised:
+    state: Recognized, identifier: Identifier | None, settings: IdentifierSettings
+) -> Recognized:
     """Ask the provider once about each pending invoice; after the last allowed poll an
     invoice still pending is U, so the loop always ends."""
     polls = state.polls + 1
@@ -109,7 +109,7 @@ def poll_pending(
         answer = identifier.poll(item.identify_id)
         if answer.state is PollState.DONE and answer.invoice is not None:
             item.status, item.invoice, item.identify_id = (
-                InvoiceStatus.RECOGNISED,
+                InvoiceStatus.RECOGNIZED,
                 answer.invoice,
                 None,
             )

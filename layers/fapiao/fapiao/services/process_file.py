@@ -1,5 +1,5 @@
 """Use case shared by the one-call endpoints and the pipeline: a file in, its invoices
-recognised (embedded engine) and verified (the configured verifier), in file order."""
+recognized (embedded engine) and verified (the configured verifier), in file order."""
 
 from __future__ import annotations
 
@@ -26,13 +26,13 @@ def load_file(reference: str, max_bytes: int, fetch: FileLoader, files: FileStor
     return files.get(reference.lstrip("/"), max_bytes)
 
 
-def recognise_and_verify(data: bytes, verify: VerifyDeps) -> list[FileInvoice]:
+def recognize_and_verify(data: bytes, verify: VerifyDeps) -> list[FileInvoice]:
     found: list[FileInvoice] = []
-    for recognised in recognize(data):
-        if recognised.invoice is None:
-            found.append(FileInvoice(recognised, None))
+    for recognized in recognize(data):
+        if recognized.invoice is None:
+            found.append(FileInvoice(recognized, None))
             continue
-        found.append(FileInvoice(recognised, verify_invoice(recognised.invoice, verify)))
+        found.append(FileInvoice(recognized, verify_invoice(recognized.invoice, verify)))
     return found
 
 
@@ -46,7 +46,7 @@ def create_command(
     bind_to: int | None = None,
     employee_id: str | None = None,
 ) -> CreateCommand:
-    """The create_invoice command for one recognised and verified invoice."""
+    """The create_invoice command for one recognized and verified invoice."""
     check = None if verification is None else verification.check
     failure = None
     if verification is not None and verification.status is InvoiceStatus.CHECK_FAILED:

@@ -2,7 +2,7 @@
 
 1. Offline checks (``fapiao.rules.offline_checks``), always, first: a failure is F
    and nothing is paid; an invoice issued today is C until tomorrow.
-2. A type the tax authority does not verify (taxi, train, quota ...) is I: recognised.
+2. A type the tax authority does not verify (taxi, train, quota ...) is I: recognized.
 3. No provider configured: the ``OfflineVerifier`` answers C.
 4. The cache: a verified invoice is answered from it (compared with what is asked now:
    a different date or amount is 6, inconsistent, as exocr would say), a final failure
@@ -89,7 +89,7 @@ def _decided_offline(
     if invoice.invoice_type.exocr_total is None:
         return Verification(
             invoice_key=key,
-            status=InvoiceStatus.RECOGNISED,
+            status=InvoiceStatus.RECOGNIZED,
             source=Source.OFFLINE_CHECKS,
             reason=f"the tax authority does not verify {invoice.invoice_type.name}",
             findings=findings,
@@ -165,7 +165,7 @@ def _ask_provider(invoice: Invoice, key: str, deps: VerifyDeps, now: dt.datetime
 def _worth_remembering(outcome: Verification) -> bool:
     """Y and F, and C with a retry time; not the hub's own faults (refused credentials,
     an unreadable answer), which say nothing about the invoice."""
-    if outcome.source is not Source.PROVIDER or outcome.status is InvoiceStatus.RECOGNISED:
+    if outcome.source is not Source.PROVIDER or outcome.status is InvoiceStatus.RECOGNIZED:
         return False
     if outcome.final:
         return True
@@ -290,7 +290,7 @@ def answer_check(verification: Verification, asked: Invoice) -> CheckResult:
     """
     if verification.check is not None and verification.problem is None:
         return verification.check
-    if verification.status is InvoiceStatus.RECOGNISED:
+    if verification.status is InvoiceStatus.RECOGNIZED:
         code: str | None = INVALID_PARAMETER  # not a type the tax authority verifies
     elif verification.problem is not None:
         code = _exocr_code(verification.problem)

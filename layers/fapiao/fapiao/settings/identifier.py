@@ -30,7 +30,7 @@ class IdentifierSettings(EnvSettings):
     identifier: IdentifierKind = Field(
         IdentifierKind.EMBEDDED,
         alias="FAPIAO_IDENTIFIER",
-        description="`embedded` recognises with the embedded engine only; `yipiaoyun` "
+        description="`embedded` recognizes with the embedded engine only; `yipiaoyun` "
         "still tries it first, then sends what it answered U for to yipiaoyun (spec 004)",
     )
     yipiaoyun_url: str | None = Field(

@@ -82,7 +82,7 @@ class LocalHubSettings(EnvSettings):
         alias="FAPIAO_RECOGNITION_WORKERS",
         ge=1,
         le=32,
-        description="processes the local hub recognises files in (native code is isolated "
+        description="processes the local hub recognizes files in (native code is isolated "
         "there: a crash fails one file, never the hub)",
     )
     recognition_timeout: float = Field(

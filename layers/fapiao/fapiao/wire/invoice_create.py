@@ -1,6 +1,6 @@
 """Spec 001 ``POST /common/invoice/create``: 票据创建, names exactly as on the wire.
 
-The request carries one recognised invoice (``receipt_ocr.invoices[]``) and, for VAT
+The request carries one recognized invoice (``receipt_ocr.invoices[]``) and, for VAT
 invoices, the tax authority's answer (``receipt_check``). The models only describe the
 shape: the rules of 001 (exactly one invoice, ``receipt_check`` for VAT, per-type
 required fields, remark length, currency) live in ``fapiao.rules``.
@@ -59,7 +59,7 @@ class FlightLeg(WireModel):
 
 
 class OcrInvoice(WireModel):
-    """001 ``receipt_ocr.invoices[]``: one recognised invoice, every field of the table."""
+    """001 ``receipt_ocr.invoices[]``: one recognized invoice, every field of the table."""
 
     image_size: list[int] | None = None  # 图片分辨率 [width, height]
     attachment_url: str  # 文件地址 (required)

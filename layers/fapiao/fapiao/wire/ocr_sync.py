@@ -103,7 +103,7 @@ class OcrLine(StrictWireModel):
 
 
 class OcrResult(StrictWireModel):
-    """000 ``data[].ocrResult``: the recognised invoice, every field of the example.
+    """000 ``data[].ocrResult``: the recognized invoice, every field of the example.
 
     ``amount`` is the total with tax (996.00 = 913.76 + 82.24 in the example) and
     ``pretax_amount`` the amount without tax.

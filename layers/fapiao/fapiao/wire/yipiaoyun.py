@@ -2,7 +2,7 @@
 
 ``POST /openapi/identify/sendByImageUrl`` (or ``sendByImageFile``, multipart) answers an
 identify id in ``data``; ``POST /openapi/identify/result`` with that id answers the
-recognised invoice. The hub calls yipiaoyun with these shapes and serves the same shapes
+recognized invoice. The hub calls yipiaoyun with these shapes and serves the same shapes
 on its own identify endpoints.
 
 Attribute names are the wire's camelCase names, unaliased, so the code reads like the

@@ -119,3 +119,26 @@ def test_refused_writes_and_reads_are_not_logged(
 def test_a_second_local_aws_on_the_same_data_folder_is_refused(tmp_path: Path) -> None:
     with LocalAws(tmp_path / "data"), pytest.raises(OSError, match="another hub"):
         LocalAws(tmp_path / "data").start()
+
+
+def test_a_kept_state_machine_takes_the_templates_definition(
+    tmp_path: Path, template: Template, names: LocalNames
+) -> None:
+    """A data folder from an earlier template: the next start runs today's machine."""
+    data = tmp_path / "data"
+    with LocalAws(data) as aws:
+        session = Session(aws.endpoint)
+        provision(template, names, session)
+        machine = names.ref("IngestStateMachine")
+        old = '{"StartAt": "Old", "States": {"Old": {"Type": "Succeed"}}}'
+        session.client("stepfunctions").update_state_machine(
+            stateMachineArn=machine, definition=old
+        )
+    with LocalAws(data) as aws:
+        session = Session(aws.endpoint)
+        assert provision(template, names, session) == ["state machine IngestStateMachine updated"]
+        definition = session.client("stepfunctions").describe_state_machine(
+            stateMachineArn=machine
+        )["definition"]
+        assert '"StartAt": "Recognize"' in definition
+        assert provision(template, names, session) == []

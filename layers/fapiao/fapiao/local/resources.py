@@ -251,12 +251,19 @@ def _provision_state_machines(
     created: list[str] = []
     existing = {m["stateMachineArn"] for m in stepfunctions.list_state_machines()["stateMachines"]}
     for logical_id in template.state_machines:
-        if names.ref(logical_id) in existing:
-            continue
         props = template.resources[logical_id]["Properties"]
         definition = (template.root / props["DefinitionUri"]).read_text(encoding="utf-8")
         for key, value in (props.get("DefinitionSubstitutions") or {}).items():
             definition = definition.replace("${" + key + "}", str(names.resolve(value)))
+        arn = names.ref(logical_id)
+        if arn in existing:
+            # A data folder kept from an earlier template runs the template's machine,
+            # as a deploy would update it; its executions stay.
+            kept = stepfunctions.describe_state_machine(stateMachineArn=arn)["definition"]
+            if kept != definition:
+                stepfunctions.update_state_machine(stateMachineArn=arn, definition=definition)
+                created.append(f"state machine {logical_id} updated")
+            continue
         stepfunctions.create_state_machine(
             name=logical_id,
             definition=definition,

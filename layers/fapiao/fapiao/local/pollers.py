@@ -150,6 +150,8 @@ class InboxWatcher:
     def scan_once(self) -> list[str]:
         uploaded = []
         for path in sorted(self.inbox.iterdir()):
+            if self._stop.is_set():
+                break  # stopping: what is left is uploaded after the next start
             if path.name.startswith(".") or not path.is_file():
                 continue
             if time.time() - path.stat().st_mtime < 0.5:  # still being written
@@ -165,9 +167,23 @@ class InboxWatcher:
                     self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
                 target = self.inbox / ".sent"
                 uploaded.append(key)
-            except Exception:
+            except Exception as error:
+                if self._stop.is_set() or not _refused(error):
+                    # The local AWS is stopping or unavailable: the file stays in the
+                    # inbox and goes at the next scan (or the next start).
+                    logger.warning(
+                        "%s not uploaded yet (%s); it stays in the inbox", path.name, error
+                    )
+                    continue
                 logger.exception("could not upload %s", path.name)
                 target = self.inbox / ".failed"
             target.mkdir(exist_ok=True)
             shutil.move(str(path), target / path.name)
         return uploaded
+
+
+def _refused(error: Exception) -> bool:
+    """True when S3 refused the upload for good (a 4xx): the file goes to ``.failed``.
+    Anything else (503 while the hub stops, a connection error) is worth another try."""
+    status = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return isinstance(status, int) and 400 <= status < 500

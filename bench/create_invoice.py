@@ -37,8 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from contract.spec_examples import examples  # noqa: E402
 
 from fapiao.local.apigw import HttpRequest, LambdaContext, load_handler, to_event  # noqa: E402
-from fapiao.local.aws import LocalAws  # noqa: E402
-from fapiao.local.hub import LOCAL_CREDENTIALS  # noqa: E402
+from fapiao.local.aws import LOCAL_CREDENTIALS, LocalAws  # noqa: E402
 from fapiao.local.resources import LocalNames, provision  # noqa: E402
 from fapiao.local.template import Route, Template  # noqa: E402
 from fapiao.wire.common import dump_json  # noqa: E402

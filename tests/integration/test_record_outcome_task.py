@@ -21,7 +21,7 @@ import pytest
 
 from fapiao import aws
 from fapiao.local.apigw import LambdaContext
-from fapiao.local.hub import LOCAL_CREDENTIALS
+from fapiao.local.aws import LOCAL_CREDENTIALS
 from fapiao.local.resources import LocalNames, provision_notifications
 from fapiao.local.template import Template
 from fapiao.model import InvoiceStatus

@@ -1,4 +1,5 @@
-"""The local AWS journal keeps exactly the requests that changed state."""
+"""The local AWS logs exactly the requests that changed state; an earlier version's
+journal of them reads back as written."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fapiao.local.aws import Journal, Recorded
+from fapiao.local.recorded import Recorded, read_journal
 
 
 def dynamodb(action: str) -> Recorded:
@@ -36,26 +37,41 @@ def test_only_state_changing_requests_are_journaled(request_: Recorded, changes:
     assert request_.changes_state() is changes
 
 
+def _write(path: Path, *requests: Recorded) -> None:
+    path.write_text("".join(r.to_line() + "\n" for r in requests), encoding="utf-8")
+
+
 def test_journal_round_trips_binary_bodies_and_header_order(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
-    journal = Journal(path)
     first = Recorded("PUT", "/b/k", [("A", "1"), ("B", "2")], b"\x00\xff")
     second = dynamodb("PutItem")
-    journal.append(first)
-    journal.append(second)
-    journal.close()
-    assert list(Journal.read(path)) == [first, second]
+    _write(path, first, second)
+    assert list(read_journal(path)) == [first, second]
 
 
 def test_a_line_cut_short_by_a_crash_ends_the_replay(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
-    journal = Journal(path)
-    journal.append(dynamodb("PutItem"))
-    journal.close()
+    _write(path, dynamodb("PutItem"))
     with path.open("a", encoding="utf-8") as file:
         file.write('{"method": "PUT", "pa')
-    assert len(list(Journal.read(path))) == 1
+    assert len(list(read_journal(path))) == 1
 
 
 def test_no_journal_yet_replays_nothing(tmp_path: Path) -> None:
-    assert list(Journal.read(tmp_path / "absent.jsonl")) == []
+    assert list(read_journal(tmp_path / "absent.jsonl")) == []
+
+
+def test_the_signed_service_names_the_request() -> None:
+    signed = Recorded(
+        "POST",
+        "/",
+        [
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=k/20260101/cn-north-1/sqs/aws4_request, x",
+            )
+        ],
+        b"",
+    )
+    assert signed.service() == "sqs"
+    assert dynamodb("PutItem").service() is None

@@ -9,44 +9,29 @@ Ctrl-C and ``kill -9`` through a snapshot and a short write-ahead log
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import fcntl
 import http.client
 import json
 import logging
-import os
 import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 import boto3
 from moto.server import ThreadedMotoServer
 
+from fapiao.local.recorded import Recorded, read_journal
 from fapiao.local.state import RestoredState, StateStore
 
 logger = logging.getLogger("fapiao-local.aws")
 
-# Requests whose action starts with one of these only read state; they are not journaled.
-_READ_ACTIONS = (
-    "Get",
-    "List",
-    "Describe",
-    "Query",
-    "Scan",
-    "BatchGet",
-    "TransactGet",
-    "Receive",
-    "Head",
-    "Test",
-)
 _HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -61,6 +46,21 @@ JOURNAL_NAME = "aws-journal.jsonl"
 # Lambda's Invoke API: what moto's Step Functions interpreter calls for a Task state.
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations(?:\?.*)?$")
 
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "fapiao-local",
+    "AWS_SECRET_ACCESS_KEY": "fapiao-local",
+}
+
+
+def local_session(region: str) -> boto3.session.Session:
+    """A boto3 session with the local AWS's credentials (moto takes any)."""
+    return boto3.session.Session(
+        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=region,
+    )
+
+
 # (function name or ARN, payload) -> (JSON result, error type or None)
 Invoker = Callable[[str, bytes], tuple[bytes, str | None]]
 
@@ -69,87 +69,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """One request as sent to moto."""
-
-    method: str
-    path: str
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def to_line(self) -> str:
-        return json.dumps(
-            {
-                "method": self.method,
-                "path": self.path,
-                "headers": self.headers,
-                "body": base64.b64encode(self.body).decode("ascii"),
-            },
-            ensure_ascii=True,
-        )
-
-    @classmethod
-    def from_line(cls, line: str) -> Recorded:
-        data = json.loads(line)
-        return cls(
-            data["method"],
-            data["path"],
-            [(str(k), str(v)) for k, v in data["headers"]],
-            base64.b64decode(data["body"]),
-        )
-
-    def action(self) -> str | None:
-        for name, value in self.headers:
-            if name.lower() == "x-amz-target":
-                return value.rsplit(".", 1)[-1]
-        if b"Action=" in self.body[:200]:
-            actions = parse_qs(self.body.decode("utf-8", "replace")).get("Action")
-            if actions:
-                return actions[0]
-        return None
-
-    def changes_state(self) -> bool:
-        if self.method in ("GET", "HEAD", "OPTIONS"):
-            return False
-        action = self.action()
-        return not (action and action.startswith(_READ_ACTIONS))
-
-
-class Journal:
-    """An append-only file of the requests that changed state, fsynced one by one."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("a", encoding="utf-8")
-
-    def append(self, request: Recorded) -> None:
-        self._file.write(request.to_line() + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
-
-    def close(self) -> None:
-        self._file.close()
-
-    @staticmethod
-    def read(path: Path) -> Iterator[Recorded]:
-        if not path.exists():
-            return
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    yield Recorded.from_line(line)
-                except (ValueError, KeyError) as error:
-                    # A line cut short by a crash is the last one; nothing after it.
-                    logger.warning(
-                        "journal line %d unreadable (%s); stopping replay", number, error
-                    )
-                    return
 
 
 class _Upstream:
@@ -234,11 +153,8 @@ class LocalAws:
 
     def client(self, service: str) -> Any:
         """A boto3 client straight to moto: not logged, for restoring and snapshots."""
-        return boto3.session.Session(
-            aws_access_key_id="fapiao-local",
-            aws_secret_access_key="fapiao-local",  # noqa: S106 moto takes any
-            region_name=self.region,
-        ).client(service, endpoint_url=f"http://127.0.0.1:{self._moto_port}")  # type: ignore[call-overload]
+        endpoint = f"http://127.0.0.1:{self._moto_port}"
+        return local_session(self.region).client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
 
     def start(self) -> str:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -268,19 +184,7 @@ class LocalAws:
             Recorded("POST", "/moto-api/config", [("Content-Type", "application/json")], config)
         )
         self._state = StateStore(self.data_dir, self.region, self.snapshot_every)
-        upstream = self._upstream
-
-        def send(request: dict[str, Any]) -> None:
-            upstream.send(
-                Recorded(
-                    request["method"],
-                    request["path"],
-                    [(str(k), str(v)) for k, v in request["headers"]],
-                    base64.b64decode(request["body"]),
-                )
-            )
-
-        self.restored = self._state.restore(self.client, send)
+        self.restored = self._state.restore(self.client, self._upstream.send)
         self.restored.log_entries += self._migrate_journal()
         with self._lock:  # a fresh snapshot: the next start reads no log at all
             self._state.take_snapshot(self.client)
@@ -315,7 +219,7 @@ class LocalAws:
             return 0
         skipped = ("StartExecution", "PutEvents", "PutRule", "PutTargets")
         applied = 0
-        for request in Journal.read(journal):
+        for request in read_journal(journal):
             if request.action() in skipped or "notification" in request.path:
                 continue
             self._upstream.send(request)
@@ -367,9 +271,7 @@ class LocalAws:
                 raise RuntimeError("LocalAws is not running")
             status, headers, body = self._upstream.send(request)
             if status < 400 and request.changes_state():
-                self._state.record_request(
-                    request.method, request.path, request.headers, request.body, request.action()
-                )
+                self._state.record_request(request)
         return status, headers, body
 
     def stop(self) -> None:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import boto3
 
 from fapiao.local.apigw import MAX_BODY_BYTES, HttpRequest, HttpResponse, Router, default_loader
-from fapiao.local.aws import LocalAws, Server
+from fapiao.local.aws import LOCAL_CREDENTIALS, LocalAws, Server
 from fapiao.local.pollers import InboxWatcher, QueuePoller
 from fapiao.local.resources import LocalNames, provision, provision_notifications
 from fapiao.local.template import Template
@@ -30,20 +30,6 @@ from fapiao.store.api_keys import DynamoApiKeyStore, hash_key, new_key
 from fapiao.store.employees import DEVELOPMENT_EMPLOYEES, DynamoEmployeeDirectory
 
 logger = logging.getLogger("fapiao-local")
-
-LOCAL_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "fapiao-local",
-    "AWS_SECRET_ACCESS_KEY": "fapiao-local",
-}
-
-
-def local_session(region: str) -> boto3.session.Session:
-    """A boto3 session with the local AWS's credentials (moto takes any)."""
-    return boto3.session.Session(
-        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        region_name=region,
-    )
 
 
 @dataclass(frozen=True)

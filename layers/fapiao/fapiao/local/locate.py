@@ -134,7 +134,7 @@ class Hub:
 
     def client(self, service: str) -> Any:
         """A boto3 client of the local AWS (local credentials; moto takes any)."""
-        from fapiao.local.hub import local_session
+        from fapiao.local.aws import local_session
 
         return local_session(self.region).client(  # type: ignore[call-overload]
             service, endpoint_url=self.aws, config=_LOCAL_CLIENT

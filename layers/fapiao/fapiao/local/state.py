@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from fapiao.local.recorded import Recorded
+
 logger = logging.getLogger("fapiao-local.state")
 
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -102,16 +104,6 @@ def _from_jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_from_jsonable(v) for v in value]
     return value
-
-
-def service_of(headers: list[tuple[str, str]]) -> str | None:
-    """The AWS service a signed request is for (its SigV4 credential scope)."""
-    for name, value in headers:
-        if name.lower() == "authorization" and "Credential=" in value:
-            scope = value.split("Credential=", 1)[1].split(",", 1)[0].split("/")
-            if len(scope) >= 4:
-                return scope[3]
-    return None
 
 
 @dataclass
@@ -277,20 +269,14 @@ class StateStore:
 
     # -- what the gateway reports ----------------------------------------------------
 
-    def record_request(
-        self,
-        method: str,
-        path: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        action: str | None,
-    ) -> None:
-        """A request moto accepted: logged as sent when replaying it is exact."""
-        service = service_of(headers)
-        if method in ("GET", "HEAD", "OPTIONS") or service in ("lambda", None):
+    def record_request(self, request: Recorded) -> None:
+        """A state-changing request moto accepted: logged as sent when replaying it is
+        exact; otherwise its effects are logged (or nothing, for what is read back)."""
+        service, action = request.service(), request.action()
+        if service in ("lambda", None):
             return
         if service == "s3":
-            bucket_level = len([p for p in urlsplit(path).path.split("/") if p]) <= 1
+            bucket_level = len([p for p in urlsplit(request.path).path.split("/") if p]) <= 1
             if not bucket_level:
                 return  # object writes are logged from moto's backend, with version ids
         if service == "sqs" and action and action.startswith(_SQS_DATA):
@@ -299,28 +285,19 @@ class StateStore:
             return  # its effect is the messages its rules delivered, logged as such
         if service == "states":
             if action == "StartExecution":
-                request = json.loads(body or b"{}")
+                started = json.loads(request.body or b"{}")
                 self._append(
                     {
                         "execution_started": {
-                            "machine": request.get("stateMachineArn"),
-                            "name": request.get("name"),
-                            "input": request.get("input") or "{}",
+                            "machine": started.get("stateMachineArn"),
+                            "name": started.get("name"),
+                            "input": started.get("input") or "{}",
                         }
                     }
                 )
             if action != "CreateStateMachine":
                 return  # executions' later states are read from moto, not replayed
-        self._append(
-            {
-                "request": {
-                    "method": method,
-                    "path": path,
-                    "headers": headers,
-                    "body": base64.b64encode(body).decode("ascii"),
-                }
-            }
-        )
+        self._append({"request": request.to_dict()})
 
     def _on_object_put(self, bucket: str, key: Any) -> None:
         self._append({"object_put": self._object_image(bucket, key)})
@@ -553,7 +530,7 @@ class StateStore:
     # -- restore ---------------------------------------------------------------------
 
     def restore(
-        self, clients: Callable[[str], Any], send: Callable[[dict[str, Any]], None]
+        self, clients: Callable[[str], Any], send: Callable[[Recorded], object]
     ) -> RestoredState:
         """Load the snapshot and apply the log into a fresh moto, with no side effect:
         nothing is notified, delivered or executed. ``send`` replays a logged request."""
@@ -671,13 +648,13 @@ class StateStore:
     def _apply(
         self,
         entry: dict[str, Any],
-        send: Callable[[dict[str, Any]], None],
+        send: Callable[[Recorded], object],
         executions: dict[str, dict[str, Any]],
         restored: RestoredState,
     ) -> None:
         ((kind, value),) = entry.items()
         if kind == "request":
-            send(value)
+            send(Recorded.from_dict(value))
         elif kind == "object_put":
             self._put_object(value)
         elif kind == "object_deleted":

@@ -56,14 +56,15 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningHub]
         running.stop()
 
 
-def test_inbox_and_concurrent_ocr_sync_calls_keep_the_hub_up(
-    hub: RunningHub, tmp_path: Path
-) -> None:
-    served = {f"/{n}.pdf": invoice_pdf(recent_invoice(60_000 + n)) for n in range(CALLS)}
+def month_end_load(hub: RunningHub, inbox: Path, seed: int) -> tuple[list[tuple[int, Any]], int]:
+    """FILES invoices into the inbox while CLIENTS clients send CALLS ocrSync calls by
+    URL: every answer, and the peak resident memory of the hub's processes seen meanwhile
+    (bench/hub_memory.py runs the same load)."""
+    served = {f"/{n}.pdf": invoice_pdf(recent_invoice(seed + n)) for n in range(CALLS)}
     answers: list[tuple[int, Any]] = []
-    peaks: list[int] = []
+    peaks = [tree_peak_rss(hub.process.pid)]
     with serving(served) as base:
-        write_into(tmp_path / "inbox", invoices(100, FILES))
+        write_into(inbox, invoices(seed, FILES))
         work = iter(range(CALLS))
         lock = threading.Lock()
 
@@ -74,7 +75,7 @@ def test_inbox_and_concurrent_ocr_sync_calls_keep_the_hub_up(
                 if n is None:
                     return
                 body = spec_example(f"{base}/{n}.pdf", "N")
-                body["bizId"] = f"load-{n}"
+                body["bizId"] = f"load-{seed}-{n}"
                 answer = call("POST", hub.url + OCR_SYNC, dump_json(body).encode("utf-8"))
                 with lock:
                     answers.append(answer)
@@ -85,6 +86,13 @@ def test_inbox_and_concurrent_ocr_sync_calls_keep_the_hub_up(
             thread.start()
         for thread in threads:
             thread.join(timeout=600)
+    return answers, max(peaks)
+
+
+def test_inbox_and_concurrent_ocr_sync_calls_keep_the_hub_up(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    answers, peak_during = month_end_load(hub, tmp_path / "inbox", 60_000)
     assert hub.process.poll() is None, "".join(hub.output[-40:])
     assert len(answers) == CALLS
     statuses = Counter(status for status, _ in answers)
@@ -101,7 +109,7 @@ def test_inbox_and_concurrent_ocr_sync_calls_keep_the_hub_up(
     report = drop.reconcile()
     assert report.complete and report.doubled == ()
     assert all(len(row.outcomes) == 1 for row in report.objects)
-    peak = max([*peaks, tree_peak_rss(hub.process.pid)])
+    peak = max(peak_during, tree_peak_rss(hub.process.pid))
     print(f"\npeak resident memory of the hub and its workers: {peak / 1024**2:.0f} MiB")
     assert peak < MEMORY_LIMIT
     assert os.path.isdir(tmp_path / "inbox" / ".sent")

@@ -23,8 +23,8 @@ from fapiao.model.stored import (
     ExpenseLocked,
     ExpenseNotFound,
     ExpenseState,
+    StaleInvoice,
     StoredInvoice,
-    Transition,
 )
 from fapiao.ports import CachedVerification
 
@@ -84,11 +84,21 @@ class MemoryInvoiceStore:
         found = self._expenses.get(expense_id)
         return None if found is None else found.model_copy(deep=True)
 
-    def record_transition(self, invoice_key: str, transition: Transition) -> None:
+    def replace(self, invoice: StoredInvoice) -> StoredInvoice:
         with self._lock:
-            stored = self._invoices[invoice_key]
-            stored.status = transition.status
-            stored.transitions.append(transition)
+            current = self._invoices.get(invoice.invoice_key)
+            if current is None:
+                raise KeyError(invoice.invoice_key)
+            if current.version != invoice.version:
+                raise StaleInvoice(invoice.invoice_key)
+            written = invoice.model_copy(update={"version": invoice.version + 1}, deep=True)
+            self._invoices[invoice.invoice_key] = written
+            return written.model_copy(deep=True)
+
+    def all(self) -> list[StoredInvoice]:
+        """Every record (the review queue's fake reads them)."""
+        with self._lock:
+            return [record.model_copy(deep=True) for record in self._invoices.values()]
 
     def __len__(self) -> int:
         return len(self._invoices)

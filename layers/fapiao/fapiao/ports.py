@@ -24,7 +24,7 @@ from fapiao.dates import now_in_shanghai
 from fapiao.model import Invoice
 from fapiao.model.parties import ApiClient, Employee
 from fapiao.model.pipeline import DroppedObject, Execution, Outcome, Recorded
-from fapiao.model.stored import Expense, StoredInvoice, Transition
+from fapiao.model.stored import Expense, StoredInvoice
 from fapiao.results import Verification
 
 __all__ = [
@@ -82,8 +82,11 @@ class InvoiceStore(Protocol):
 
     def get_expense(self, expense_id: int) -> Expense | None: ...
 
-    def record_transition(self, invoice_key: str, transition: Transition) -> None:
-        """Set the status and append it to the history; ``KeyError`` if no such invoice."""
+    def replace(self, invoice: StoredInvoice) -> StoredInvoice:
+        """Write the record over the one of the same key whose ``version`` it carries,
+        and answer it as written (version + 1). ``StaleInvoice`` when the stored record
+        has another version; ``KeyError`` when there is none."""
+        ...
 
 
 class EmployeeDirectory(Protocol):

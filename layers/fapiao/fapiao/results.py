@@ -30,11 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.dates import to_iso_utc
-from fapiao.model import CheckResult, InvoiceStatus
+from fapiao.model import CheckResult, InvoiceState, InvoiceStatus
 from fapiao.model.create import CreateOutcome
 from fapiao.model.parties import Employee
 from fapiao.recognize.result import RecognizedInvoice
-from fapiao.rules.offline_checks import Finding
+from fapiao.rules.offline_checks import Finding, Outcome
 
 __all__ = [
     "FileInvoice",
@@ -43,6 +43,12 @@ __all__ = [
     "Source",
     "Verification",
 ]
+
+
+# 003 codes the cause of a status is read from (rows of the error catalogue).
+_TOO_OLD = "3207"  # 5年以前开具的发票无法查询
+_DAILY_CAP = "2"  # 超过该张票当天查验次数
+_MISMATCH = "6"  # 查验成功发票不一致
 
 
 class Source(StrEnum):
@@ -81,6 +87,58 @@ class Verification(BaseModel):
     def final(self) -> bool:
         """Y or F: asking again would not change the answer."""
         return self.status in (InvoiceStatus.VERIFIED, InvoiceStatus.CHECK_FAILED)
+
+    @property
+    def cause(self) -> Problem | None:
+        """Why the invoice has its status, in the catalogue's words (None for Y): what
+        every answer, remark and event says, where ``reason`` (for logs) may name rules."""
+        if self.status is InvoiceStatus.VERIFIED:
+            return None
+        if self.status is InvoiceStatus.RECOGNIZED:
+            return Problem.NOT_CHECKED_TYPE
+        if self.status is InvoiceStatus.CHECK_FAILED:
+            return self._failure_cause()
+        if any(f.outcome is Outcome.INCOMPLETE for f in self.findings):
+            return Problem.AWAITING_COMPLETION
+        if self.source is Source.NO_PROVIDER:
+            return Problem.NO_VERIFIER
+        if self.code == _DAILY_CAP:
+            return Problem.DAILY_CHECK_LIMIT
+        if self.source is Source.OFFLINE_CHECKS:
+            return Problem.CHECK_TOMORROW
+        return Problem.CHECK_DEFERRED
+
+    def _failure_cause(self) -> Problem:
+        if self.problem is Problem.DUPLICATE_INVOICE:
+            return Problem.DUPLICATE_INVOICE
+        if self.code == _TOO_OLD:
+            return Problem.TOO_OLD_TO_CHECK
+        if self.source is Source.OFFLINE_CHECKS:
+            return Problem.INVOICE_IRREGULAR
+        if self.code == _MISMATCH:
+            return Problem.CHECK_MISMATCH
+        if self.check is not None and self.check.success:
+            if self.check.cancelled or self.check.state is InvoiceState.VOID:
+                return Problem.INVOICE_VOID
+            if self.check.state is not InvoiceState.NORMAL:
+                return Problem.INVOICE_RED_LETTER
+        return Problem.CHECK_FAILED
+
+    @property
+    def detail(self) -> str | None:
+        """What the cause's message is followed by: the fields a completion needs, the
+        offline checks' findings, or the checker's own words. Never a rule's name."""
+        missing = [
+            name for f in self.findings if f.outcome is Outcome.INCOMPLETE for name in f.fields
+        ]
+        if self.status is InvoiceStatus.AWAITING_CHECK and missing:
+            return ", ".join(missing)
+        if self.status is InvoiceStatus.CHECK_FAILED and self.source is Source.OFFLINE_CHECKS:
+            return "; ".join(f.reason or "" for f in self.findings if f.outcome is Outcome.FAILED)
+        check = self.check
+        if check is not None and not check.success and check.message:
+            return check.message
+        return None
 
 
 @dataclass(frozen=True)

@@ -57,11 +57,24 @@ class Problem(StrEnum):
     REMARK_TOO_LONG = "remark_too_long"
     UNSUPPORTED_CURRENCY = "unsupported_currency"
     TAX_MISMATCH = "tax_mismatch"
+    RECEIPT_DATE_IN_FUTURE = "receipt_date_in_future"
+    NEGATIVE_TOTAL = "negative_total"
+    AMOUNT_OUT_OF_RANGE = "amount_out_of_range"
     # outcomes of one invoice: stored with its status and this message
     CHECK_FAILED = "check_failed"
     INVOICE_VOID = "invoice_void"
     INVOICE_RED_LETTER = "invoice_red_letter"
     TITLE_MISMATCH = "title_mismatch"
+    CHECK_MISMATCH = "check_mismatch"  # what was read disagrees with the tax authority
+    TOO_OLD_TO_CHECK = "too_old_to_check"
+    INVOICE_IRREGULAR = "invoice_irregular"  # an offline rule refused a printed field
+    # why an invoice is C (not checked yet) or I (not a type the tax authority checks)
+    AWAITING_COMPLETION = "awaiting_completion"  # read too incompletely to check
+    CHECK_DEFERRED = "check_deferred"  # the provider was busy or unreachable
+    CHECK_TOMORROW = "check_tomorrow"  # issued today: the tax authority answers tomorrow
+    DAILY_CHECK_LIMIT = "daily_check_limit"  # 5 checks of this invoice today
+    NO_VERIFIER = "no_verifier"  # no provider is configured
+    NOT_CHECKED_TYPE = "not_checked_type"  # taxi, train, quota ...: recognized (I)
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,9 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.PLATFORM, "400109", 400, "备注超过1024个字符", False, P.REMARK_TOO_LONG, "001"),
     E(F.PLATFORM, "400110", 400, "币种不支持", False, P.UNSUPPORTED_CURRENCY, "001"),
     E(F.PLATFORM, "400111", 400, "金额、税额与价税合计不符", False, P.TAX_MISMATCH, "001"),
+    E(F.PLATFORM, "400112", 400, "开票日期晚于今天", False, P.RECEIPT_DATE_IN_FUTURE),
+    E(F.PLATFORM, "400113", 400, "蓝字发票的价税合计不能为负", False, P.NEGATIVE_TOTAL),
+    E(F.PLATFORM, "400114", 400, "金额超出发票可能的范围", False, P.AMOUNT_OUT_OF_RANGE),
     # 000/001 data.invoice_message_code: the outcome of one invoice (HTTP 200, status F).
     E(F.PLATFORM_INVOICE, "907002", 200, "发票已导入", False, P.DUPLICATE_INVOICE, "000/001"),
     E(F.PLATFORM_INVOICE, "907001", 200, "发票查验失败", False, P.CHECK_FAILED),
@@ -116,6 +132,30 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.PLATFORM_INVOICE, "907004", 200, "发票已红冲", False, P.INVOICE_RED_LETTER),
     E(F.PLATFORM_INVOICE, "907005", 200, "发票抬头与公司不符", False, P.TITLE_MISMATCH),
     E(F.PLATFORM_INVOICE, "907006", 200, "发票无法识别", False, P.UNRECOGNISABLE),
+    E(F.PLATFORM_INVOICE, "907007", 200, "识别结果与查验结果不一致", False, P.CHECK_MISMATCH),
+    E(F.PLATFORM_INVOICE, "907008", 200, "开票日期超过五年,无法查验", False, P.TOO_OLD_TO_CHECK),
+    E(F.PLATFORM_INVOICE, "907009", 200, "发票信息不规范", False, P.INVOICE_IRREGULAR),
+    # status C: not checked yet, and why; status I: a type the tax authority does not check
+    E(F.PLATFORM_INVOICE, "907010", 200, "发票信息不全,补全后查验", False, P.AWAITING_COMPLETION),
+    E(
+        F.PLATFORM_INVOICE,
+        "907011",
+        200,
+        "查验服务暂不可用,稍后自动重新查验",
+        True,
+        P.CHECK_DEFERRED,
+    ),
+    E(F.PLATFORM_INVOICE, "907012", 200, "当日开具的发票次日查验", True, P.CHECK_TOMORROW),
+    E(
+        F.PLATFORM_INVOICE,
+        "907013",
+        200,
+        "该发票今日查验次数已满,次日重新查验",
+        True,
+        P.DAILY_CHECK_LIMIT,
+    ),
+    E(F.PLATFORM_INVOICE, "907014", 200, "未配置查验服务,发票待查验", False, P.NO_VERIFIER),
+    E(F.PLATFORM_INVOICE, "907015", 200, "该类票据税务机关不提供查验", False, P.NOT_CHECKED_TYPE),
     # 002 Maycur errorCode: the spec's, plus the hub's for what 002 does not name.
     E(F.MAYCUR, "ACK", 200, "success", False, None, "002"),
     E(F.MAYCUR, "AUTH0007", 404, "员工不存在", False, P.UNKNOWN_EMPLOYEE, "002"),
@@ -249,6 +289,15 @@ class HubError(Exception):
 
     def entry(self, family: Family) -> CatalogueEntry:
         return lookup(family, self.problem)
+
+
+def invoice_message(problem: Problem, detail: str | None = None) -> tuple[int, str]:
+    """The code and message every answer, Maycur remark and event gives an invoice's
+    outcome: the catalogue's code and Chinese message, then the detail (the fields, the
+    checker's words) after a colon. Rule names never reach it: they stay in the logs."""
+    entry = lookup(Family.PLATFORM_INVOICE, problem)
+    message = entry.message if not detail else f"{entry.message}: {detail}"
+    return int(entry.code), message
 
 
 def markdown_table() -> str:

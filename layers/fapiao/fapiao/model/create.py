@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fapiao.catalogue.errors import Family, Problem, lookup
+from fapiao.catalogue.errors import Family, Problem, invoice_message, lookup
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
 
 __all__ = ["CreateCommand", "CreateOutcome"]
@@ -22,10 +22,13 @@ class CreateCommand:
     recognition_result: int  # receipt_ocr.result
     invoices: Sequence[Invoice]
     check: CheckResult | None
-    # The one-call endpoints (000 ocrSync, 002 import) verify themselves; their invoice
-    # may still await its check (C) or have failed it without a check result (F).
+    # The one-call endpoints (000 ocrSync, 002 import) and the pipeline verify
+    # themselves; their invoice may still await its check (C) or have failed it without
+    # a check result (F): ``cause`` says why (a status-C or -F catalogue problem), and
+    # ``cause_detail`` adds the fields or the checker's words.
     awaiting_check: bool = False
-    check_failure: str | None = None
+    cause: Problem | None = None
+    cause_detail: str | None = None
     bind_to: int | None = None  # an existing expense to add the invoice to (002 expenseCode)
     employee_id: str | None = None
 
@@ -42,9 +45,11 @@ class CreateOutcome:
 
     @property
     def message(self) -> str | None:
+        """The catalogue's message for the problem, then the detail (never the detail
+        alone: a client reads the code's words first)."""
         if self.problem is None:
-            return self.detail
-        return self.detail or lookup(Family.PLATFORM_INVOICE, self.problem).message
+            return None
+        return invoice_message(self.problem, self.detail)[1]
 
     @property
     def message_code(self) -> str | None:

@@ -18,12 +18,14 @@ from fapiao.model import CheckResult, Invoice, InvoiceStatus
 
 __all__ = [
     "EXPENSE_CODE_PREFIX",
+    "Correction",
     "DuplicateInvoice",
     "Expense",
     "ExpenseIdTaken",
     "ExpenseLocked",
     "ExpenseNotFound",
     "ExpenseState",
+    "StaleInvoice",
     "StoredInvoice",
     "Transition",
     "expense_code",
@@ -33,13 +35,32 @@ __all__ = [
 
 
 class Transition(BaseModel):
-    """A status an invoice entered, when and why."""
+    """A status an invoice entered, when and why (the catalogue's code and message).
+
+    The first is the create's, told to the ERP by the create's own answer or outcome
+    event; a later one (a re-check, a correction) is an "Invoice status changed" event,
+    ``published`` once it is on the bus: the record is the outbox of its own changes.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     status: InvoiceStatus
     at: dt.datetime
-    reason: str | None = None
+    reason: str | None = None  # the message, as answered
+    message_code: str | None = None
+    published: bool = True
+
+
+class Correction(BaseModel):
+    """One field corrected or completed by hand (``fapiao review fix``), kept for good."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str  # 001's receipt_ocr.invoices[] name
+    old: str | None
+    new: str | None
+    at: dt.datetime
+    by: str  # the client name of the API key that asked
 
 
 class StoredInvoice(BaseModel):
@@ -58,6 +79,17 @@ class StoredInvoice(BaseModel):
     check: CheckResult | None = None
     created_at: dt.datetime
     transitions: list[Transition] = Field(default_factory=list)
+    # Written by ``InvoiceStore.replace`` (a re-check, a correction, a completion):
+    version: int = 0  # a replace succeeds only over the version it read
+    updated_at: dt.datetime | None = None
+    corrections: list[Correction] = Field(default_factory=list)
+    check_attempts: list[dt.datetime] = Field(default_factory=list)  # re-checks asked
+    retry_at: dt.datetime | None = None  # C: when the hub checks it again by itself
+
+    @property
+    def changed_at(self) -> dt.datetime:
+        """When the record last changed: its review queue order (newest first)."""
+        return self.updated_at or self.created_at
 
 
 class ExpenseState(StrEnum):
@@ -117,6 +149,10 @@ class ExpenseLocked(Exception):
 
 class ExpenseIdTaken(Exception):
     """Two expense ids collided (22 random bits in one millisecond); draw again."""
+
+
+class StaleInvoice(Exception):
+    """The record changed since it was read (another re-check or correction won)."""
 
 
 class DuplicateInvoice(Exception):

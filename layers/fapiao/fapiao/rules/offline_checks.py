@@ -35,6 +35,7 @@ __all__ = [
     "check_code_has_valid_length",
     "failed",
     "has_what_verification_needs",
+    "incomplete",
     "invoice_code_matches_type",
     "invoice_number_is_well_formed",
     "qr_agrees_with_printed_fields",
@@ -50,6 +51,7 @@ class Outcome(StrEnum):
     PASSED = "passed"
     FAILED = "failed"  # the invoice is wrong: never pay to verify it
     DEFERRED = "deferred"  # right, but the tax authority cannot answer yet
+    INCOMPLETE = "incomplete"  # a field the check needs was not read: complete it first
     SKIPPED = "skipped"  # the check does not apply (a field absent, another type)
 
 
@@ -62,6 +64,7 @@ class Finding(BaseModel):
     outcome: Outcome
     reason: str | None = None
     code: str | None = None  # exocr error_code or result_code (catalogue rows)
+    fields: tuple[str, ...] = ()  # 001 names of the fields it is about (missing, wrong)
 
 
 class QrFields(BaseModel):
@@ -110,6 +113,16 @@ def _skipped(name: str, reason: str) -> Finding:
 
 def _failed(name: str, reason: str, code: str) -> Finding:
     return Finding(check=name, outcome=Outcome.FAILED, reason=reason, code=code)
+
+
+def _incomplete(name: str, missing: list[str], code: str) -> Finding:
+    return Finding(
+        check=name,
+        outcome=Outcome.INCOMPLETE,
+        reason=f"missing {', '.join(missing)}",
+        code=code,
+        fields=tuple(missing),
+    )
 
 
 def _compact(value: str | None) -> str:
@@ -347,7 +360,7 @@ def check_code_has_valid_length(invoice: Invoice, context: CheckContext) -> Find
     invoice_type = invoice.invoice_type
     if not code:
         if invoice_type in _NEEDS_CHECK_CODE:
-            return _failed(name, f"{invoice_type.name} needs its check code", CHECK_CODE_MISSING)
+            return _incomplete(name, ["check_code"], CHECK_CODE_MISSING)
         return _skipped(name, "no check code, and the type does not need one")
     if invoice_type is T.BLOCKCHAIN:
         if _ALNUM.fullmatch(code.upper()) and len(code) >= 5:
@@ -377,7 +390,7 @@ def has_what_verification_needs(invoice: Invoice, context: CheckContext) -> Find
     if kind in (ExocrTotal.TOTAL_WITH_TAX, ExocrTotal.CAR_PRICE) and invoice.total_amount is None:
         missing.append("total_amount")
     if missing:
-        return _failed(name, f"missing {', '.join(missing)}", INVALID_PARAMETER)
+        return _incomplete(name, missing, INVALID_PARAMETER)
     return _passed(name)
 
 
@@ -449,3 +462,8 @@ def run_offline_checks(
 
 def failed(findings: list[Finding]) -> list[Finding]:
     return [finding for finding in findings if finding.outcome is Outcome.FAILED]
+
+
+def incomplete(findings: list[Finding]) -> list[Finding]:
+    """What a check needs and was not read: the invoice waits to be completed (C)."""
+    return [finding for finding in findings if finding.outcome is Outcome.INCOMPLETE]

@@ -93,7 +93,7 @@ def _accepted_invoice(command: CreateCommand, company: CompanySettings) -> tuple
     rules.require_type_fields(invoice)
     rules.limit_remark(invoice)
     invoice_key = rules.require_invoice_number(invoice)
-    if not command.awaiting_check and command.check_failure is None:
+    if not command.awaiting_check and command.cause is None:
         rules.require_check_for_vat(invoice, command.check)
     rules.require_matching_check_type(invoice, command.check)
     rules.require_check_of_this_invoice(invoice, command.check)
@@ -114,18 +114,36 @@ def _answer(
     detail = None
     if problem is Problem.CHECK_FAILED and command.check is not None:
         detail = command.check.message  # the checker's own reason, when it gave one
-    if command.check is None and command.check_failure is not None:
-        status, problem, detail = (
-            InvoiceStatus.CHECK_FAILED,
-            Problem.CHECK_FAILED,
-            command.check_failure,
-        )
+    if command.cause is not None:
+        problem, detail = command.cause, command.cause_detail
+        status = status_of_cause(command.cause)
     elif command.check is None and command.awaiting_check and invoice.invoice_type.is_vat:
         status = InvoiceStatus.AWAITING_CHECK
     title_message = rules.check_buyer_title(invoice, company)
     if problem is None and title_message is not None:
         problem, detail = Problem.TITLE_MISMATCH, title_message
     return CreateOutcome(None, status, invoice_key, problem, detail), title_message is not None
+
+
+_AWAITING: frozenset[Problem] = frozenset(
+    {
+        Problem.AWAITING_COMPLETION,
+        Problem.CHECK_DEFERRED,
+        Problem.CHECK_TOMORROW,
+        Problem.DAILY_CHECK_LIMIT,
+        Problem.NO_VERIFIER,
+    }
+)
+
+
+def status_of_cause(cause: Problem) -> InvoiceStatus:
+    """The status a verification's cause stores an invoice with: C for what can still be
+    checked (later, or once completed), I for a type that is never checked, else F."""
+    if cause in _AWAITING:
+        return InvoiceStatus.AWAITING_CHECK
+    if cause is Problem.NOT_CHECKED_TYPE:
+        return InvoiceStatus.RECOGNIZED
+    return InvoiceStatus.CHECK_FAILED
 
 
 def _save(

@@ -48,9 +48,13 @@ def create_command(
 ) -> CreateCommand:
     """The create_invoice command for one recognized and verified invoice."""
     check = None if verification is None else verification.check
-    failure = None
-    if verification is not None and verification.status is InvoiceStatus.CHECK_FAILED:
-        failure = verification.reason or "查验失败"
+    # F and C say why in the catalogue's words (a mismatch, too old, incomplete ...).
+    cause = None
+    if verification is not None and verification.status in (
+        InvoiceStatus.CHECK_FAILED,
+        InvoiceStatus.AWAITING_CHECK,
+    ):
+        cause = verification
     return CreateCommand(
         biz_id=biz_id,
         user_code=user_code,
@@ -58,7 +62,8 @@ def create_command(
         invoices=[invoice.model_copy(update={"attachment_url": attachment_url})],
         check=check,
         awaiting_check=True,
-        check_failure=failure if check is None else None,
+        cause=None if cause is None else cause.cause,
+        cause_detail=None if cause is None else cause.detail,
         bind_to=bind_to,
         employee_id=employee_id,
     )

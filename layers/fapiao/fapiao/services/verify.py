@@ -35,6 +35,7 @@ from fapiao.rules.offline_checks import (
     Outcome,
     QrFields,
     failed,
+    incomplete,
     run_offline_checks,
 )
 
@@ -78,12 +79,28 @@ def _decided_offline(
     key = invoice.invoice_key
     problems = failed(findings)
     if problems:
+        logger.info(
+            "offline checks refused the invoice",
+            extra={"invoice_key": key, "checks": [f.check for f in problems]},
+        )
         return Verification(
             invoice_key=key,
             status=InvoiceStatus.CHECK_FAILED,
             source=Source.OFFLINE_CHECKS,
-            reason="; ".join(f"{f.check}: {f.reason}" for f in problems),
+            reason="; ".join(f.reason or f.check for f in problems),
             code=problems[0].code,
+            findings=findings,
+        )
+    missing = incomplete(findings)
+    if missing and invoice.invoice_type.exocr_total is not None:
+        # Not F: nothing was refused. It waits for the fields (by hand, or a complete
+        # reading of the same invoice), with no retry time: asking again cannot help.
+        return Verification(
+            invoice_key=key,
+            status=InvoiceStatus.AWAITING_CHECK,
+            source=Source.OFFLINE_CHECKS,
+            reason="; ".join(f.reason or f.check for f in missing),
+            code=missing[0].code,
             findings=findings,
         )
     if invoice.invoice_type.exocr_total is None:

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from fapiao import aws
+from fapiao.model import InvoiceStatus
 from fapiao.model.stored import (
     DuplicateInvoice,
     Expense,
@@ -25,8 +26,8 @@ from fapiao.model.stored import (
     ExpenseLocked,
     ExpenseNotFound,
     ExpenseState,
+    StaleInvoice,
     StoredInvoice,
-    Transition,
 )
 
 _serializer = TypeSerializer()
@@ -61,6 +62,28 @@ def to_item(model: BaseModel) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+# Statuses that need someone's attention: the InvoicesTable's sparse ``Attention`` index
+# (template.yaml) holds just these records, newest change first.
+ATTENTION_STATUSES = frozenset({InvoiceStatus.CHECK_FAILED, InvoiceStatus.AWAITING_CHECK})
+_INDEX_ONLY = ("attention", "changed_at")  # attributes of the index, not of the record
+
+
+def invoice_item(invoice: StoredInvoice) -> dict[str, Any]:
+    """The record's item, with the ``Attention`` index's keys when it needs attention."""
+    item = to_item(invoice)
+    item["changed_at"] = {"S": invoice.changed_at.isoformat()}
+    if invoice.status in ATTENTION_STATUSES:
+        item["attention"] = {"S": invoice.status.value}
+    return item
+
+
+def invoice_of(item: dict[str, Any]) -> StoredInvoice:
+    plain = from_item(item)
+    for name in _INDEX_ONLY:
+        plain.pop(name, None)
+    return StoredInvoice.model_validate(plain)
 
 
 class DynamoInvoiceStore:
@@ -145,7 +168,7 @@ class DynamoInvoiceStore:
         return {
             "Put": {
                 "TableName": self.invoices_table,
-                "Item": to_item(invoice),
+                "Item": invoice_item(invoice),
                 "ConditionExpression": "attribute_not_exists(invoice_key)",
                 # a duplicate's answer needs the stored record: no second read
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -155,11 +178,7 @@ class DynamoInvoiceStore:
     def _raise_duplicate(self, invoice: StoredInvoice, cancellations: list[Any]) -> None:
         if cancellations and cancellations[0].get("Code") == "ConditionalCheckFailed":
             old = cancellations[0].get("Item")
-            existing = (
-                StoredInvoice.model_validate(from_item(dict(old)))
-                if old
-                else self.get(invoice.invoice_key)
-            )
+            existing = invoice_of(dict(old)) if old else self.get(invoice.invoice_key)
             raise DuplicateInvoice(existing) from None
 
     def get(self, invoice_key: str) -> StoredInvoice | None:
@@ -168,7 +187,7 @@ class DynamoInvoiceStore:
             Key={"invoice_key": {"S": invoice_key}},
             ConsistentRead=True,
         ).get("Item")
-        return None if item is None else StoredInvoice.model_validate(from_item(item))
+        return None if item is None else invoice_of(item)
 
     def get_expense(self, expense_id: int) -> Expense | None:
         item = self.client.get_item(
@@ -178,22 +197,25 @@ class DynamoInvoiceStore:
         ).get("Item")
         return None if item is None else Expense.model_validate(from_item(item))
 
-    def record_transition(self, invoice_key: str, transition: Transition) -> None:
+    def replace(self, invoice: StoredInvoice) -> StoredInvoice:
+        written = invoice.model_copy(update={"version": invoice.version + 1})
         try:
-            self.client.update_item(
+            self.client.put_item(
                 TableName=self.invoices_table,
-                Key={"invoice_key": {"S": invoice_key}},
-                UpdateExpression="SET #status = :status, "
-                "transitions = list_append(if_not_exists(transitions, :empty), :entry)",
-                ConditionExpression="attribute_exists(invoice_key)",
-                ExpressionAttributeNames={"#status": "status"},
+                Item=invoice_item(written),
+                # records written before versions existed count as version 0
+                ConditionExpression="attribute_exists(invoice_key) AND "
+                "(version = :read OR (attribute_not_exists(version) AND :read = :zero))",
                 ExpressionAttributeValues={
-                    ":status": {"S": transition.status.value},
-                    ":entry": {"L": [_serializer.serialize(_plain(transition.model_dump()))]},
-                    ":empty": {"L": []},
+                    ":read": {"N": str(invoice.version)},
+                    ":zero": {"N": "0"},
                 },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise KeyError(invoice_key) from None
-            raise
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            if not error.response.get("Item"):
+                raise KeyError(invoice.invoice_key) from None
+            raise StaleInvoice(invoice.invoice_key) from None
+        return written

@@ -27,9 +27,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from fapiao import aws
+from fapiao.catalogue.errors import Family, Problem, lookup
 from fapiao.ports import CachedVerification
 
 __all__ = ["DynamoKnownInvoices", "DynamoVerificationCache"]
+
+AWAITING_COMPLETION_CODE = lookup(Family.PLATFORM_INVOICE, Problem.AWAITING_COMPLETION).code
 
 LEASE_SUFFIX = "#lease"
 LEASE_TTL = dt.timedelta(days=1)  # how long DynamoDB keeps an expired lease item
@@ -103,7 +106,7 @@ class DynamoVerificationCache:
 
 
 class DynamoKnownInvoices:
-    """Reads only the key of the invoices table's item (one small read)."""
+    """Reads only the key and outcome code of the invoices table's item (one small read)."""
 
     def __init__(self, table: str, client: Any = None) -> None:
         self.table = table
@@ -114,7 +117,12 @@ class DynamoKnownInvoices:
         reply = client.get_item(
             TableName=self.table,
             Key={"invoice_key": {"S": invoice_key}},
-            ProjectionExpression="invoice_key",
+            ProjectionExpression="invoice_key, message_code",
             ConsistentRead=True,
         )
-        return "Item" in reply
+        item = reply.get("Item")
+        if item is None:
+            return False
+        # A record read too incompletely to verify is completed by a later reading of
+        # the same invoice, which must therefore be verified (create decides the owner).
+        return item.get("message_code", {}).get("S") != AWAITING_COMPLETION_CODE

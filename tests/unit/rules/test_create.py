@@ -661,3 +661,189 @@ def test_void_invoice_is_f_void(check: CheckResult) -> None:
 def test_red_letter_states_are_f_red_letter(state: InvoiceState) -> None:
     status = rules.status_of(vat(), checked(state=state))
     assert status == (InvoiceStatus.CHECK_FAILED, Problem.INVOICE_RED_LETTER)
+
+
+# --- what no invoice says: a future date, a negative blue total, an impossible amount ----
+
+TODAY = dt.date(2024, 5, 1)  # Asia/Shanghai
+
+
+def test_receipt_date_after_today_is_refused() -> None:
+    violation = refused(
+        lambda: rules.require_receipt_date_not_in_the_future(
+            vat(receipt_date=dt.date(2099, 12, 31)), TODAY
+        ),
+        Problem.RECEIPT_DATE_IN_FUTURE,
+        f"{INVOICE}.receipt_date",
+    )
+    assert violation.entry(Family.PLATFORM).code == "400112"
+    assert "20991231" in str(violation)
+    refused(
+        lambda: rules.require_receipt_date_not_in_the_future(
+            vat(receipt_date=dt.date(2024, 5, 2)), TODAY
+        ),
+        Problem.RECEIPT_DATE_IN_FUTURE,
+        f"{INVOICE}.receipt_date",
+    )
+
+
+@pytest.mark.parametrize("day", [dt.date(2024, 5, 1), dt.date(2022, 6, 27), None])
+def test_receipt_date_of_today_or_before_or_none_passes(day: dt.date | None) -> None:
+    rules.require_receipt_date_not_in_the_future(vat(receipt_date=day), TODAY)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        None,
+        checked(),
+        checked(state=InvoiceState.RED_REVERSED),  # a blue invoice that was reversed
+        checked(state=InvoiceState.FULLY_RED_REVERSED),
+    ],
+    ids=["no_check", "normal", "red_reversed", "fully_red_reversed"],
+)
+def test_negative_total_of_a_blue_invoice_is_refused(check: CheckResult | None) -> None:
+    violation = refused(
+        lambda: rules.require_blue_total_not_negative(vat(total_amount=D("-250")), check),
+        Problem.NEGATIVE_TOTAL,
+        f"{INVOICE}.total_amount",
+    )
+    assert violation.entry(Family.PLATFORM).code == "400113"
+    assert "-250" in str(violation)
+
+
+def test_negative_total_of_a_red_letter_invoice_passes() -> None:
+    red = checked(vat(total_amount=D("-250")), state=InvoiceState.RED_LETTER)
+    rules.require_blue_total_not_negative(vat(total_amount=D("-250")), red)
+
+
+@pytest.mark.parametrize("total", ["0", "0.00", "250", "-0"])
+def test_zero_or_positive_total_passes(total: str) -> None:
+    rules.require_blue_total_not_negative(vat(total_amount=D(total)), None)
+
+
+@pytest.mark.parametrize("total", ["999999999999.99", "-999999999999.99", "0.01", "100000000000"])
+def test_amounts_of_up_to_12_integer_digits_pass(total: str) -> None:
+    rules.require_amounts_in_range(vat(total_amount=D(total)), checked())
+
+
+@pytest.mark.parametrize("total", ["1E+30", "1000000000000", "-1000000000000.00", "1E+12"])
+def test_amount_of_more_than_12_integer_digits_is_refused(total: str) -> None:
+    violation = refused(
+        lambda: rules.require_amounts_in_range(vat(total_amount=D(total)), checked()),
+        Problem.AMOUNT_OUT_OF_RANGE,
+        f"{INVOICE}.total_amount",
+    )
+    assert violation.entry(Family.PLATFORM).code == "400114"
+    assert total in str(violation)
+
+
+@pytest.mark.parametrize(
+    ("invoice", "check", "field"),
+    [
+        (vat(amount=D("1E+13")), None, f"{INVOICE}.amount"),
+        (vat(tax_amount=D("1E+13")), None, f"{INVOICE}.tax_amount"),
+        (flight(fare=D("1E+13")), None, f"{INVOICE}.fare"),
+        (vat(items=[LineItem(amount=D("1E+13"))]), None, f"{INVOICE}.items[0].amount"),
+        (vat(), checked(vat(total_amount=D("1E+30"))), "receipt_check.total_amount"),
+        (
+            vat(),
+            checked(vat(items=[LineItem(amount=D("250")), LineItem(unit_price=D("1E+15"))])),
+            "receipt_check.detail_list[1].price",
+        ),
+    ],
+    ids=["amount", "tax", "fare", "ocr_line", "check_total", "check_line_price"],
+)
+def test_every_money_field_of_the_invoice_its_check_and_their_lines_is_in_range(
+    invoice: Invoice, check: CheckResult | None, field: str
+) -> None:
+    refused(
+        lambda: rules.require_amounts_in_range(invoice, check),
+        Problem.AMOUNT_OUT_OF_RANGE,
+        field,
+    )
+
+
+def test_fields_that_are_not_money_may_be_large() -> None:
+    rules.require_amounts_in_range(taxi(mileage=D("1E+15")), None)
+    line = LineItem(amount=D("250"), quantity=D("1E+15"))
+    rules.require_amounts_in_range(vat(items=[line]), None)
+
+
+# --- what was read against what the tax authority said ---------------------------------
+
+
+def test_a_check_that_agrees_has_no_differences() -> None:
+    assert rules.differences_from_check(vat(), checked()) == []
+
+
+def test_no_check_or_a_failed_one_is_not_compared() -> None:
+    assert rules.differences_from_check(vat(total_amount=D("1")), None) == []
+    failed = checked(success=False, message="所查发票不存在")
+    assert rules.differences_from_check(vat(total_amount=D("1")), failed) == []
+
+
+def test_each_amount_differing_by_more_than_a_fen_is_named_with_both_sides() -> None:
+    read = vat(amount=D("240"), tax_amount=D("0.02"), total_amount=D("1E+30"))
+    assert rules.differences_from_check(read, checked()) == [
+        "amount 识别 240 / 查验 250",
+        "tax_amount 识别 0.02 / 查验 0",
+        "total_amount 识别 1E+30 / 查验 250",
+    ]
+
+
+@pytest.mark.parametrize("total", ["250.01", "249.99", "250.00", "250.010"])
+def test_amounts_within_a_fen_agree(total: str) -> None:
+    assert rules.differences_from_check(vat(total_amount=D(total)), checked()) == []
+
+
+def test_an_amount_only_one_side_says_is_not_a_difference() -> None:
+    assert rules.differences_from_check(vat(amount=None, tax_amount=None), checked()) == []
+    check = checked(vat(amount=None, tax_amount=None))
+    assert rules.differences_from_check(vat(), check) == []
+
+
+def test_a_negative_reading_of_a_positive_check_differs() -> None:
+    differences = rules.differences_from_check(vat(total_amount=D("-250")), checked())
+    assert differences == ["total_amount 识别 -250 / 查验 250"]
+
+
+def test_any_difference_in_the_date_is_named_yyyymmdd() -> None:
+    read = vat(receipt_date=dt.date(2022, 6, 28))
+    assert rules.differences_from_check(read, checked()) == [
+        "receipt_date 识别 20220628 / 查验 20220627"
+    ]
+
+
+def test_a_difference_in_the_type_is_named_with_platform_codes() -> None:
+    check = checked(vat(invoice_type=InvoiceType.VAT_NORMAL))
+    assert rules.differences_from_check(vat(), check) == ["invoice_type 识别 10 / 查验 04"]
+
+
+def test_code_and_number_of_one_key_written_whole_or_split_agree() -> None:
+    split = digital(
+        InvoiceType.DIGITAL_NORMAL, invoice_code="223120000000", invoice_number="12345678"
+    )
+    whole = digital(InvoiceType.DIGITAL_NORMAL)
+    assert rules.differences_from_check(split, checked(whole)) == []
+
+
+def test_a_code_or_number_that_differs_is_named() -> None:
+    # (create refuses a check of another invoice first: 400106; the comparison says it too)
+    check = checked(vat(invoice_code="033022100212"))
+    assert rules.differences_from_check(vat(), check) == [
+        "invoice_code 识别 033022100211 / 查验 033022100212"
+    ]
+    check = checked(vat(invoice_number="68552330"))
+    assert rules.differences_from_check(vat(), check) == [
+        "invoice_number 识别 68552329 / 查验 68552330"
+    ]
+
+
+def test_buyer_and_seller_tax_codes_are_compared_when_both_sides_say_them() -> None:
+    read = vat(seller_tax_code="91330212MA2J5RER99")
+    check = checked(vat(buyer_tax_code="91320402MA1YA9ELXM", seller_tax_code="91330212ma2j5rer99"))
+    assert rules.differences_from_check(read, check) == [
+        "buyer_tax_code 识别 91320402MA1YA9ELXL / 查验 91320402MA1YA9ELXM"
+    ]
+    assert rules.differences_from_check(vat(buyer_tax_code=None), check) == []

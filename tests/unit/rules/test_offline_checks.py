@@ -67,6 +67,15 @@ def assert_failed(finding: Finding, code: str, *words: str) -> None:
         assert word in (finding.reason or "")
 
 
+def assert_incomplete(finding: Finding, code: str, *fields: str) -> None:
+    """Not wrong, only not read: the finding names the 001 fields a completion needs."""
+    assert finding.outcome is Outcome.INCOMPLETE, finding
+    assert finding.code == code
+    assert finding.fields == fields
+    for field in fields:
+        assert field in (finding.reason or "")
+
+
 # --- tax IDs -------------------------------------------------------------------------
 
 
@@ -213,9 +222,12 @@ def test_amounts_are_skipped_when_one_is_missing() -> None:
     assert oc.amounts_add_up(invoice(tax_amount=None), CONTEXT).outcome is Outcome.SKIPPED
 
 
-def test_ordinary_invoice_without_check_code_fails_with_3210() -> None:
+def test_ordinary_invoice_without_check_code_is_incomplete_with_3210() -> None:
     normal = invoice(invoice_type=T.VAT_NORMAL, invoice_code="3100231330", check_code=None)
-    assert_failed(oc.check_code_has_valid_length(normal, CONTEXT), "3210")
+    finding = oc.check_code_has_valid_length(normal, CONTEXT)
+    assert_incomplete(finding, "3210", "check_code")
+    assert oc.incomplete([finding]) == [finding]
+    assert oc.failed([finding]) == []
     special = invoice(check_code=None)  # 003: 专票可为空
     assert oc.check_code_has_valid_length(special, CONTEXT).outcome is Outcome.SKIPPED
 
@@ -238,11 +250,14 @@ def test_blockchain_check_code_is_five_characters() -> None:
 
 def test_verification_needs_the_amount_that_total_means_for_the_type() -> None:
     special = invoice(amount=None)  # 01: total is the pre-tax amount
-    assert_failed(oc.has_what_verification_needs(special, CONTEXT), "4001", "amount")
+    assert_incomplete(oc.has_what_verification_needs(special, CONTEXT), "4001", "amount")
     electronic = digital(total_amount=None)  # 16: total is 价税合计
-    assert_failed(oc.has_what_verification_needs(electronic, CONTEXT), "4001", "total_amount")
-    undated = invoice(receipt_date=None)
-    assert_failed(oc.has_what_verification_needs(undated, CONTEXT), "4001", "receipt_date")
+    assert_incomplete(oc.has_what_verification_needs(electronic, CONTEXT), "4001", "total_amount")
+    undated = invoice(receipt_date=None, amount=None)
+    assert_incomplete(
+        oc.has_what_verification_needs(undated, CONTEXT), "4001", "receipt_date", "amount"
+    )
+    assert oc.has_what_verification_needs(invoice(), CONTEXT).outcome is Outcome.PASSED
     taxi = invoice(invoice_type=T.TAXI)
     assert oc.has_what_verification_needs(taxi, CONTEXT).outcome is Outcome.SKIPPED
 

@@ -142,16 +142,62 @@ def test_an_invoice_failing_an_offline_check_is_never_sent(
     assert len(exocr.calls) == 0
     assert cache.requests == 0
     assert (outcome.status, outcome.source, outcome.code) == ("F", Source.OFFLINE_CHECKS, "105")
-    assert "amounts_add_up" in (outcome.reason or "")
     failed = [f.check for f in outcome.findings if f.outcome is Outcome.FAILED]
-    assert failed == ["amounts_add_up"]
+    assert failed == ["amounts_add_up"]  # the rule's name stays in the findings (logs)
+    # What is said names the amounts, in the catalogue's words, never the rule.
+    assert (outcome.cause, outcome.detail) == (
+        Problem.INVOICE_IRREGULAR,
+        "amount 100.00 + tax 13.00 = 113.00, not the total 113.10",
+    )
+    assert outcome.reason == outcome.detail
+    assert "amounts_add_up" not in (outcome.reason or "")
 
 
 def test_a_qr_code_that_disagrees_stops_the_payment(deps: VerifyDeps, exocr: FakeExocr) -> None:
     qr = QrFields(invoice_number="87654321")
     outcome = verify_invoice(invoice(), deps, qr=qr)
     assert (outcome.status, len(exocr.calls)) == ("F", 0)
-    assert "qr_agrees_with_printed_fields" in (outcome.reason or "")
+    assert (outcome.cause, outcome.detail) == (
+        Problem.INVOICE_IRREGULAR,
+        "QR code disagrees: number 87654321 vs 12345678",
+    )
+    assert "qr_agrees_with_printed_fields" not in (outcome.reason or "")
+
+
+def test_a_qr_only_reading_waits_for_completion_naming_the_missing_field(
+    deps: VerifyDeps, exocr: FakeExocr, cache: MemoryVerificationCache
+) -> None:
+    # A photo's QR code gives type, code, number, date, the pre-tax amount and the check
+    # code; an electronic ordinary invoice (type 10) is checked on its 价税合计.
+    qr_only = Invoice(
+        invoice_type=T.VAT_ELECTRONIC_NORMAL,
+        invoice_code="033022100211",
+        invoice_number="68552329",
+        receipt_date=dt.date(2024, 5, 6),
+        amount=D("100.00"),
+        check_code="58053893572132760108",
+    )
+    outcome = verify_invoice(qr_only, deps)
+    assert (len(exocr.calls), cache.requests) == (0, 0)
+    assert (outcome.status, outcome.source) == (InvoiceStatus.AWAITING_CHECK, Source.OFFLINE_CHECKS)
+    assert (outcome.cause, outcome.detail) == (Problem.AWAITING_COMPLETION, "total_amount")
+    assert outcome.retry_at is None  # asking again cannot help: it waits to be completed
+    assert not outcome.final
+
+
+def test_an_invoice_over_five_years_old_is_f_too_old_to_check(
+    deps: VerifyDeps, exocr: FakeExocr, clock: Clock
+) -> None:
+    # Today is 2024-06-01: the tax authority answers for invoices from 2019-06-01 on.
+    outcome = verify_invoice(invoice(receipt_date=dt.date(2019, 5, 31)), deps)
+    assert (outcome.status, len(exocr.calls)) == (InvoiceStatus.CHECK_FAILED, 0)
+    assert (outcome.source, outcome.code) == (Source.OFFLINE_CHECKS, "3207")
+    assert outcome.cause is Problem.TOO_OLD_TO_CHECK
+    assert outcome.detail is not None
+    assert "2019-05-31" in outcome.detail
+    assert "receipt_date_is_within_five_years" not in outcome.detail
+    within = verify_invoice(invoice(receipt_date=dt.date(2019, 6, 1)), deps)
+    assert (within.status, within.cause) == (InvoiceStatus.VERIFIED, None)
 
 
 def test_a_same_day_invoice_waits_until_midnight_shanghai(

@@ -32,6 +32,15 @@ class CreateCommand:
     bind_to: int | None = None  # an existing expense to add the invoice to (002 expenseCode)
     employee_id: str | None = None
 
+    @property
+    def claimed(self) -> bool:
+        """001's own request: the reading and its receipt_check are what a client says,
+        so the rules refuse what no invoice could say (a future date, a negative blue
+        total, an amount beyond any invoice) and compare the two. The one-call endpoints
+        and the pipeline read the invoice themselves and verified it (``awaiting_check``):
+        the offline checks and the verifier have judged it already."""
+        return not self.awaiting_check
+
 
 @dataclass(frozen=True)
 class CreateOutcome:

@@ -6,11 +6,14 @@ outcome rules at the end decide the status an accepted invoice is stored with.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.catalogue.types import InvoiceType
+from fapiao.catalogue.types import InvoiceType, TypeNotInVocabulary, to_platform_code
+from fapiao.dates import to_yyyymmdd
 from fapiao.model import CheckResult, Invoice, InvoiceState, InvoiceStatus
 from fapiao.settings import CompanySettings
 
@@ -113,6 +116,88 @@ def require_receipt_date(invoice: Invoice) -> None:
             "receipt_ocr.invoices[0].receipt_date",
             f"required (yyyyMMdd) for {invoice.invoice_type.value}",
         )
+
+
+def require_receipt_date_not_in_the_future(invoice: Invoice, today: dt.date) -> None:
+    """开票日期 (yyyyMMdd): no invoice is issued after today in China (Asia/Shanghai);
+    a later date is misread or made up, and would wait for a check that never comes."""
+    day = invoice.receipt_date
+    if day is not None and day > today:
+        raise RuleViolation(
+            Problem.RECEIPT_DATE_IN_FUTURE,
+            "receipt_ocr.invoices[0].receipt_date",
+            f"{to_yyyymmdd(day)} is after today {to_yyyymmdd(today)} (Asia/Shanghai)",
+        )
+
+
+def is_red_letter(check: CheckResult | None) -> bool:
+    """A red-letter invoice (红字发票, exocr inv_status 20 红票) as the tax authority
+    says: the only kind whose amounts are negative. The blue invoice a red one reverses
+    (30 红冲, 40/50 部分/全额红冲) keeps its positive amounts. 001 has no marker of its
+    own for it (its receipt_check says 作废 at most)."""
+    return check is not None and check.state is InvoiceState.RED_LETTER
+
+
+def require_blue_total_not_negative(invoice: Invoice, check: CheckResult | None) -> None:
+    """价税合计 of a blue (ordinary) invoice is never negative: only a red-letter invoice,
+    which reverses another, carries negative amounts. (A number that is no amount at
+    all is ``require_amounts_in_range``'s.)"""
+    total = invoice.total_amount
+    if total is not None and total.is_finite() and total < 0 and not is_red_letter(check):
+        raise RuleViolation(
+            Problem.NEGATIVE_TOTAL,
+            "receipt_ocr.invoices[0].total_amount",
+            f"{total} is negative; only a red-letter invoice is",
+        )
+
+
+MONEY_DIGITS = 12  # integer digits: up to 999,999,999,999.99 yuan
+_MONEY_LIMIT = Decimal(10) ** MONEY_DIGITS
+_MONEY_FIELDS = (
+    "amount",
+    "tax_amount",
+    "total_amount",
+    "subtotal_amount",
+    "fare",
+    "fuel_surcharge",
+    "civil_avn_dev_fund",
+    "other_taxes",
+    "insurance",
+)
+_LINE_MONEY_FIELDS = (  # canonical name, 001 detail_list name
+    ("amount", "amount"),
+    ("tax_amount", "tax_amount"),
+    ("total_amount", "total_amount"),
+    ("unit_price", "price"),
+)
+
+
+def _money_of(invoice: Invoice, at: str, lines_at: str) -> Iterator[tuple[str, Decimal]]:
+    for field in _MONEY_FIELDS:
+        value = getattr(invoice, field)
+        if value is not None:
+            yield f"{at}{field}", value
+    for index, item in enumerate(invoice.items):
+        for canonical, wire in _LINE_MONEY_FIELDS:
+            value = getattr(item, canonical)
+            if value is not None:
+                yield f"{lines_at}[{index}].{wire}", value
+
+
+def require_amounts_in_range(invoice: Invoice, check: CheckResult | None) -> None:
+    """No real invoice holds an amount of more than 12 integer digits (a trillion yuan):
+    such a number (1E+30) is a misread or a forged one, in what was read, in the check
+    or in their lines."""
+    money = list(_money_of(invoice, "receipt_ocr.invoices[0].", "receipt_ocr.invoices[0].items"))
+    if check is not None:
+        money += _money_of(check.invoice, "receipt_check.", "receipt_check.detail_list")
+    for field, value in money:
+        if not value.is_finite() or abs(value) >= _MONEY_LIMIT:
+            raise RuleViolation(
+                Problem.AMOUNT_OUT_OF_RANGE,
+                field,
+                f"{value} is beyond any invoice (more than {MONEY_DIGITS} integer digits)",
+            )
 
 
 # 001 几种票据类型私有字段: the fields each type must carry.
@@ -285,6 +370,71 @@ def check_buyer_title(invoice: Invoice, company: CompanySettings) -> str | None:
         f"发票抬头 {invoice.buyer_name or ''} {invoice.buyer_tax_code or ''}".rstrip()
         + " 不是公司的抬头"
     )
+
+
+# --- what was read against what the tax authority said ----------------------------------
+
+_AMOUNTS = ("amount", "tax_amount", "total_amount")
+_PARTIES = ("buyer_tax_code", "seller_tax_code")
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
+
+
+def _identifier(value: str | None) -> str:
+    return _NOT_ALNUM.sub("", value or "").upper()
+
+
+def _type_code(invoice_type: InvoiceType) -> str:
+    try:
+        return to_platform_code(invoice_type)
+    except TypeNotInVocabulary:
+        return invoice_type.value
+
+
+def _said(field: str, read: object, checked: object) -> str:
+    return f"{field} 识别 {read} / 查验 {checked}"
+
+
+def differences_from_check(read: Invoice, check: CheckResult | None) -> list[str]:
+    """001: receipt_check is the tax authority's answer for the invoice that was read
+    (receipt_ocr): where both say a field and disagree, the reading is wrong (or the
+    claim is). Amounts beyond one fen; any difference in the date, the type, the code
+    and number (one key written whole or split is the same), or the buyer's and
+    seller's tax codes. Each difference names the field (001's name) and what each side
+    said; none for no check or a failed one (its data is not the tax authority's word).
+    """
+    if check is None or not check.success:
+        return []
+    known = check.invoice
+    return [
+        *_amount_differences(read, known),
+        *_date_and_type_differences(read, known),
+        *_identifier_differences(read, known),
+    ]
+
+
+def _amount_differences(read: Invoice, known: Invoice) -> Iterator[str]:
+    for field in _AMOUNTS:
+        mine, theirs = getattr(read, field), getattr(known, field)
+        if mine is not None and theirs is not None and abs(mine - theirs) > FEN:
+            yield _said(field, mine, theirs)
+
+
+def _date_and_type_differences(read: Invoice, known: Invoice) -> Iterator[str]:
+    mine, theirs = read.receipt_date, known.receipt_date
+    if mine is not None and theirs is not None and mine != theirs:
+        yield _said("receipt_date", to_yyyymmdd(mine), to_yyyymmdd(theirs))
+    if read.invoice_type is not known.invoice_type:
+        yield _said("invoice_type", _type_code(read.invoice_type), _type_code(known.invoice_type))
+
+
+def _identifier_differences(read: Invoice, known: Invoice) -> Iterator[str]:
+    fields = list(_PARTIES)
+    if read.invoice_key is None or read.invoice_key != known.invoice_key:
+        fields[:0] = ["invoice_code", "invoice_number"]
+    for field in fields:
+        mine, theirs = getattr(read, field), getattr(known, field)
+        if _identifier(mine) and _identifier(theirs) and _identifier(mine) != _identifier(theirs):
+            yield _said(field, mine, theirs)
 
 
 def status_of(invoice: Invoice, check: CheckResult | None) -> tuple[InvoiceStatus, Problem | None]:

@@ -1,17 +1,20 @@
 """Use case: turn one recognized (and checked) invoice into an invoice and expense record.
 
 Spec 001 (票据创建). The rules refuse a bad request before anything is stored; the
-store refuses a second import of the same invoice even when two requests race.
+store refuses a second import of the same invoice even when two requests race. A
+client's reading is cross-checked against its own check (F 907007 where they differ);
+a fuller reading of an invoice its owner's record waits for (C 907010) completes that
+record instead of being refused as a duplicate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from fapiao.catalogue.errors import HubError, Problem
-from fapiao.dates import now_in_shanghai
+from fapiao.catalogue.errors import Family, HubError, Problem, lookup
+from fapiao.dates import now_in_shanghai, today_in_shanghai
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.create import CreateCommand, CreateOutcome
 from fapiao.model.stored import (
@@ -20,6 +23,7 @@ from fapiao.model.stored import (
     ExpenseIdTaken,
     ExpenseLocked,
     ExpenseNotFound,
+    StaleInvoice,
     StoredInvoice,
     Transition,
     new_expense_id,
@@ -37,9 +41,10 @@ def create_invoice(
     company: CompanySettings,
     now: Callable[[], dt.datetime] = now_in_shanghai,
 ) -> CreateOutcome:
-    invoice, invoice_key, currency = _accepted_invoice(command, company)
-    answer, title_conflict = _answer(command, invoice, invoice_key, company)
     created_at = now()
+    accepted = _accepted_invoice(command, company, today_in_shanghai(created_at))
+    answer, title_conflict = _answer(command, accepted, company)
+    invoice, invoice_key, currency = accepted.invoice, accepted.key, accepted.currency
     for _ in range(_ID_ATTEMPTS):
         expense_id = command.bind_to if command.bind_to is not None else new_expense_id()
         record = StoredInvoice(
@@ -55,7 +60,14 @@ def create_invoice(
             invoice=invoice,
             check=command.check,
             created_at=created_at,
-            transitions=[Transition(status=answer.status, at=created_at, reason=answer.message)],
+            transitions=[
+                Transition(
+                    status=answer.status,
+                    at=created_at,
+                    reason=answer.message,
+                    message_code=answer.message_code,
+                )
+            ],
         )
         expense = Expense(
             expense_id=expense_id,
@@ -71,20 +83,25 @@ def create_invoice(
         except ExpenseIdTaken:
             continue
         except DuplicateInvoice as duplicate:
-            # 001: 对于重复导入票据会记录查验失败和错误信息 — answered F with 907002 and the
-            # expense the invoice already belongs to; nothing new is written.
-            existing = duplicate.existing
-            return CreateOutcome(
-                expense_id=None if existing is None else existing.expense_id,
-                status=InvoiceStatus.CHECK_FAILED,
-                invoice_key=invoice_key,
-                problem=Problem.DUPLICATE_INVOICE,
-            )
+            return _complete_or_duplicate(duplicate.existing, record, answer, store)
         return replace(answer, expense_id=expense_id)
     raise RuntimeError("could not draw a free expense id")
 
 
-def _accepted_invoice(command: CreateCommand, company: CompanySettings) -> tuple[Invoice, str, str]:
+@dataclass(frozen=True)
+class _Accepted:
+    """An invoice the rules let through: as it is stored (amounts completed, currency
+    chosen), its key, and where what was read disagrees with its check."""
+
+    invoice: Invoice
+    key: str
+    currency: str
+    differences: list[str]
+
+
+def _accepted_invoice(
+    command: CreateCommand, company: CompanySettings, today: dt.date
+) -> _Accepted:
     """Spec 001's rules, in the order they refuse: the invoice, its key and its currency."""
     rules.require_biz_id(command.biz_id)
     invoice = rules.require_one_invoice(command.invoices)
@@ -93,27 +110,42 @@ def _accepted_invoice(command: CreateCommand, company: CompanySettings) -> tuple
     rules.require_type_fields(invoice)
     rules.limit_remark(invoice)
     invoice_key = rules.require_invoice_number(invoice)
+    differences: list[str] = []
+    if command.claimed:
+        # What a client says it read and checked: refused when no invoice could say it,
+        # cross-checked against its own receipt_check (the hub's own readings were
+        # checked offline and by the verifier, whose answer is the authority's data).
+        rules.require_amounts_in_range(invoice, command.check)
+        rules.require_blue_total_not_negative(invoice, command.check)
+        rules.require_receipt_date_not_in_the_future(invoice, today)
     if not command.awaiting_check and command.cause is None:
         rules.require_check_for_vat(invoice, command.check)
     rules.require_matching_check_type(invoice, command.check)
     rules.require_check_of_this_invoice(invoice, command.check)
+    if command.claimed:
+        differences = rules.differences_from_check(invoice, command.check)
     if command.check is not None and not invoice.items:
         # 001 sends the lines only in receipt_check.detail_list; the tax rules read them.
         invoice = invoice.model_copy(update={"items": command.check.invoice.items})
     invoice = rules.complete_tax(invoice)
     currency = rules.choose_currency(invoice, company)
     invoice = invoice.model_copy(update={"currency": currency})
-    return invoice, invoice_key, currency
+    return _Accepted(invoice, invoice_key, currency, differences)
 
 
 def _answer(
-    command: CreateCommand, invoice: Invoice, invoice_key: str, company: CompanySettings
+    command: CreateCommand, accepted: _Accepted, company: CompanySettings
 ) -> tuple[CreateOutcome, bool]:
     """The status and message the invoice is stored and answered with; and a title conflict."""
+    invoice = accepted.invoice
     status, problem = rules.status_of(invoice, command.check)
     detail = None
     if problem is Problem.CHECK_FAILED and command.check is not None:
         detail = command.check.message  # the checker's own reason, when it gave one
+    if problem is None and accepted.differences:
+        # Checked, but not what was read: a void or red-letter invoice says so first.
+        status, problem = InvoiceStatus.CHECK_FAILED, Problem.CHECK_MISMATCH
+        detail = "; ".join(accepted.differences)
     if command.cause is not None:
         problem, detail = command.cause, command.cause_detail
         status = status_of_cause(command.cause)
@@ -122,7 +154,80 @@ def _answer(
     title_message = rules.check_buyer_title(invoice, company)
     if problem is None and title_message is not None:
         problem, detail = Problem.TITLE_MISMATCH, title_message
-    return CreateOutcome(None, status, invoice_key, problem, detail), title_message is not None
+    return CreateOutcome(None, status, accepted.key, problem, detail), title_message is not None
+
+
+# --- a second reading of an invoice ----------------------------------------------------
+
+_REPLACE_ATTEMPTS = 5  # another completion, re-check or correction won the race: read again
+_AWAITING_COMPLETION_CODE = lookup(Family.PLATFORM_INVOICE, Problem.AWAITING_COMPLETION).code
+
+
+def _complete_or_duplicate(
+    existing: StoredInvoice | None,
+    record: StoredInvoice,
+    answer: CreateOutcome,
+    store: InvoiceStore,
+) -> CreateOutcome:
+    """The invoice is stored already. Its owner's record that waits for completion
+    (907010: read too incompletely to check) is completed by this fuller reading, and
+    answered as its create; anything else is a duplicate (001: 对于重复导入票据会记录
+    查验失败和错误信息 — F 907002 with the expense it already belongs to, nothing new
+    written)."""
+    for _ in range(_REPLACE_ATTEMPTS):
+        if existing is None or not _completes(record, existing):
+            return CreateOutcome(
+                expense_id=None if existing is None else existing.expense_id,
+                status=InvoiceStatus.CHECK_FAILED,
+                invoice_key=record.invoice_key,
+                problem=Problem.DUPLICATE_INVOICE,
+            )
+        try:
+            written = store.replace(_completed(existing, record))
+        except StaleInvoice:
+            existing = store.get(record.invoice_key)
+            continue
+        return replace(answer, expense_id=written.expense_id)
+    raise HubError(Problem.BUSY, f"invoice {record.invoice_key} keeps changing; try again")
+
+
+def _completes(reading: StoredInvoice, existing: StoredInvoice) -> bool:
+    """Does this reading complete the record? Its owner's, waiting for completion, and
+    this reading is not itself too incomplete to check."""
+    return (
+        existing.user_code == reading.user_code
+        and existing.status is InvoiceStatus.AWAITING_CHECK
+        and existing.message_code == _AWAITING_COMPLETION_CODE
+        and reading.message_code != _AWAITING_COMPLETION_CODE
+    )
+
+
+def _completed(existing: StoredInvoice, reading: StoredInvoice) -> StoredInvoice:
+    """The record with the new reading's invoice, check and outcome; its expense,
+    creation, corrections and bizId stay the original's, its history grows by one."""
+    at = reading.created_at  # when this reading was taken
+    return existing.model_copy(
+        update={
+            "invoice": reading.invoice,
+            "check": reading.check,
+            "currency": reading.currency,
+            "title_conflict": reading.title_conflict,
+            "status": reading.status,
+            "message": reading.message,
+            "message_code": reading.message_code,
+            "transitions": [
+                *existing.transitions,
+                Transition(
+                    status=reading.status,
+                    at=at,
+                    reason=reading.message,
+                    message_code=reading.message_code,
+                    published=True,  # told by this create's own answer or outcome
+                ),
+            ],
+            "updated_at": at,
+        }
+    )
 
 
 _AWAITING: frozenset[Problem] = frozenset(

@@ -10,6 +10,7 @@ a thread that plays the pipeline."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import subprocess
@@ -346,9 +347,10 @@ def test_ingest_sends_a_folders_files_and_prints_their_outcomes(
 
     assert (code, err) == (0, "")
     rows = [line.split("\t") for line in out.splitlines()]
-    assert [(row[0], row[1], row[2]) for row in rows] == [
-        (str(scans / "b.pdf"), "created", "Y"),
-        (str(scans / "may" / "a.pdf"), "created", "Y"),
+    assert all(len(row) == 7 for row in rows)
+    assert [(row[0], row[1], row[2], row[3], row[6]) for row in rows] == [
+        (str(scans / "b.pdf"), "0", "created", "Y", "sent"),
+        (str(scans / "may" / "a.pdf"), "0", "created", "Y", "sent"),
     ]
     keys = [
         v["Key"]
@@ -356,9 +358,25 @@ def test_ingest_sends_a_folders_files_and_prints_their_outcomes(
             Bucket=hub.bucket, Prefix=f"{hub.owner}/"
         )["Versions"]
     ]
-    assert sorted(keys) == sorted(row[3].removeprefix("key-of-") for row in rows)
+    assert sorted(keys) == sorted(row[5].removeprefix("key-of-") for row in rows)
     assert all(key.startswith(f"{hub.owner}/ingest/") for key in keys)
     assert {key.rsplit("-", 1)[1] for key in keys} == {"a.pdf", "b.pdf"}
+
+
+def test_ingest_of_bytes_sent_before_prints_their_outcomes_already_processed(
+    hub: Hub, pipeline: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.pdf").write_bytes(b"%PDF-1.7 a")
+    argv = ["ingest", str(tmp_path / "a.pdf"), "--data", str(hub.data), "--owner", hub.owner]
+    first = run(argv, capsys)
+
+    second = run(argv, capsys)
+
+    assert (first[0], first[2], second[0], second[2]) == (0, "", 0, "")
+    assert first[1].endswith("\tsent\n")
+    assert second[1] == first[1].replace("\tsent\n", "\talready processed\n")
+    versions = hub.aws.client("s3").list_object_versions(Bucket=hub.bucket, Prefix=hub.owner)
+    assert len(versions["Versions"]) == 1  # not put again
 
 
 def test_ingest_without_an_outcome_in_time_is_pending_and_exit_1(
@@ -370,7 +388,29 @@ def test_ingest_without_an_outcome_in_time_is_pending_and_exit_1(
     code, out, err = run(argv, capsys)
 
     assert (code, err) == (1, "")
-    assert out == f"{tmp_path / 'a.pdf'}\tpending\t\tno outcome within 0.3 s\n"
+    assert out == f"{tmp_path / 'a.pdf'}\t\tpending\t\t\tnot done within 0.3 s\tsent\n"
+
+
+def test_ingest_exits_1_when_a_file_is_not_created(
+    hub: Hub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Outcomes recorded for the two invoices of a file, one of them unrecognisable."""
+    data = b"%PDF-1.7 two"
+    (tmp_path / "two.pdf").write_bytes(data)
+    key = f"{hub.owner}/ingest/{hashlib.sha256(data).hexdigest()[:12]}-two.pdf"
+    obj = hub.drop(key, data)  # sent before: the command finds it there
+    hub.record(obj, 0, "created", status="Y", invoice_key="03302210021168552329")
+    hub.record(obj, 1, "unrecognisable", status="U", message="no QR code\nno text")
+
+    argv = ["ingest", str(tmp_path / "two.pdf"), "--data", str(hub.data), "--owner", hub.owner]
+    code, out, err = run(argv, capsys)
+
+    assert (code, err) == (1, "")
+    path = tmp_path / "two.pdf"
+    assert out.splitlines() == [
+        f"{path}\t0\tcreated\tY\t\t03302210021168552329\talready processed",
+        f"{path}\t1\tunrecognisable\tU\t\tno QR code no text\talready processed",
+    ]
 
 
 def test_keys_create_takes_the_hubs_region_and_table(

@@ -1,6 +1,7 @@
-"""The inbox watcher: each file goes to the drop bucket once; a file S3 refuses goes to
-.failed; a file the local AWS could not take now (stopping, unavailable) stays in the
-inbox for the next scan or the next start, never lost."""
+"""The inbox watcher: each file goes to the drop bucket once, a file in a user's folder
+(``inbox/<user_code>/``) under that user code; a file S3 refuses goes to .failed; a file
+the local AWS could not take now (stopping, unavailable) stays in the inbox for the next
+scan or the next start, never lost."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from fapiao.local.pollers import InboxWatcher
+from fapiao.local.pollers import InboxWatcher, owner_refusal
 
 
 def _error(status: int) -> ClientError:
@@ -104,3 +105,107 @@ def test_a_stopping_watcher_leaves_the_rest_for_the_next_start(inbox: Path) -> N
     assert watcher.scan_once() == []
     assert sorted(p.name for p in inbox.iterdir()) == ["a.pdf", "b.pdf"]
     assert s3.puts == 0
+
+
+# --- a user's folder in the inbox ------------------------------------------------------
+
+
+def _drop_in(folder: Path, relative: str, data: bytes) -> Path:
+    path = folder / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _drop(path.parent, path.name, data)
+
+
+def test_a_file_in_a_users_folder_goes_under_that_user_code(inbox: Path) -> None:
+    s3 = FakeS3()
+    _drop_in(inbox, "alice/x.pdf", b"%PDF x")
+    _drop_in(inbox, "MK00001/2024/05/y.pdf", b"%PDF y")
+    _drop(inbox, "z.pdf", b"%PDF z")
+
+    keys = InboxWatcher(inbox, s3, "drop", "acme").scan_once()
+
+    assert sorted(k.split("/")[0] for k in keys) == ["MK00001", "acme", "alice"]
+    assert {k.split("/")[1] for k in keys} == {"inbox"}
+    assert sorted(k.rsplit("-", 1)[1] for k in keys) == ["x.pdf", "y.pdf", "z.pdf"]
+    assert sorted(s3.objects.values()) == [b"%PDF x", b"%PDF y", b"%PDF z"]
+    assert (inbox / "alice" / ".sent" / "x.pdf").is_file()
+    assert (inbox / "MK00001" / ".sent" / "2024" / "05" / "y.pdf").is_file()
+    assert (inbox / ".sent" / "z.pdf").is_file()
+    assert InboxWatcher(inbox, s3, "drop", "acme").scan_once() == []  # .sent is nobody's
+    assert s3.puts == 3
+
+
+def test_a_users_file_already_uploaded_is_not_put_again(inbox: Path) -> None:
+    s3 = FakeS3()
+    _drop_in(inbox, "alice/x.pdf", b"%PDF x")
+    (key,) = InboxWatcher(inbox, s3, "drop", "acme").scan_once()
+    (inbox / "alice" / ".sent" / "x.pdf").rename(inbox / "alice" / "x.pdf")
+
+    assert InboxWatcher(inbox, s3, "drop", "acme").scan_once() == [key]
+    assert s3.puts == 1
+
+
+def test_hidden_files_and_folders_are_not_read_nor_owners(inbox: Path) -> None:
+    s3 = FakeS3()
+    _drop_in(inbox, ".failed/x.pdf", b"%PDF x")
+    _drop_in(inbox, ".sent/y.pdf", b"%PDF y")
+    _drop_in(inbox, ".hidden/z.pdf", b"%PDF z")
+    _drop_in(inbox, "alice/.w.pdf.part", b"%PDF w")
+    _drop_in(inbox, "alice/.drafts/v.pdf", b"%PDF v")
+
+    assert InboxWatcher(inbox, s3, "drop", "acme").scan_once() == []
+    assert s3.puts == 0
+    assert (inbox / "alice" / ".w.pdf.part").is_file()
+
+
+@pytest.mark.parametrize("folder", ["John Smith", "a" * 65, "a+b", "见 票", "identify"])
+def test_a_folder_that_is_no_user_code_goes_to_failed_unread(inbox: Path, folder: str) -> None:
+    s3 = FakeS3()
+    _drop_in(inbox, f"{folder}/x.pdf", b"%PDF x")
+
+    assert InboxWatcher(inbox, s3, "drop", "acme").scan_once() == []
+
+    assert s3.puts == 0
+    assert (inbox / ".failed" / folder / "x.pdf").read_bytes() == b"%PDF x"
+    assert list((inbox / folder).iterdir()) == []
+
+
+def test_a_file_still_being_written_in_a_users_folder_waits(inbox: Path) -> None:
+    (inbox / "alice").mkdir()
+    (inbox / "alice" / "x.pdf").write_bytes(b"%PDF x")  # written just now
+
+    assert InboxWatcher(inbox, FakeS3(), "drop", "acme").scan_once() == []
+    assert (inbox / "alice" / "x.pdf").is_file()
+
+
+def test_a_users_file_the_local_aws_cannot_take_now_stays_in_the_folder(inbox: Path) -> None:
+    _drop_in(inbox, "alice/x.pdf", b"%PDF x")
+    assert InboxWatcher(inbox, FakeS3(put_error=_error(503)), "drop", "acme").scan_once() == []
+    assert sorted(p.name for p in (inbox / "alice").iterdir()) == ["x.pdf"]
+
+
+def test_a_users_file_s3_refuses_goes_to_the_folders_failed(inbox: Path) -> None:
+    _drop_in(inbox, "alice/x.pdf", b"%PDF x")
+    assert InboxWatcher(inbox, FakeS3(put_error=_error(400)), "drop", "acme").scan_once() == []
+    assert (inbox / "alice" / ".failed" / "x.pdf").is_file()
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("alice", None),
+        ("MK00001", None),
+        ("local.user", None),
+        ("张三", None),
+        ("a@b-c_d", None),
+        ("", "empty"),
+        ("...", "starts with a dot"),
+        (".sent", "starts with a dot"),
+        ("a b", "only letters, digits, '.', '_', '@' and '-'"),
+        ("a/b", "only letters, digits, '.', '_', '@' and '-'"),
+        ("a" * 65, "more than 64 characters"),
+        ("identify", "reserved: the identify API's objects, which the S3 drop skips"),
+    ],
+)
+def test_what_a_user_code_may_be(text: str, refusal: str | None) -> None:
+    assert owner_refusal(text) == refusal

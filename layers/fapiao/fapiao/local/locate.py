@@ -7,9 +7,10 @@ While ``fapiao serve`` runs, ``<data>/hub.json`` says where it is::
 
 A clean stop removes it; a hub killed outright leaves it behind, naming a process that is
 gone or a URL where nothing answers. The commands that talk to a hub (``ingest``,
-``outcomes``, ``keys``) take ``--data DIR`` (default ``FAPIAO_DATA_DIR``, ``.fapiao``)
+``outcomes``, ``keys``, ``ocr``) take ``--data DIR`` (default ``FAPIAO_DATA_DIR``, ``.fapiao``)
 and resolve each value the same way: the flag (``--aws``, ``--template``, ``--region``,
-``--url``), else hub.json, else the settings. So they work from any folder.
+``--url``), else hub.json, else the settings. So they work from any folder. A command
+that calls the hub's HTTP API sends the development client's key (``api_key``).
 
 A user's mistake or a hub that is not there is a ``CommandError`` of one line:
 ``fapiao.local.cli.main`` prints it on stderr and exits 2, never with a traceback.
@@ -324,3 +325,27 @@ def check_readable(path: Path) -> None:
             pass
     except OSError as error:
         raise CommandError(f"{path}: cannot read: {error.strerror}") from None
+
+
+DEV_KEY_FILE = "dev-api-key"
+
+
+def api_key(args: argparse.Namespace, settings: LocalHubSettings) -> str:
+    """The key a command sends as ``x-api-key`` to the hub's HTTP API: the development
+    client's, found as ``fapiao serve`` finds it (``FAPIAO_DEV_API_KEY``, else the key it
+    keeps in ``<data>/dev-api-key``)."""
+    if settings.dev_api_key:
+        return settings.dev_api_key
+    path = data_folder(args, settings) / DEV_KEY_FILE
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        key = ""
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    if not key:
+        raise CommandError(
+            f"no API key: set FAPIAO_DEV_API_KEY as the hub has it, or pass the hub's --data "
+            f"DIR (its {DEV_KEY_FILE} file)"
+        )
+    return key

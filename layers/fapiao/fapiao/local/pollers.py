@@ -3,7 +3,8 @@
 ``QueuePoller`` reads an SQS queue of the local AWS and invokes the function the
 template's SQS event names with Lambda's SQS event, deleting what it handled
 (``batchItemFailures`` stay for another try). ``InboxWatcher`` puts each file that
-appears in the inbox folder into the drop bucket, as a scanner would.
+appears in the inbox folder (or a user's folder in it) into the drop bucket, as a
+scanner would.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import re
 import shutil
 import threading
 import time
@@ -107,8 +110,24 @@ class QueuePoller:
 
 
 class InboxWatcher:
-    """Files dropped into ``inbox`` go to the drop bucket under ``<owner>/inbox/``; each
-    is moved to ``inbox/.sent/`` once uploaded (``.failed/`` when it cannot be)."""
+    """Files dropped into ``inbox`` go to the drop bucket, as a scanner would put them.
+
+    - ``inbox/<file>`` goes under the default owner: ``<owner>/inbox/<digest>-<file>``;
+    - ``inbox/<user_code>/<file>`` (or deeper, ``inbox/<user_code>/2024/05/<file>``) goes
+      under that user code: ``<user_code>/inbox/<digest>-<file>``.
+
+    ``<digest>`` is the first 12 hex digits of the file's SHA-256, so the key names the
+    bytes. Each file is moved, once uploaded, to ``.sent/`` of the folder it was dropped
+    in (``inbox/.sent/<file>``, ``inbox/<user_code>/.sent/<file>``, keeping the path
+    below the user's folder); to ``.failed/`` there when S3 refuses it for good (a 4xx).
+    A file the local AWS cannot take now (stopping, unavailable) stays where it is for the
+    next scan or the next start. Hidden files and folders (``.sent``, ``.failed``, a
+    ``.name.part`` being written) are never read, and hidden folders are never owners.
+
+    A folder whose name cannot be a user code (see ``owner_refusal``: spaces, other
+    punctuation, over 64 characters) is nobody's: its files are moved, unread, to
+    ``inbox/.failed/<folder>/`` and a warning names the folder and why, rather than
+    filing someone's invoices under the default owner."""
 
     def __init__(
         self, inbox: Path, s3: Any, bucket: str, owner: str, interval: float = 1.0
@@ -148,38 +167,125 @@ class InboxWatcher:
         return True
 
     def scan_once(self) -> list[str]:
-        uploaded = []
+        """Upload what is ready; answer the keys uploaded (or found uploaded already)."""
+        uploaded: list[str] = []
         for path in sorted(self.inbox.iterdir()):
             if self._stop.is_set():
                 break  # stopping: what is left is uploaded after the next start
-            if path.name.startswith(".") or not path.is_file():
+            if path.name.startswith("."):
                 continue
-            if time.time() - path.stat().st_mtime < 0.5:  # still being written
-                continue
-            data = path.read_bytes()
-            digest = hashlib.sha256(data).hexdigest()[:12]
-            key = f"{self.owner}/inbox/{digest}-{path.name}"
-            try:
-                # The key names the content: if it is there, this file was uploaded and
-                # the hub stopped before moving it. Putting it again would drop a second
-                # version, and the same file would get a second outcome.
-                if not self._uploaded(key):
-                    self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
-                target = self.inbox / ".sent"
+            if path.is_dir():
+                uploaded.extend(self._scan_folder(path))
+            elif path.is_file() and (key := self._take(path, self.owner, self.inbox)):
                 uploaded.append(key)
-            except Exception as error:
-                if self._stop.is_set() or not _refused(error):
-                    # The local AWS is stopping or unavailable: the file stays in the
-                    # inbox and goes at the next scan (or the next start).
-                    logger.warning(
-                        "%s not uploaded yet (%s); it stays in the inbox", path.name, error
-                    )
-                    continue
-                logger.exception("could not upload %s", path.name)
-                target = self.inbox / ".failed"
-            target.mkdir(exist_ok=True)
-            shutil.move(str(path), target / path.name)
         return uploaded
+
+    def _scan_folder(self, folder: Path) -> list[str]:
+        """A user's folder: its files, all the way down, under the user code it names."""
+        refusal = owner_refusal(folder.name)
+        uploaded = []
+        for path in _files_below(folder):
+            if self._stop.is_set():
+                break
+            if refusal is None:
+                if key := self._take(path, folder.name, folder):
+                    uploaded.append(key)
+            elif _settled(path):
+                logger.warning(
+                    "inbox folder %r is not a user code (%s): %s moved to %s",
+                    folder.name,
+                    refusal,
+                    path.relative_to(folder),
+                    self.inbox / ".failed" / folder.name,
+                )
+                _move(path, folder, self.inbox / ".failed" / folder.name)
+        return uploaded
+
+    def _take(self, path: Path, owner: str, home: Path) -> str | None:
+        """Upload one file under ``owner``, then move it into ``home``'s ``.sent/`` (or
+        ``.failed/``); None when it is not uploaded (not ready, refused, or for later)."""
+        if not _settled(path):
+            return None
+        try:
+            data = path.read_bytes()
+        except OSError as error:  # gone, or unreadable for now: the next scan sees
+            logger.warning("%s not read (%s); it stays in the inbox", path.name, error)
+            return None
+        digest = hashlib.sha256(data).hexdigest()[:12]
+        key = f"{owner}/inbox/{digest}-{path.name}"
+        try:
+            # The key names the content: if it is there, this file was uploaded and
+            # the hub stopped before moving it. Putting it again would drop a second
+            # version, and the same file would get a second outcome.
+            if not self._uploaded(key):
+                self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+        except Exception as error:
+            if self._stop.is_set() or not _refused(error):
+                # The local AWS is stopping or unavailable: the file stays in the
+                # inbox and goes at the next scan (or the next start).
+                logger.warning("%s not uploaded yet (%s); it stays in the inbox", path.name, error)
+                return None
+            logger.exception("could not upload %s", path.name)
+            _move(path, home, home / ".failed")
+            return None
+        _move(path, home, home / ".sent")
+        return key
+
+
+# The first segment of a drop key names whose invoices they are (DroppedObject.owner).
+_USER_CODE = re.compile(r"[\w.@-]+")
+MAX_USER_CODE = 64
+
+
+def owner_refusal(text: str) -> str | None:
+    """Why ``text`` cannot be a user code, the first segment of a drop key (an inbox
+    folder's name, ``fapiao ingest --owner``); None when it can be one. A user code is 1
+    to 64 letters, digits, ``.``, ``_``, ``@`` or ``-``, not starting with a dot, and not
+    ``identify`` (keys under ``identify/`` start no pipeline)."""
+    # Here, not at the top, as hub.py does: the pipeline's use cases are not needed to
+    # start the hub (0.16 s of imports).
+    from fapiao.services.pipeline import IDENTIFY_PREFIX
+
+    if not text:
+        return "empty"
+    if len(text) > MAX_USER_CODE:
+        return f"more than {MAX_USER_CODE} characters"
+    if text.startswith("."):
+        return "starts with a dot"
+    if not _USER_CODE.fullmatch(text):
+        return "only letters, digits, '.', '_', '@' and '-'"
+    if f"{text}/" == IDENTIFY_PREFIX:
+        return "reserved: the identify API's objects, which the S3 drop skips"
+    return None
+
+
+def _settled(path: Path) -> bool:
+    """Not written to in the last half second (a copy in progress is left alone)."""
+    try:
+        return time.time() - path.stat().st_mtime >= 0.5
+    except OSError:  # gone meanwhile
+        return False
+
+
+def _files_below(folder: Path) -> list[Path]:
+    """A folder's regular files, all the way down, sorted; hidden files and folders
+    (``.sent``, ``.failed``, ``.name.part``) left out."""
+    found: list[Path] = []
+    for top, subfolders, names in os.walk(folder):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        found.extend(
+            Path(top, name)
+            for name in names
+            if not name.startswith(".") and Path(top, name).is_file()
+        )
+    return sorted(found)
+
+
+def _move(path: Path, home: Path, target: Path) -> None:
+    """``home/<relative path>`` -> ``target/<relative path>``."""
+    destination = target / path.relative_to(home)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(path), destination)
 
 
 def _refused(error: Exception) -> bool:

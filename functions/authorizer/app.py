@@ -69,6 +69,7 @@ def lambda_handler(
         client.client_id,
         context={
             "client_id": client.client_id,
+            "client_name": client.name,  # who corrected an invoice (the review queue)
             "throttled": dump_json(throttled),
             "busy": dump_json(busy),
         },

@@ -57,8 +57,8 @@ class Correction(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     field: str  # 001's receipt_ocr.invoices[] name
-    old: str | None
-    new: str | None
+    old: str | None = None  # absent: the field was completed
+    new: str | None = None  # absent: the field was cleared
     at: dt.datetime
     by: str  # the client name of the API key that asked
 

@@ -27,6 +27,7 @@ from fapiao.settings import HubSettings, VerifierSettings
 from fapiao.store.company import load_company_settings
 from fapiao.store.employees import DynamoEmployeeDirectory
 from fapiao.store.invoices import DynamoInvoiceStore
+from fapiao.store.rechecks import StepFunctionsRecheckScheduler
 from fapiao.wire.maycur import ImportInvoicePicRequest, ImportInvoicePicResponse
 
 logger = hub_logger()
@@ -53,6 +54,7 @@ def deps() -> Deps:
             store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
             employees=DynamoEmployeeDirectory(settings.employees_table),
             company=partial(load_company_settings, settings),
+            scheduler=StepFunctionsRecheckScheduler(settings.recheck_state_machine),
         )
     )
 

@@ -1,4 +1,5 @@
-"""GET /common/invoice/detail (发票明细查询 of spec 000): stored invoices in 000's shapes."""
+"""GET /common/invoice/detail (发票明细查询 of spec 000): stored invoices in 000's shapes,
+each with the fields corrected by hand (``corrections``: field, old, new, at, by)."""
 
 from dataclasses import dataclass
 from functools import cache
@@ -14,12 +15,12 @@ from fapiao.api.json_body import load_json_body
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family
 from fapiao.logs import hub_logger
-from fapiao.mapping.ocr_sync import to_ocr_sync_item
+from fapiao.mapping.review import invoice_detail_item
 from fapiao.ports import InvoiceStore
 from fapiao.services.invoice_detail import find_invoices
 from fapiao.settings import HubSettings
 from fapiao.store.invoices import DynamoInvoiceStore
-from fapiao.wire.ocr_sync import OcrSyncResponse
+from fapiao.wire.review import InvoiceDetailResponse
 
 logger = hub_logger()
 tracer = Tracer()
@@ -46,8 +47,8 @@ def deps() -> Deps:
     summary="Stored invoices by invoice code + number, or by expense_id",
     responses={
         200: {
-            "description": "data: [{ocrResult, checkResult}]",
-            "content": {"application/json": {"model": OcrSyncResponse}},
+            "description": "data: [{ocrResult, checkResult, corrections}]",
+            "content": {"application/json": {"model": InvoiceDetailResponse}},
         }
     },
 )
@@ -63,10 +64,8 @@ def detail(
         invoice_number=invoice_number,
         expense_id=expense_id,
     )
-    response = OcrSyncResponse(
-        res_code=200000,
-        res_msg="success",
-        data=[to_ocr_sync_item(s.invoice, s.check, s.status) for s in found],
+    response = InvoiceDetailResponse(
+        res_code=200000, res_msg="success", data=[invoice_detail_item(s) for s in found]
     )
     return json_response(200, response.to_wire())
 

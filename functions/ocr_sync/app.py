@@ -23,6 +23,7 @@ from fapiao.settings import HubSettings, VerifierSettings
 from fapiao.store.company import load_company_settings
 from fapiao.store.files import S3FileStore
 from fapiao.store.invoices import DynamoInvoiceStore
+from fapiao.store.rechecks import StepFunctionsRecheckScheduler
 from fapiao.wire.ocr_sync import OcrSyncRequest, OcrSyncResponse
 
 logger = hub_logger()
@@ -49,6 +50,7 @@ def deps() -> Deps:
             verify=build_verify_deps(settings, VerifierSettings.from_env(), duplicates=True),
             store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
             company=partial(load_company_settings, settings),
+            scheduler=StepFunctionsRecheckScheduler(settings.recheck_state_machine),
         )
     )
 

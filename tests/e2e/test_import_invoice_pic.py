@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from contract.spec_examples import examples
-from fixtures.generate import invoice_pdf
+from fixtures.generate import invoice_pdf, qr_photo
 from fixtures.served import recent_invoice, serving
 
 from fapiao.dates import to_epoch_millis
@@ -28,12 +28,18 @@ pytestmark = pytest.mark.slow
 IMPORT = "/api/openapi/invoice/import-invoice-pic"
 SPEC = recent_invoice(21)
 TWICE = recent_invoice(22)
+PHOTOGRAPHED = recent_invoice(23)  # only its QR code is read: no total
 DEV_EMPLOYEE_USER_CODE = "UI2012221C97WQDC"  # MK00001, the employee the hub seeds
 
 
 @pytest.fixture(scope="module")
 def files() -> Iterator[str]:
-    with serving({"/invoice.pdf": invoice_pdf(SPEC), "/twice.pdf": invoice_pdf(TWICE)}) as base:
+    served = {
+        "/invoice.pdf": invoice_pdf(SPEC),
+        "/twice.pdf": invoice_pdf(TWICE),
+        "/qr.jpg": qr_photo([PHOTOGRAPHED.qr_payload()]),
+    }
+    with serving(served) as base:
         yield base
 
 
@@ -193,3 +199,21 @@ def test_a_burst_of_10_calls_in_a_second_gets_at_most_3_through_and_429_for_the_
     for body in limited:
         assert_nack(body, "HUB42900")
         assert "2 次/秒" in body["message"]
+
+
+def test_an_invoice_read_from_its_qr_code_alone_is_not_validated_and_says_why(
+    hub: RunningHub, files: str
+) -> None:
+    request = spec_example(f"{files}/qr.jpg")
+    del request["expenseCode"]
+    request["fileType"] = "JPG"
+
+    status, answer = paced(hub, request)
+
+    assert status == 200, answer
+    (dto,) = answer["data"]
+    words = "发票信息不全,补全后查验: total_amount"
+    # C: nothing failed, it waits for its total: 未验真, never 验真失败
+    assert (dto["validateStatus"], dto["validateStatusDesc"]) == ("NOT_VALIDATION", "未验真")
+    assert (dto["remark"], dto["errorCode"], dto["errorMessage"]) == (words, "907010", words)
+    assert "has_what_verification_needs" not in dump_json(answer)

@@ -4,13 +4,15 @@ verified by a fake exocr: the documented shapes, every field the invoice carries
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.generate import InvoiceSpec, invoice_pdf
+from fixtures.generate import InvoiceSpec, invoice_pdf, qr_photo
 from fixtures.served import recent_invoice, serving
 
 from fakes.exocr_server import APP_KEY, APP_SECRET, Answer, FakeExocr, result, vat_data
@@ -23,11 +25,19 @@ pytestmark = pytest.mark.slow
 OCR_SYNC = "/common/InvoiceOCR/ocrSync"
 SPEC = recent_invoice(7)
 OTHER = recent_invoice(8)
+OLD = replace(recent_invoice(9), receipt_date=dt.date.today() - dt.timedelta(days=6 * 366))
+PHOTOGRAPHED = recent_invoice(10)  # only its QR code is read: no total
 
 
 @pytest.fixture(scope="module")
 def files() -> Iterator[str]:
-    with serving({"/a.pdf": invoice_pdf(SPEC), "/b.pdf": invoice_pdf(OTHER)}) as base:
+    served = {
+        "/a.pdf": invoice_pdf(SPEC),
+        "/b.pdf": invoice_pdf(OTHER),
+        "/old.pdf": invoice_pdf(OLD),
+        "/qr.jpg": qr_photo([PHOTOGRAPHED.qr_payload()]),
+    }
+    with serving(served) as base:
         yield base
 
 
@@ -152,6 +162,35 @@ def test_example_with_expense_creates_it_once(hub: RunningHub, files: str) -> No
             "invoice_status": "F",
         }
     ]
+
+
+def test_an_invoice_over_five_years_old_says_why_it_is_f(hub: RunningHub, files: str) -> None:
+    status, answer = post(hub, spec_example(f"{files}/old.pdf", "N"))
+
+    assert status == 200, answer
+    (element,) = answer["data"]
+    assert element["ocrResult"]["invoice_status"] == "F"
+    assert element["invoice_message_code"] == 907008
+    assert element["invoice_message"].startswith("开票日期超过五年,无法查验: ")
+    assert "receipt_date_is_within_five_years" not in dump_json(answer)
+
+
+def test_an_invoice_read_from_its_qr_code_alone_waits_for_completion(
+    hub: RunningHub, files: str
+) -> None:
+    words = "发票信息不全,补全后查验: total_amount"
+    status, plain = post(hub, spec_example(f"{files}/qr.jpg", "N"))
+    assert status == 200, plain
+    (element,) = plain["data"]
+    assert element["ocrResult"]["invoice_status"] == "C"
+    assert (element["invoice_message_code"], element["invoice_message"]) == (907010, words)
+
+    status, created = post(hub, spec_example(f"{files}/qr.jpg", "Y"))
+    assert status == 200, created
+    (expense,) = created["data"]
+    assert (expense["invoice_status"], expense["invoice_message_code"]) == ("C", 907010)
+    assert expense["invoice_message"] == words
+    assert "has_what_verification_needs" not in dump_json(created)
 
 
 @pytest.mark.parametrize(

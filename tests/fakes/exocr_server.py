@@ -198,10 +198,23 @@ def vat_data(form: dict[str, str], **fields: Any) -> dict[str, Any]:
 class FakeExocr:
     app_key: str = APP_KEY
     app_secret: str = APP_SECRET
+    busy_seconds: float = 0.0  # 4007 to everything, for this long after start()
     calls: list[dict[str, str]] = field(default_factory=list)
     _scripts: dict[str, list[Answer]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
+    _busy_until: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._busy_until = time.monotonic() + self.busy_seconds
+
+    @property
+    def busy(self) -> bool:
+        return time.monotonic() < self._busy_until
+
+    def busy_for(self, seconds: float) -> None:
+        """Answer "busy" (4007) from now on for ``seconds``."""
+        self._busy_until = time.monotonic() + seconds
 
     # -- scripting --------------------------------------------------------------
 
@@ -240,6 +253,8 @@ class FakeExocr:
             return error(4002)
         if not form.get("invoice_no") or form.get("invoice_type") not in RESPONSE_TYPES:
             return error(4001)
+        if self.busy:
+            return error(4007)
         scripted = self._next(form["invoice_no"])
         if scripted is None:
             return result(1, vat_data(form))
@@ -285,6 +300,7 @@ class FakeExocr:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
+        self._busy_until = time.monotonic() + self.busy_seconds
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

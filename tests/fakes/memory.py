@@ -15,7 +15,14 @@ from typing import Any
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model.parties import ApiClient, Employee
-from fapiao.model.pipeline import DroppedObject, Execution, ExecutionStatus, Outcome, Recorded
+from fapiao.model.pipeline import (
+    DroppedObject,
+    Execution,
+    ExecutionStatus,
+    Outcome,
+    OutcomeKind,
+    Recorded,
+)
 from fapiao.model.stored import (
     DuplicateInvoice,
     Expense,
@@ -230,7 +237,9 @@ class MemoryExecutions:
 
 
 class MemoryOutcomes:
-    """In-memory outbox with the DynamoDB adapter's contract (for unit tests)."""
+    """In-memory outbox with the DynamoDB adapter's contract (for unit tests): the first
+    outcome of a key counts, except a failed one, which a later outcome (not a failure)
+    replaces."""
 
     def __init__(self) -> None:
         self._kept: dict[tuple[str, int], Recorded] = {}
@@ -239,13 +248,20 @@ class MemoryOutcomes:
     def record(self, outcome: Outcome) -> Recorded:
         with self._lock:
             key = (outcome.object.object_id, outcome.index)
-            kept = self._kept.setdefault(key, Recorded(outcome.model_copy(deep=True), False))
+            kept = self._kept.get(key)
+            if kept is None or (
+                kept.outcome.outcome is OutcomeKind.FAILED
+                and outcome.outcome is not OutcomeKind.FAILED
+            ):
+                kept = self._kept[key] = Recorded(outcome.model_copy(deep=True), False)
             return Recorded(kept.outcome.model_copy(deep=True), kept.published)
 
     def mark_published(self, outcome: Outcome) -> None:
         with self._lock:
             key = (outcome.object.object_id, outcome.index)
-            self._kept[key] = Recorded(self._kept[key].outcome, published=True)
+            kept = self._kept[key]
+            if kept.outcome.outcome is outcome.outcome:
+                self._kept[key] = Recorded(kept.outcome, published=True)
 
     def of_object(self, object_id: str) -> Sequence[Outcome]:
         with self._lock:

@@ -195,7 +195,7 @@ def test_outcomes_json_is_one_array_an_element_per_outcome(
             "index": 1,
             "outcome": "duplicate",
             "status": "F",
-            "message_code": "907002",
+            "message_code": 907002,
             "message": "发票已导入",
             "invoice_key": "k2",
             "at": "2024-05-01T09:30:00+08:00",

@@ -68,8 +68,10 @@ class Pipeline:
 
     def drop(self, key: str, data: bytes) -> DroppedObject:
         put = self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=data)
-        # The local S3 events name no version (moto's): the pipeline names it by ETag.
-        return listed_object(self.bucket, {"Key": key, "ETag": put["ETag"]})
+        # The local S3 events name the version, as S3's do: the pipeline names it so.
+        return listed_object(
+            self.bucket, {"Key": key, "ETag": put["ETag"], "VersionId": put.get("VersionId")}
+        )
 
     def notify(self, body: str) -> None:
         """A message on the DropQueue, as S3 sends one (again)."""
@@ -261,12 +263,16 @@ def test_a_dropped_invoice_is_created_and_the_erp_told(pipeline: Pipeline) -> No
     detail = event["detail"]
     assert {"outcome", "object", "invoice_key", "expense_id", "status"} <= detail.keys()
     assert detail["outcome"] == "created"
+    assert obj.version_id  # the drop bucket is versioned: the event names the version
     assert detail["object"] == {
         "bucket": pipeline.bucket,
         "key": obj.key,
         "etag": obj.etag,
-        "version_id": None,
+        "version_id": obj.version_id,
     }
+    # the platform's type code and its name; no message for a C awaiting a provider
+    assert set(detail["invoice_type"]) == {"code", "name"}
+    assert detail["invoice_type"]["code"].isdigit()
     assert (detail["invoice_key"], detail["expense_id"], detail["status"]) == (
         outcome.invoice_key,
         outcome.expense_id,
@@ -304,7 +310,8 @@ def test_the_same_invoice_dropped_again_is_a_duplicate(pipeline: Pipeline) -> No
     (created,) = pipeline.outcomes(first)
     (duplicate,) = pipeline.outcomes(copy)
     assert duplicate.outcome is OutcomeKind.DUPLICATE
-    assert (duplicate.message_code, duplicate.expense_id) == ("907002", created.expense_id)
+    assert (duplicate.message_code, duplicate.expense_id) == (907002, created.expense_id)
+    assert duplicate.message == "发票已导入"
 
 
 # --- (2) and (3) the recognition provider ------------------------------------------------
@@ -344,7 +351,10 @@ def test_a_provider_that_never_finishes_ends_unrecognisable_after_the_attempts(
     (outcome,) = pipeline.outcomes(obj)
     assert outcome.outcome is OutcomeKind.UNRECOGNISABLE
     assert outcome.status is InvoiceStatus.UNRECOGNISABLE
-    assert outcome.message == f"the provider had no answer after {POLL_ATTEMPTS} polls"
+    assert outcome.message_code == 907006
+    assert (
+        outcome.message == f"发票无法识别: the provider had no answer after {POLL_ATTEMPTS} polls"
+    )
     assert fake.count("result") == POLL_ATTEMPTS
     time.sleep(1.5)  # longer than a wait: nobody polls any more
     assert fake.count("result") == POLL_ATTEMPTS
@@ -458,8 +468,10 @@ def test_a_key_that_names_no_owner_fails_and_is_dead_lettered(pipeline: Pipeline
     (outcome,) = pipeline.outcomes(obj)
     assert outcome.outcome is OutcomeKind.FAILED
     assert outcome.owner is None
-    assert outcome.message_code == "HubError"
-    assert outcome.message and "names no owner" in outcome.message
+    assert outcome.message_code == 400000  # the catalogue's; the error's name is logged
+    assert outcome.message and outcome.message.startswith("请求参数错误: ")
+    assert "names no owner" in outcome.message
+    assert "HubError" not in outcome.message
     (dead,) = pipeline.dead_letters(obj)
     assert DroppedObject.model_validate(dead["object"]) == obj
     assert dead["error"]["Error"] == "HubError"
@@ -491,7 +503,9 @@ def test_an_object_gone_before_it_is_read_fails_and_is_dead_lettered(
     assert pipeline.finished(obj)["status"] == "FAILED"
     (outcome,) = pipeline.outcomes(obj)
     assert outcome.outcome is OutcomeKind.FAILED
-    assert outcome.message and "no such file" in outcome.message
+    assert outcome.message_code == 500000
+    assert outcome.message and outcome.message.startswith("系统内部错误")
+    assert "no such file" in outcome.message
     (dead,) = pipeline.dead_letters(obj)
     assert dead["object"]["key"] == key
 
@@ -510,7 +524,9 @@ def test_a_task_failing_for_good_records_the_invoice_failed_and_dead_letters_it(
     assert execution["status"] == "SUCCEEDED"  # the object's other invoices go on
     (outcome,) = pipeline.outcomes(obj)
     assert (outcome.outcome, outcome.index) == (OutcomeKind.FAILED, 0)
-    assert outcome.message and "company settings unusable" in outcome.message
+    assert outcome.message_code == 500000
+    assert outcome.message and outcome.message.startswith("系统内部错误")
+    assert "company settings unusable" in outcome.message
     assert outcome.invoice_key == (
         f"{recent_invoice(7601).invoice_code}{recent_invoice(7601).invoice_number}"
     )

@@ -4,7 +4,8 @@ The Dynamo adapter runs on the local AWS (moto behind the hub's gateway) with th
 OutcomesTable template.yaml declares; the memory adapter is what the unit tests stand on,
 so every test here holds for both. The first outcome kept for (object_id, index) is the
 one that counts: never overwritten, answered to every later ``record`` with its
-``published`` marker.
+``published`` marker; except a failed one, which a later outcome that is not a failure
+replaces (and is published in turn).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fakes.memory import MemoryOutcomes
 from fapiao.local.resources import LocalNames
 from fapiao.model import InvoiceStatus
 from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind, Recorded
+from fapiao.model.status import InvoiceTypeName
 from fapiao.ports import OutcomeOutbox
 from fapiao.services.reconcile import outcomes_in, reconcile
 from fapiao.store.outcomes import DynamoOutcomes
@@ -55,11 +57,11 @@ def an_outcome(
         "index": index,
         "owner": "acme",
         "invoice_key": "03302210021168552329",
-        "invoice_type": "10",
+        "invoice_type": InvoiceTypeName(code="10", name="增值税电子普通发票"),
         "expense_id": 382680158296375431,  # beyond a double's 53 bits
         "status": InvoiceStatus.AWAITING_CHECK,
         "message": "发票已导入",
-        "message_code": "907002",
+        "message_code": 907002,
         "at": at,
     }
     fields.update(changes)
@@ -123,6 +125,47 @@ def test_marking_an_outcome_never_kept_raises_and_keeps_nothing(outbox: OutcomeO
     assert outbox.record(an_outcome()) == Recorded(an_outcome(), published=False)
 
 
+def test_a_failed_outcome_is_replaced_by_a_later_one_and_published_again(
+    outbox: OutcomeOutbox,
+) -> None:
+    failed = an_outcome(kind=OutcomeKind.FAILED, at=NOW, message="系统内部错误")
+    outbox.record(failed)
+    outbox.mark_published(failed)
+
+    created = an_outcome(at=LATER)
+    recorded = outbox.record(created)
+
+    assert recorded == Recorded(created, published=False)  # the ERP hears of it too
+    assert outbox.of_object(dropped().object_id) == [created]
+    outbox.mark_published(created)
+    assert outbox.record(an_outcome(kind=OutcomeKind.DUPLICATE, at=LATER)) == Recorded(
+        created, published=True
+    )
+
+
+def test_a_failure_recorded_again_is_the_first_failure(outbox: OutcomeOutbox) -> None:
+    first = an_outcome(kind=OutcomeKind.FAILED, at=NOW)
+    outbox.record(first)
+    outbox.mark_published(first)
+
+    again = an_outcome(kind=OutcomeKind.FAILED, at=LATER, message="again")
+
+    assert outbox.record(again) == Recorded(first, published=True)  # not published twice
+
+
+def test_a_replaced_failure_marks_nothing_of_the_outcome_that_replaced_it(
+    outbox: OutcomeOutbox,
+) -> None:
+    failed = an_outcome(kind=OutcomeKind.FAILED, at=NOW)
+    outbox.record(failed)
+    created = an_outcome(at=LATER)
+    outbox.record(created)  # another run got further before the failure was published
+
+    outbox.mark_published(failed)
+
+    assert outbox.record(created) == Recorded(created, published=False)
+
+
 def test_outcomes_are_kept_per_object_and_invoice_index(outbox: OutcomeOutbox) -> None:
     for index in (10, 1, 0, 2):  # 10 after 2: numbers, not text
         outbox.record(an_outcome(index))
@@ -181,6 +224,32 @@ def test_an_item_holds_the_detail_reconciliation_reads_and_the_marker(
     }
     outbox.mark_published(an_outcome(3))
     assert item_of(table, an_outcome(3)) == {**item, "published": {"BOOL": True}}
+
+
+@pytest.mark.parametrize("kind", [OutcomeKind.UNRECOGNISABLE, OutcomeKind.FAILED])
+def test_an_item_nobody_but_a_person_can_resolve_is_in_the_attention_index(
+    table: tuple[DynamoOutcomes, Any], kind: OutcomeKind
+) -> None:
+    outbox, client = table
+    outcome = an_outcome(5, kind)
+    outbox.record(outcome)
+
+    item = item_of(table, outcome)
+    assert (item["attention"], item["changed_at"]) == (
+        {"S": "U"},
+        {"S": "2024-05-01T10:30:15.123456+08:00"},
+    )
+    listed = client.query(
+        TableName=outbox.table,
+        IndexName="Attention",
+        KeyConditionExpression="attention = :u",
+        ExpressionAttributeValues={":u": {"S": "U"}},
+    )["Items"]
+    assert [i["object_id"]["S"] for i in listed] == [outcome.object.object_id]
+
+    outbox.record(an_outcome(5, OutcomeKind.CREATED, at=LATER))
+    # a failure that a later run got past is resolved; an unreadable file stays listed
+    assert ("attention" in item_of(table, outcome)) is (kind is OutcomeKind.UNRECOGNISABLE)
 
 
 def test_an_item_written_before_the_outbox_counts_as_unpublished(

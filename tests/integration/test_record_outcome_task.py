@@ -101,6 +101,11 @@ def test_the_record_task_run_twice_for_one_object_tells_the_erp_once(
     assert Outcome.model_validate(event["detail"]) == first
     assert first.outcome is OutcomeKind.UNRECOGNISABLE
     assert first.status is InvoiceStatus.UNRECOGNISABLE
+    # the catalogue's code (an integer, as the API's) and message, then the reason
+    assert (event["detail"]["message_code"], event["detail"]["message"]) == (
+        907006,
+        "发票无法识别: no QR code, no text layer",
+    )
     table = DynamoOutcomes(names.ref("OutcomesTable"), local_aws.client("dynamodb"))
     assert table.of_object(obj.object_id) == [first]
 
@@ -152,3 +157,36 @@ def test_a_task_dying_before_it_publishes_is_published_by_the_next_run_exactly_o
     assert again.at == third.at == NOW  # the first run's outcome, kept before it died
     (event,) = erp_events(local_aws, names)
     assert Outcome.model_validate(event["detail"]) == again
+
+
+def test_a_failure_then_a_later_run_s_outcome_tells_the_erp_both_once(
+    function: ModuleType, local_aws: Session, names: LocalNames
+) -> None:
+    """A failed invoice (its task failed for good) no longer blocks what a later run of
+    the execution (a redrive, the hub re-running it) gets: that outcome counts."""
+    obj = an_object()
+    error = {"Error": "Lambda.Unknown", "Cause": '{"errorMessage": "boom"}'}
+    failed = record(function, {"object": obj.model_dump(), "index": 0, "error": error})
+    created = Outcome(
+        outcome=OutcomeKind.CREATED,
+        object=obj,
+        owner="acme",
+        invoice_key="03302210021168552329",
+        expense_id=382680158296375431,
+        status=InvoiceStatus.VERIFIED,
+        at=NOW + dt.timedelta(hours=1),
+    )
+
+    assert (failed.outcome, failed.message_code, failed.message) == (
+        OutcomeKind.FAILED,
+        500000,
+        "系统内部错误",  # the Step Functions error's name and cause are in the log only
+    )
+    assert record(function, {"outcome": created.model_dump(mode="json")}) == created
+    assert record(function, {"outcome": created.model_dump(mode="json")}) == created
+
+    details = [e["detail"] for e in erp_events(local_aws, names)]
+    assert [d["outcome"] for d in details] == ["failed", "created"]
+    assert "Lambda.Unknown" not in json.dumps(details, ensure_ascii=False)
+    table = DynamoOutcomes(names.ref("OutcomesTable"), local_aws.client("dynamodb"))
+    assert table.of_object(obj.object_id) == [created]

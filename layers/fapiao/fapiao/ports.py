@@ -24,6 +24,8 @@ from fapiao.dates import now_in_shanghai
 from fapiao.model import Invoice
 from fapiao.model.parties import ApiClient, Employee
 from fapiao.model.pipeline import DroppedObject, Execution, Outcome, Recorded
+from fapiao.model.review import OpenOutcome, OutcomeRef, ReviewPage, ReviewQuery
+from fapiao.model.status import StatusChange
 from fapiao.model.stored import Expense, StoredInvoice
 from fapiao.results import Verification
 
@@ -39,7 +41,10 @@ __all__ = [
     "OutcomeBus",
     "OutcomeLog",
     "OutcomeOutbox",
+    "RecheckScheduler",
     "ResourceProbe",
+    "ReviewQueue",
+    "StatusBus",
     "Uploads",
     "VerificationCache",
     "Verifier",
@@ -152,7 +157,8 @@ class VerificationCache(Protocol):
 
 
 class KnownInvoices(Protocol):
-    """Port: is the invoice imported already? (A duplicate is never verified.)"""
+    """Port: is the invoice imported already? (A duplicate is never verified.) A record
+    waiting for completion (907010) does not count: a complete reading completes it."""
 
     def exists(self, invoice_key: str) -> bool: ...
 
@@ -205,6 +211,42 @@ class OutcomeBus(Protocol):
     """Port: where the ERP hears of outcomes (the event bus)."""
 
     def publish(self, outcome: Outcome) -> None: ...
+
+
+# --- re-checks ------------------------------------------------------------------------------
+
+
+class StatusBus(Protocol):
+    """Port: where the ERP hears that a stored invoice's status changed (the event bus)."""
+
+    def publish(self, change: StatusChange) -> None: ...
+
+
+class RecheckScheduler(Protocol):
+    """Port: the hub checks an invoice again by itself at a time (a Step Functions wait)."""
+
+    def schedule(self, invoice_key: str, at: dt.datetime) -> None:
+        """Check ``invoice_key`` again at ``at``; the same invoice and time twice start
+        one re-check."""
+
+
+# --- the review queue ----------------------------------------------------------------------
+
+
+class ReviewQueue(Protocol):
+    """Port: what needs attention, newest change first, from the invoice records (F, C)
+    and the outcomes of files never stored (U): the two tables' ``Attention`` indexes."""
+
+    def page(self, query: ReviewQuery) -> ReviewPage:
+        """The entries after ``query.after`` (at most ``query.limit``), and the cursor
+        of the next page when there are more."""
+
+    def open_outcome(self, ref: OutcomeRef) -> OpenOutcome | None:
+        """The outcome item ``ref`` names, resolved or not; None when there is none."""
+
+    def resolve(self, ref: OutcomeRef, invoice_key: str) -> None:
+        """Take the outcome out of the queue: the invoice ``invoice_key`` stands for it
+        now. ``KeyError`` when there is no such outcome."""
 
 
 # --- health --------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ def row(key: str, *indexes: int) -> ObjectOutcomes:
                 index=i,
                 status=InvoiceStatus.CHECK_FAILED,
                 message="发票已作废",
-                message_code="907003",
+                message_code=907003,
                 invoice_key="key",
                 expense_id=12,
                 owner="acme",
@@ -43,7 +43,7 @@ def test_each_outcome_is_an_element_of_exactly_the_contract_names() -> None:
             "index": index,
             "outcome": "rejected",
             "status": "F",
-            "message_code": "907003",
+            "message_code": 907003,  # an integer, as the API gives it
             "message": "发票已作废",
             "invoice_key": "key",
             "at": "2024-05-01T09:30:00+08:00",

@@ -230,14 +230,35 @@ def test_cancellation_mark_from_the_check() -> None:
     assert to_invoice_dto(METRO, None, InvoiceStatus.RECOGNIZED).cancellation_mark is None
 
 
-def test_failed_check_gives_its_error() -> None:
+def test_the_error_is_the_catalogue_s_code_and_message_never_the_checker_s_alone() -> None:
     failed = CheckResult(
         success=False, error="3207", message="5年以前开具的发票无法查询", invoice=METRO
     )
-    dto = to_invoice_dto(METRO, failed, InvoiceStatus.CHECK_FAILED)
-    assert dto.error_code == "3207"
-    assert dto.error_message == "5年以前开具的发票无法查询"
+    said = "开票日期超过五年,无法查验: 5年以前开具的发票无法查询"
+    dto = to_invoice_dto(
+        METRO, failed, InvoiceStatus.CHECK_FAILED, error_code="907008", error_message=said
+    )
+    assert (dto.error_code, dto.error_message) == ("907008", said)
+    unsaid = to_invoice_dto(METRO, failed, InvoiceStatus.CHECK_FAILED)
+    assert (unsaid.error_code, unsaid.error_message) == (None, None)  # exocr's 3207 is not 002's
     assert to_invoice_dto(METRO, CHECKED, InvoiceStatus.VERIFIED).error_code is None
+
+
+def test_an_invoice_awaiting_its_check_is_not_validated_never_validation_failed() -> None:
+    # C (waiting for completion, a busy provider, tomorrow) is 未验真: nothing failed.
+    dto = to_invoice_dto(
+        METRO,
+        None,
+        InvoiceStatus.AWAITING_CHECK,
+        remark="发票信息不全,补全后查验: total_amount",
+        error_code="907010",
+        error_message="发票信息不全,补全后查验: total_amount",
+    )
+    assert (dto.validate_status, dto.validate_status_desc) == (
+        ValidateStatus.NOT_VALIDATION,
+        "未验真",
+    )
+    assert dto.remark == "发票信息不全,补全后查验: total_amount"
 
 
 def test_imported_at_is_epoch_millis_and_shanghai_year_month() -> None:

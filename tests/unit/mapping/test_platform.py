@@ -441,3 +441,24 @@ def test_000_response_of_mapped_items_serialises_and_reads_back() -> None:
     assert '"totalAmount": 250' in text
     again = OcrSyncResponse.model_validate(load_json(text))
     assert again == response
+
+
+def test_000_item_says_why_its_status_with_001_s_names() -> None:
+    invoice = Invoice(invoice_type=InvoiceType.VAT_ELECTRONIC_NORMAL, invoice_number="1")
+    item = to_ocr_sync_item(
+        invoice,
+        None,
+        InvoiceStatus.CHECK_FAILED,
+        message_code=907008,
+        message="开票日期超过五年,无法查验",
+    )
+    wire = item.to_wire()
+    assert (wire["invoice_message_code"], wire["invoice_message"]) == (
+        907008,
+        "开票日期超过五年,无法查验",
+    )
+    response = OcrSyncResponse(res_code=200000, biz_id="b", data=[item])
+    again = OcrSyncResponse.model_validate(load_json(response.to_json()))
+    assert again == response  # still read as an ocrResult element, not an expense one
+    verified = to_ocr_sync_item(invoice, None, InvoiceStatus.VERIFIED).to_wire()
+    assert (verified["invoice_message_code"], verified["invoice_message"]) == (None, None)

@@ -22,6 +22,7 @@ from fixtures.generate import InvoiceSpec, invoice_pdf, qr_photo
 from fixtures.served import recent_invoice
 
 from fakes.memory import MemoryEmployeeDirectory, MemoryInvoiceStore, MemoryVerificationCache
+from fakes.rechecks import MemoryRecheckScheduler
 from fapiao.catalogue.errors import Family, HubError, Problem, lookup
 from fapiao.dates import SHANGHAI
 from fapiao.mapping.maycur import invoice_data_code, to_import_answer
@@ -512,3 +513,40 @@ def test_an_import_with_nothing_skipped_has_no_message(deps: ImportDeps) -> None
         THREE.invoice_number,
         FOUR.invoice_number,
     ]
+
+
+class BusyVerifier:
+    """A provider that stays busy: every verification ends C with its retry time."""
+
+    remote = True
+
+    def verify(self, invoice: Invoice) -> Verification:
+        return Verification(
+            invoice_key=invoice.invoice_key,
+            status=InvoiceStatus.AWAITING_CHECK,
+            source=Source.PROVIDER,
+            code="4007",
+            retry_at=dt.datetime.now(SHANGHAI) + dt.timedelta(seconds=5),
+        )
+
+
+def test_an_invoice_stored_c_by_a_busy_provider_is_scheduled_for_a_recheck(
+    deps: ImportDeps, store: MemoryInvoiceStore
+) -> None:
+    scheduler = MemoryRecheckScheduler()
+    busy = replace(deps, scheduler=scheduler, verify=replace(deps.verify, verifier=BusyVerifier()))
+    (imported,) = import_invoice_pic(by_base64(PDF_ONE), busy)
+    assert imported.outcome is not None
+    assert imported.outcome.problem is Problem.CHECK_DEFERRED
+    stored = store.get(key_of(ONE))
+    assert stored is not None and stored.retry_at is not None
+    assert scheduler.scheduled == [(key_of(ONE), stored.retry_at)]
+
+
+def test_an_invoice_verified_at_import_is_not_scheduled(
+    deps: ImportDeps, store: MemoryInvoiceStore
+) -> None:
+    scheduler = MemoryRecheckScheduler()
+    (imported,) = import_invoice_pic(by_base64(PDF_ONE), replace(deps, scheduler=scheduler))
+    assert imported.outcome is not None and imported.outcome.status is InvoiceStatus.VERIFIED
+    assert scheduler.scheduled == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,11 +16,14 @@ from fakes.memory import (
     MemoryKnownInvoices,
     MemoryVerificationCache,
 )
+from fakes.rechecks import MemoryRecheckScheduler
 from fapiao.catalogue.errors import HubError, Problem
+from fapiao.dates import now_in_shanghai
 from fapiao.mapping.ocr_sync import to_ocr_sync_response
-from fapiao.model import InvoiceStatus
+from fapiao.model import Invoice, InvoiceStatus
 from fapiao.ports import VerifyDeps
 from fapiao.providers.offline import OfflineVerifier
+from fapiao.results import Source, Verification
 from fapiao.services.ocr_sync import OcrSyncCommand, OcrSyncDeps, ocr_sync
 from fapiao.settings import CompanySettings
 
@@ -116,3 +121,42 @@ def test_other_schemes_and_missing_keys_are_unreachable_or_invalid(url: str) -> 
     with pytest.raises(HubError) as refused:
         ocr_sync(command(url, False), deps({}))
     assert refused.value.problem in (Problem.FILE_UNREACHABLE, Problem.INVALID_REQUEST)
+
+
+class BusyVerifier:
+    """A provider that stays busy: every verification ends C with its retry time."""
+
+    remote = True
+
+    def verify(self, invoice: Invoice) -> Verification:
+        return Verification(
+            invoice_key=invoice.invoice_key,
+            status=InvoiceStatus.AWAITING_CHECK,
+            source=Source.PROVIDER,
+            code="4007",
+            retry_at=now_in_shanghai() + dt.timedelta(seconds=5),
+        )
+
+
+def test_an_invoice_stored_c_by_a_busy_provider_is_scheduled_for_a_recheck() -> None:
+    scheduler = MemoryRecheckScheduler()
+    used = replace(
+        deps({"a.pdf": invoice_pdf(SPEC)}),
+        scheduler=scheduler,
+    )
+    used = replace(used, verify=replace(used.verify, verifier=BusyVerifier()))
+    (result,) = ocr_sync(command("a.pdf", True), used)
+    assert result.created is not None
+    assert result.created.problem is Problem.CHECK_DEFERRED
+    stored = used.store.get(result.created.invoice_key)
+    assert stored is not None and stored.retry_at is not None
+    assert scheduler.scheduled == [(stored.invoice_key, stored.retry_at)]
+
+
+def test_an_invoice_no_verifier_can_check_is_not_scheduled() -> None:
+    scheduler = MemoryRecheckScheduler()
+    used = replace(deps({"a.pdf": invoice_pdf(SPEC)}), scheduler=scheduler)
+    (result,) = ocr_sync(command("a.pdf", True), used)
+    assert result.created is not None
+    assert result.created.problem is Problem.NO_VERIFIER
+    assert scheduler.scheduled == []

@@ -19,9 +19,12 @@ from fakes.memory import MemoryFileStore, MemoryInvoiceStore
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
 from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognized
+from fapiao.model.status import InvoiceTypeName
 from fapiao.providers.identifier import Poll, PollState, Submission
 from fapiao.recognize import recognize
 from fapiao.results import Source, Verification
+from fapiao.rules.offline_checks import Finding
+from fapiao.rules.offline_checks import Outcome as FindingOutcome
 from fapiao.services.pipeline import (
     MAX_FILE_BYTES,
     create_from_object,
@@ -492,7 +495,9 @@ def test_a_recognized_invoice_is_created_under_the_keys_owner() -> None:
     assert outcome.outcome is OutcomeKind.CREATED
     assert (outcome.object, outcome.index, outcome.owner) == (obj, 0, "acme")
     assert outcome.invoice_key == found.invoice.invoice_key
-    assert outcome.invoice_type == found.invoice.invoice_type.value
+    # the platform's code and the type's Chinese name
+    assert outcome.invoice_type == InvoiceTypeName(code="10", name="增值税电子普通发票")
+    assert outcome.invoice_type.name == found.invoice.invoice_type.value
     assert outcome.status is InvoiceStatus.AWAITING_CHECK  # no provider checked it
     assert outcome.at == NOW
     assert outcome.invoice_key is not None
@@ -535,7 +540,7 @@ def test_the_same_invoice_in_another_object_is_a_duplicate() -> None:
     assert again.outcome is OutcomeKind.DUPLICATE
     assert (again.status, again.message_code, again.message) == (
         InvoiceStatus.CHECK_FAILED,
-        "907002",
+        907002,  # an integer, as the API gives it
         "发票已导入",
     )
     assert again.expense_id == first.expense_id
@@ -581,8 +586,9 @@ def test_an_invoice_a_rule_refuses_is_rejected_and_not_stored() -> None:
 
     assert outcome.outcome is OutcomeKind.REJECTED
     assert outcome.status is InvoiceStatus.CHECK_FAILED
-    assert outcome.message_code == "400109"  # the catalogue's code, as for 907002
-    assert outcome.message and "1025 characters" in outcome.message
+    assert outcome.message_code == 400109  # the catalogue's code, as for 907002
+    assert outcome.message and outcome.message.startswith("备注超过1024个字符: ")
+    assert "1025 characters" in outcome.message
     assert outcome.invoice_key == found.invoice.invoice_key
     assert len(store) == 0
 
@@ -597,30 +603,43 @@ def test_an_unsupported_currency_is_rejected_with_its_code() -> None:
 
     outcome = create_from_object(dropped(), 0, in_dollars, None, store, CompanySettings(), clock)
 
-    assert (outcome.outcome, outcome.message_code) == (OutcomeKind.REJECTED, "400110")
+    assert (outcome.outcome, outcome.message_code) == (OutcomeKind.REJECTED, 400110)
+    assert outcome.message and outcome.message.startswith("币种不支持: ")
 
 
 def test_an_invoice_that_failed_its_check_is_stored_and_rejected() -> None:
     store = MemoryInvoiceStore()
     found = found_in(invoice_pdf(recent_invoice(15)))
     assert found.invoice is not None
+    refusal = Finding(
+        check="seller_tax_id_is_valid",
+        outcome=FindingOutcome.FAILED,
+        reason="销售方纳税人识别号校验失败",
+        code="105",
+    )
     failed = Verification(
         invoice_key=found.invoice.invoice_key,
         status=InvoiceStatus.CHECK_FAILED,
         source=Source.OFFLINE_CHECKS,
-        reason="销售方纳税人识别号校验失败",
+        reason="seller_tax_id_is_valid: 销售方纳税人识别号校验失败",  # for the logs
+        code="105",
+        findings=[refusal],
     )
 
     outcome = create_from_object(dropped(), 0, found, failed, store, CompanySettings(), clock)
 
     assert outcome.outcome is OutcomeKind.REJECTED
-    assert (outcome.status, outcome.message) == (
+    # The catalogue's code and message (INVOICE_IRREGULAR), then the finding: no rule name.
+    # (an event's message_code is an integer, as the API's invoice_message_code)
+    assert (outcome.status, outcome.message_code, outcome.message) == (
         InvoiceStatus.CHECK_FAILED,
-        "销售方纳税人识别号校验失败",
+        907009,
+        "发票信息不规范: 销售方纳税人识别号校验失败",
     )
     assert outcome.invoice_key is not None
     stored = store.get(outcome.invoice_key)
     assert stored is not None and stored.status is InvoiceStatus.CHECK_FAILED
+    assert (stored.message_code, stored.message) == ("907009", outcome.message)
     retried = create_from_object(dropped(), 0, found, failed, store, CompanySettings(), clock)
     assert (retried.outcome, retried.expense_id) == (OutcomeKind.REJECTED, outcome.expense_id)
 

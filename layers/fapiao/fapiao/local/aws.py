@@ -65,6 +65,29 @@ def local_session(region: str) -> boto3.session.Session:
 Invoker = Callable[[str, bytes], tuple[bytes, str | None]]
 
 
+def s3_events_name_the_version() -> None:
+    """S3's event notifications name the object version in a versioned bucket
+    (``s3.object.versionId``); moto's carry only the ETag. Patch moto's event builder
+    (once per process: moto's backends are global) so the drop pipeline names each object
+    by its version here as it does in AWS, and its outcomes carry the real version id."""
+    from moto.s3 import notifications
+
+    build = notifications._get_s3_event
+    if getattr(build, "names_the_version", False):
+        return
+
+    def with_version(event_name: str, bucket: Any, key: Any, notification_id: str) -> Any:
+        event = build(event_name, bucket, key, notification_id)
+        version = getattr(key, "version_id", None)
+        if version and version != "null":  # moto's version id of an unversioned bucket
+            for record in event["Records"]:
+                record["s3"]["object"]["versionId"] = version
+        return event
+
+    with_version.names_the_version = True  # type: ignore[attr-defined]
+    notifications._get_s3_event = with_version
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -172,6 +195,7 @@ class LocalAws:
             raise
 
     def _start(self, started: float) -> str:
+        s3_events_name_the_version()
         self._moto_port = free_port()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self._moto_port, verbose=False)
         self._moto.start()

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from fapiao.local import ingest_cli, keys_cli, ocr_cli, outcomes_cli, recognize_cli
+from fapiao.local import ingest_cli, keys_cli, ocr_cli, outcomes_cli, recognize_cli, review_cli
 from fapiao.local.locate import CommandError
 from fapiao.settings import LocalHubSettings, SettingsError
 
@@ -47,6 +47,7 @@ def _parser(defaults: LocalHubSettings) -> argparse.ArgumentParser:
     ingest_cli.add_parser(commands)
     outcomes_cli.add_parser(commands)
     keys_cli.add_parser(commands)
+    review_cli.add_parser(commands)
     ocr_cli.add_parser(commands)
     return parser
 
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         "ingest": ingest_cli.run,
         "outcomes": outcomes_cli.run,
         "keys": keys_cli.run,
+        "review": review_cli.run,
         "ocr": ocr_cli.run,
     }
     try:

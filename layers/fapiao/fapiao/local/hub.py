@@ -186,21 +186,27 @@ class LocalHub:
                 for version in page.get("Versions", []):
                     if version["Key"].startswith(IDENTIFY_PREFIX):
                         continue  # the identify API started those by its own names
-                    # Named as the drop starter names it from moto's notification,
-                    # which carries the etag but no version id (S3's carries both).
+                    # Named as the drop starter names it from the notification, which
+                    # names the version (fapiao.local.aws.s3_events_name_the_version);
+                    # an execution of an older hub named it by its etag alone.
                     dropped = DroppedObject(
                         bucket=name, key=version["Key"], etag=version["ETag"].strip('"')
                     )
-                    versioned = dropped.model_copy(update={"version_id": version["VersionId"]})
+                    version_id = version.get("VersionId")
+                    versioned = (
+                        dropped
+                        if version_id in (None, "null")
+                        else dropped.model_copy(update={"version_id": version_id})
+                    )
                     if {dropped.execution_name, versioned.execution_name} & known:
                         continue
                     stepfunctions.start_execution(
                         stateMachineArn=machine,
-                        name=dropped.execution_name,
-                        input=f'{{"object": {dropped.model_dump_json()}}}',
+                        name=versioned.execution_name,
+                        input=f'{{"object": {versioned.model_dump_json()}}}',
                     )
-                    known.add(dropped.execution_name)
-                    resumed.append(dropped.execution_name)
+                    known.add(versioned.execution_name)
+                    resumed.append(versioned.execution_name)
         return resumed
 
     @property

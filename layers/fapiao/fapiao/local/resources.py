@@ -169,13 +169,17 @@ def _provision_tables(template: Template, names: LocalNames, dynamodb: Any) -> l
     created: list[str] = []
     for table in template.tables:
         name = names.ref(table.logical_id)
+        args = {k: names.resolve(v) for k, v in table.properties.items() if k in _TABLE_KEYS}
         try:
-            dynamodb.describe_table(TableName=name)
-            continue
+            kept = dynamodb.describe_table(TableName=name)["Table"]
         except ClientError as error:
             if error.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise
-        args = {k: names.resolve(v) for k, v in table.properties.items() if k in _TABLE_KEYS}
+        else:
+            # A data folder kept from an earlier template gets the indexes added since,
+            # as a deploy would add them; its items stay (and are in the new index).
+            created += _add_missing_indexes(dynamodb, name, args, kept)
+            continue
         args.setdefault("BillingMode", "PAY_PER_REQUEST")
         dynamodb.create_table(TableName=name, **args)
         if table.ttl_attribute:
@@ -185,6 +189,33 @@ def _provision_tables(template: Template, names: LocalNames, dynamodb: Any) -> l
             )
         created.append(f"table {name}")
     return created
+
+
+def _add_missing_indexes(
+    dynamodb: Any, name: str, declared: dict[str, Any], kept: dict[str, Any]
+) -> list[str]:
+    """Create each global secondary index the template declares and the table lacks,
+    one per UpdateTable (DynamoDB's limit), naming only the key attributes in use."""
+    added: list[str] = []
+    have = {index["IndexName"] for index in kept.get("GlobalSecondaryIndexes") or []}
+    in_use = {key["AttributeName"] for key in kept.get("KeySchema", [])}
+    for index in kept.get("GlobalSecondaryIndexes") or []:
+        in_use |= {key["AttributeName"] for key in index["KeySchema"]}
+    definitions = declared.get("AttributeDefinitions", [])
+    for index in declared.get("GlobalSecondaryIndexes") or []:
+        if index["IndexName"] in have:
+            continue
+        in_use |= {key["AttributeName"] for key in index["KeySchema"]}
+        create = {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
+        if "ProvisionedThroughput" in index:
+            create["ProvisionedThroughput"] = index["ProvisionedThroughput"]
+        dynamodb.update_table(
+            TableName=name,
+            AttributeDefinitions=[d for d in definitions if d["AttributeName"] in in_use],
+            GlobalSecondaryIndexUpdates=[{"Create": create}],
+        )
+        added.append(f"index {index['IndexName']} of table {name}")
+    return added
 
 
 def _provision_buckets(template: Template, names: LocalNames, s3: Any) -> list[str]:

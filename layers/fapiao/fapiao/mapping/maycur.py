@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from fapiao.catalogue.types import to_platform_code
 from fapiao.dates import SHANGHAI, datetime_to_epoch_millis, to_epoch_millis
+from fapiao.mapping.messages import refusal_message
 from fapiao.model import CheckResult, Invoice, InvoiceState, InvoiceStatus, LineItem
 from fapiao.model.stored import expense_code
 from fapiao.results import ImportedInvoice
@@ -43,6 +44,8 @@ _CENT = Decimal("0.01")
 # amountStr prefixes; other currencies are written "USD 1.00"-style with their code.
 _SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥"}
 
+# C (not checked yet: waiting for completion, a busy provider, tomorrow) is 未验真, never
+# 验真失败; the remark says why in the catalogue's words.
 _VALIDATE_STATUS = {
     InvoiceStatus.VERIFIED: ValidateStatus.VALIDATED,
     InvoiceStatus.CHECK_FAILED: ValidateStatus.VALIDATION_FAILED,
@@ -134,12 +137,17 @@ def to_invoice_dto(  # long: a keyword per field of 002's InvoiceDto, nothing to
     approved_tax_amount: Decimal | None = None,
     approved_deduction_amount: Decimal | None = None,
     remark: str | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
 ) -> InvoiceDto:
     """An imported invoice as 002 ``InvoiceDto``.
 
     ``approved_tax_amount``/``approved_deduction_amount`` are what the tax computation
     decided; they are not derived here. ``currency`` defaults to the invoice's, and a
-    fapiao without one is in CNY. ``imported_at`` must be aware.
+    fapiao without one is in CNY. ``imported_at`` must be aware. ``error_code`` and
+    ``error_message`` are the catalogue's code and message of what is wrong with the
+    invoice (``fapiao.catalogue.errors.invoice_message``), never a provider's or a
+    rule's own words alone.
     """
     money = currency or invoice.currency or CNY
     type_code = to_platform_code(invoice.invoice_type)
@@ -147,7 +155,6 @@ def to_invoice_dto(  # long: a keyword per field of 002's InvoiceDto, nothing to
     shown = validate_status(status)
     # 002: the accounts are "" for non-VAT invoices and for unverified ones.
     show_accounts = shown is ValidateStatus.VALIDATED and invoice.invoice_type.is_vat
-    failed = check if check is not None and not check.success else None
     return InvoiceDto(
         invoice_data_code=invoice_data_code,
         user_code=user_code,
@@ -187,8 +194,8 @@ def to_invoice_dto(  # long: a keyword per field of 002's InvoiceDto, nothing to
             if approved_deduction_amount is None
             else amount_input(approved_deduction_amount, money)
         ),
-        error_message=None if failed is None else failed.message,
-        error_code=None if failed is None else failed.error,
+        error_message=error_message,
+        error_code=error_code,
         tax_rate=invoice.tax_rate,
         supplier_tax_number=invoice.seller_tax_code,
         employee_id=employee_id,
@@ -247,7 +254,10 @@ IMPORTED_REMARK = "成功"  # 002's example: remark of an invoice imported
 
 def to_imported_dto(imported: ImportedInvoice, imported_at: datetime) -> InvoiceDto:
     """An invoice the import stored, as 002 ``InvoiceDto``: as the tax authority knows
-    it when the check succeeded, else as read from the file."""
+    it when the check succeeded, else as read from the file. ``remark`` is "成功", or
+    why the invoice has its status in the catalogue's words (also ``errorCode`` and
+    ``errorMessage``): "开票日期超过五年,无法查验: …" for an F, "发票信息不全,补全后查验:
+    total_amount" for a C (未验真)."""
     outcome = imported.outcome
     assert outcome is not None and outcome.expense_id is not None, "not a stored invoice"
     verification = imported.item.verification
@@ -266,6 +276,8 @@ def to_imported_dto(imported: ImportedInvoice, imported_at: datetime) -> Invoice
         employee_id=imported.employee.employee_id,
         imported_at=imported_at,
         remark=outcome.message or IMPORTED_REMARK,
+        error_code=outcome.message_code,
+        error_message=outcome.message,
     )
 
 
@@ -278,7 +290,7 @@ def skipped_message(imported: Sequence[ImportedInvoice]) -> str | None:
     if duplicates:
         parts.append(f"{duplicates} 张发票已导入过,已跳过")
     if refused:
-        parts.append(f"{len(refused)} 张发票无法保存,已跳过: {refused[0].detail}")
+        parts.append(f"{len(refused)} 张发票无法保存,已跳过: {refusal_message(refused[0])[1]}")
     return "; ".join(parts) or None
 
 

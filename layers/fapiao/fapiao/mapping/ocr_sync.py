@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from fapiao.catalogue.errors import Family, Problem, lookup
+from fapiao.catalogue.errors import Problem, invoice_message
 from fapiao.catalogue.types import InvoiceType, to_platform_code
 from fapiao.dates import to_epoch_millis, to_utc_midnight_millis
 from fapiao.mapping.invoice_create import yes_no_from_flag
+from fapiao.mapping.messages import file_invoice_message
 from fapiao.model import CheckResult, Invoice, InvoiceState, InvoiceStatus, LineItem
 from fapiao.results import OcrSyncResult
 from fapiao.wire.invoice_create import ExpenseResult
@@ -121,13 +122,21 @@ def to_check_result(check: CheckResult) -> OcrSyncCheckResult:
 
 
 def to_ocr_sync_item(
-    invoice: Invoice, check: CheckResult | None, status: InvoiceStatus
+    invoice: Invoice,
+    check: CheckResult | None,
+    status: InvoiceStatus,
+    *,
+    message_code: int | None = None,
+    message: str | None = None,
 ) -> OcrSyncItem:
     """One element of 000's ``data`` when no expense is created; ``checkResult`` is
-    null for an invoice that was not checked."""
+    null for an invoice that was not checked. ``message_code``/``message`` say why the
+    status (``invoice_message``), as the answer with an expense does."""
     return OcrSyncItem(
         ocr_result=to_ocr_result(invoice, status),
         check_result=None if check is None else to_check_result(check),
+        invoice_message_code=message_code,
+        invoice_message=message,
     )
 
 
@@ -145,24 +154,29 @@ def to_ocr_sync_response(
         check = None if verification is None else verification.check
         if not create_expense:
             invoice = recognized.invoice or Invoice(invoice_type=InvoiceType.OTHER)
-            elements.append(to_ocr_sync_item(invoice, check, result.item.status))
+            code, message = file_invoice_message(result.item)
+            elements.append(
+                to_ocr_sync_item(
+                    invoice, check, result.item.status, message_code=code, message=message
+                )
+            )
         elif result.created is None:
-            unrecognisable = lookup(Family.PLATFORM_INVOICE, Problem.UNRECOGNISABLE)
+            code, message = invoice_message(Problem.UNRECOGNISABLE, recognized.reason)
             elements.append(
                 ExpenseResult(
                     expense_id=None,
-                    invoice_message=recognized.reason or unrecognisable.message,
-                    invoice_message_code=int(unrecognisable.code),
+                    invoice_message=message,
+                    invoice_message_code=code,
                     invoice_status=InvoiceStatus.UNRECOGNISABLE,
                 )
             )
         else:
-            code = result.created.message_code
+            created_code = result.created.message_code
             elements.append(
                 ExpenseResult(
                     expense_id=result.created.expense_id,
                     invoice_message=result.created.message,
-                    invoice_message_code=None if code is None else int(code),
+                    invoice_message_code=None if created_code is None else int(created_code),
                     invoice_status=result.created.status,
                 )
             )

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fapiao.catalogue.errors import HubError, Problem
+from fapiao.catalogue.types import InvoiceType, UnknownTypeCode, from_platform_code
 from fapiao.model import Invoice, InvoiceStatus
+from fapiao.model.status import InvoiceTypeName
 
 __all__ = [
     "DroppedObject",
@@ -38,10 +40,12 @@ class _Json(BaseModel):
 class DroppedObject(_Json):
     """One S3 object, as a version: the same object dropped twice is one object."""
 
-    bucket: str
-    key: str
-    etag: str = ""
-    version_id: str | None = None
+    bucket: str = Field(description="the drop bucket")
+    key: str = Field(description="the object's key: `<user_code>/<any path>/<file>`")
+    etag: str = Field("", description="the object's ETag, without quotes")
+    version_id: str | None = Field(
+        None, description="the object's version (null only in an unversioned bucket)"
+    )
 
     @property
     def object_id(self) -> str:
@@ -93,19 +97,61 @@ class OutcomeKind(StrEnum):
 
 
 class Outcome(_Json):
-    """A terminal outcome of one invoice of an object: the ERP event's ``detail``."""
+    """A terminal outcome of one invoice of an object: the ERP event's ``detail``.
 
-    outcome: OutcomeKind
-    object: DroppedObject
-    index: int = 0  # which invoice of the object
-    owner: str | None = None
-    invoice_key: str | None = None
-    invoice_type: str | None = None
-    expense_id: int | None = None
-    status: InvoiceStatus | None = None
-    message: str | None = None
-    message_code: str | None = None
-    at: dt.datetime
+    ``message_code`` and ``message`` are the error catalogue's (the code an API answer
+    gives as ``invoice_message_code``, its Chinese message and the detail), never a rule's
+    or an error's internal name: those stay in the logs. Each field's description is the
+    README's event schema (``fapiao.local.readme``).
+    """
+
+    outcome: OutcomeKind = Field(description="what became of the invoice")
+    object: DroppedObject = Field(description="the S3 object version it was read from")
+    index: int = Field(0, description="which invoice of the object (0, 1, …)")
+    owner: str | None = Field(None, description="the user code the key names")
+    invoice_key: str | None = Field(None, description="the invoice's code and number")
+    invoice_type: InvoiceTypeName | None = Field(
+        None, description="the platform's type code (000/001) and the type's Chinese name"
+    )
+    expense_id: int | None = Field(None, description="the expense the invoice belongs to")
+    status: InvoiceStatus | None = Field(
+        None, description="the invoice's status, as 000/001's `invoice_status`"
+    )
+    message: str | None = Field(
+        None,
+        description="the catalogue's Chinese message, then the detail (the fields, the "
+        "checker's words); null for an invoice created without a remark (Y)",
+    )
+    message_code: int | None = Field(
+        None,
+        description="the catalogue's code (907xxx, 400xxx, 500000), an integer as 000/001's "
+        "`invoice_message_code`",
+    )
+    at: dt.datetime = Field(description="when the outcome was decided (Asia/Shanghai)")
+
+    @field_validator("invoice_type", mode="before")
+    @classmethod
+    def _type_of_an_older_item(cls, value: Any) -> Any:
+        """Items recorded before the type was an object named it by its Chinese name."""
+        if isinstance(value, str):
+            try:
+                return InvoiceTypeName.of(InvoiceType(value))
+            except ValueError:
+                pass
+            try:
+                return InvoiceTypeName.of(from_platform_code(value))
+            except UnknownTypeCode:
+                return None
+        return value
+
+    @field_validator("message_code", mode="before")
+    @classmethod
+    def _code_of_an_older_item(cls, value: Any) -> Any:
+        """Items recorded before the code was an integer held it as text, and a failure's
+        Step Functions error name: a name is no catalogue code."""
+        if isinstance(value, str):
+            return int(value) if value.isdigit() else None
+        return value
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,20 @@ from dataclasses import dataclass
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model.parties import Employee
 from fapiao.model.stored import Expense, ExpenseState, expense_id_of
-from fapiao.ports import EmployeeDirectory, FileLoader, InvoiceStore, VerifyDeps
+from fapiao.ports import (
+    EmployeeDirectory,
+    FileLoader,
+    InvoiceStore,
+    RecheckScheduler,
+    VerifyDeps,
+)
 from fapiao.recognize import FileKind
 from fapiao.recognize.detect import detect
 from fapiao.results import ImportedInvoice
 from fapiao.rules.create import BIZ_ID_LIMIT, RuleViolation
 from fapiao.services.create_invoice import create_invoice
 from fapiao.services.process_file import create_command, recognize_and_verify
+from fapiao.services.recheck import schedule_created
 from fapiao.settings import CompanySettings
 from fapiao.settings.limits import MAYCUR_MAX_FILE_BYTES as MAX_FILE_BYTES
 
@@ -53,6 +60,7 @@ class ImportDeps:
     store: InvoiceStore
     employees: EmployeeDirectory
     company: Callable[[], CompanySettings]
+    scheduler: RecheckScheduler | None = None  # None: an invoice stored C is not re-checked
 
 
 def find_employee(employee_id: str, employees: EmployeeDirectory) -> Employee:
@@ -179,6 +187,14 @@ def import_invoice_pic(command: ImportCommand, deps: ImportDeps) -> list[Importe
             # invoice is not saved, and the others of the file still are.
             imported.append(ImportedInvoice(item, None, employee, refusal))
             continue
+        schedule_created(
+            outcome,
+            item.verification,
+            deps.store,
+            deps.scheduler,
+            now=deps.verify.clock(),
+            first_wait=deps.verify.retry_after,
+        )
         imported.append(ImportedInvoice(item, outcome, employee))
         if command.all_to_one_expense and bind_to is None and not imported[-1].duplicate:
             bind_to = outcome.expense_id

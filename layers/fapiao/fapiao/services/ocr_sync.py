@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.ports import FileLoader, FileStore, InvoiceStore, VerifyDeps
+from fapiao.ports import FileLoader, FileStore, InvoiceStore, RecheckScheduler, VerifyDeps
 from fapiao.results import OcrSyncResult
 from fapiao.rules import create as rules
 from fapiao.services.create_invoice import create_invoice
 from fapiao.services.process_file import create_command, load_file, recognize_and_verify
+from fapiao.services.recheck import schedule_created
 from fapiao.settings import CompanySettings
 from fapiao.settings.limits import MAX_DOWNLOAD_BYTES as MAX_FILE_BYTES
 
@@ -32,6 +33,7 @@ class OcrSyncDeps:
     verify: VerifyDeps
     store: InvoiceStore
     company: Callable[[], CompanySettings]
+    scheduler: RecheckScheduler | None = None  # None: an invoice stored C is not re-checked
 
 
 def require_user_code(command: OcrSyncCommand) -> str | None:
@@ -67,5 +69,14 @@ def ocr_sync(command: OcrSyncCommand, deps: OcrSyncDeps) -> list[OcrSyncResult]:
             user_code=user_code,
             attachment_url=command.attachment_url,
         )
-        results.append(OcrSyncResult(item, create_invoice(invoice_command, deps.store, company)))
+        created = create_invoice(invoice_command, deps.store, company)
+        schedule_created(
+            created,
+            item.verification,
+            deps.store,
+            deps.scheduler,
+            now=deps.verify.clock(),
+            first_wait=deps.verify.retry_after,
+        )
+        results.append(OcrSyncResult(item, created))
     return results

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from fapiao.catalogue.errors import Family, HubError, Problem, lookup
+from fapiao.catalogue.errors import Family, HubError, Problem, invoice_message, lookup
 from fapiao.dates import now_in_shanghai
+from fapiao.mapping.messages import refusal_message
 from fapiao.model import InvoiceStatus
 from fapiao.model.create import CreateOutcome
 from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognized
+from fapiao.model.status import InvoiceTypeName
 from fapiao.model.stored import StoredInvoice
 from fapiao.ports import FileStore, InvoiceStore, OutcomeBus, OutcomeOutbox
 from fapiao.providers.identifier import Identifier, PollState
@@ -29,6 +33,8 @@ from fapiao.settings import CompanySettings, IdentifierSettings
 from fapiao.settings.limits import MAX_FILE_BYTES
 
 IDENTIFY_PREFIX = "identify/"  # objects of the async identify API: recognized, not imported
+
+logger = logging.getLogger(__name__)
 
 
 def objects_of_s3_event(event: dict[str, Any]) -> list[DroppedObject]:
@@ -149,10 +155,15 @@ def create_from_object(
         user_code=obj.owner,
         attachment_url=f"s3://{obj.bucket}/{obj.key}",
     )
-    invoice_type = found.invoice.invoice_type.value
+    invoice_type = InvoiceTypeName.of(found.invoice.invoice_type)
     try:
         created: CreateOutcome = create_invoice(command, store, company, now)
     except HubError as refused:
+        logger.info(
+            "create refused an invoice of a dropped object",
+            extra={"object_id": obj.object_id, "index": index, "problem": refused.problem.value},
+        )
+        code, message = refusal_message(refused)
         return Outcome(
             outcome=OutcomeKind.REJECTED,
             object=obj,
@@ -161,8 +172,8 @@ def create_from_object(
             invoice_key=found.invoice.invoice_key,
             invoice_type=invoice_type,
             status=InvoiceStatus.CHECK_FAILED,
-            message=refused.detail or refused.problem.value,
-            message_code=_platform_code(refused.problem),
+            message=message,
+            message_code=code,
             at=now(),
         )
     kind, stored = _settle(created, store, biz_id)
@@ -176,7 +187,7 @@ def create_from_object(
         expense_id=stored.expense_id,
         status=stored.status,
         message=stored.message,
-        message_code=stored.message_code,
+        message_code=None if stored.message_code is None else int(stored.message_code),
         at=now(),
     )
 
@@ -208,37 +219,79 @@ def failure_outcome(
     now: Callable[[], dt.datetime] = now_in_shanghai,
 ) -> Outcome:
     """The outcome of an invoice that was not created: unread (``kind`` UNRECOGNISABLE,
-    with the recognition's ``found``) or failed (``error``, the state machine's caught
-    error: ``{"Error": ..., "Cause": ...}``). A key that names no owner is recorded too,
-    without one."""
-    error = error or {}
+    with the recognition's ``found``: 907006 and its reason), recognized only
+    (IDENTIFIED), or failed (``error``, the state machine's caught error ``{"Error": ...,
+    "Cause": ...}``: 500000 系统内部错误, or 400000 for a key that names no owner). The
+    error's name and cause go to the log; the event says only a hub error's own words.
+    A key that names no owner is recorded too, without one."""
     try:
         owner: str | None = obj.owner
-    except HubError:
-        owner = None
+        ownerless: HubError | None = None
+    except HubError as refused:
+        owner, ownerless = None, refused
     invoice = None if found is None else found.invoice
     status = None if found is None else found.status
+    code: int | None = None
+    message: str | None = None
+    if kind is OutcomeKind.UNRECOGNISABLE:
+        status = InvoiceStatus.UNRECOGNISABLE
+        code, message = invoice_message(Problem.UNRECOGNISABLE, found.reason if found else None)
+    elif kind is OutcomeKind.FAILED:
+        failure = error or {}
+        logger.error(
+            "the pipeline failed an invoice of a dropped object",
+            extra={
+                "object_id": obj.object_id,
+                "index": index,
+                "error": failure.get("Error"),
+                "cause": str(failure.get("Cause") or "")[:2000],
+            },
+        )
+        code, message = _failure_message(failure, ownerless)
     return Outcome(
         outcome=kind,
         object=obj,
         index=index,
         owner=owner,
         invoice_key=None if invoice is None else invoice.invoice_key,
-        status=InvoiceStatus.UNRECOGNISABLE if kind is OutcomeKind.UNRECOGNISABLE else status,
-        message=(found.reason if found else None)
-        or str(error.get("Cause") or error.get("Error") or "")[:500]
-        or None,
-        message_code=error.get("Error"),
+        invoice_type=None if invoice is None else InvoiceTypeName.of(invoice.invoice_type),
+        status=status,
+        message=message,
+        message_code=code,
         at=now(),
     )
 
 
-def _platform_code(problem: Problem) -> str:
-    """The catalogue's code of a refusal (400109 …), as 907002 is for a duplicate."""
+# What a task raises for a failure the hub words itself (its message is written for callers).
+_HUB_ERRORS = frozenset({"HubError", "RuleViolation"})
+_PROBLEM_NAMES = frozenset(problem.value for problem in Problem)
+
+
+def _failure_message(error: dict[str, Any], ownerless: HubError | None) -> tuple[int, str]:
+    """A failed invoice in the catalogue's words: a key without an owner is the drop's
+    own mistake (400000 and why); anything else is 500000 系统内部错误, followed by the
+    hub's words when a task raised a ``HubError`` (never a bug's words, nor a name)."""
+    if ownerless is not None:
+        return refusal_message(ownerless)
+    entry = lookup(Family.PLATFORM, Problem.INTERNAL)
+    detail = _hub_error_words(error)
+    return int(entry.code), entry.message if not detail else f"{entry.message}: {detail}"
+
+
+def _hub_error_words(error: dict[str, Any]) -> str | None:
+    """The message of a ``HubError`` that a task raised (Step Functions' ``Cause`` holds
+    Lambda's ``{"errorMessage", "errorType", ...}``); None for any other error, or when
+    the message is only the problem's name."""
+    if error.get("Error") not in _HUB_ERRORS:
+        return None
     try:
-        return lookup(Family.PLATFORM, problem).code
-    except LookupError:
-        return problem.value
+        cause = json.loads(str(error.get("Cause") or ""))
+    except ValueError:
+        return None
+    words = cause.get("errorMessage") if isinstance(cause, dict) else None
+    if not isinstance(words, str) or not words.strip() or words.strip() in _PROBLEM_NAMES:
+        return None
+    return words.strip()[:500]
 
 
 def record_outcome(outcome: Outcome, outbox: OutcomeOutbox, bus: OutcomeBus) -> Outcome:

@@ -60,6 +60,12 @@ class HubSettings(EnvSettings):
         alias="FAPIAO_INGEST_STATE_MACHINE",
         description="ARN of the ingest state machine that each dropped object starts",
     )
+    recheck_state_machine: str | None = Field(
+        None,
+        alias="FAPIAO_RECHECK_STATE_MACHINE",
+        description="ARN of the re-check state machine that checks a C invoice again by "
+        "itself (waits, then verifies)",
+    )
     company_parameter: str | None = Field(
         None,
         alias="FAPIAO_COMPANY_PARAMETER",

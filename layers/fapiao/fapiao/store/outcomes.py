@@ -4,13 +4,20 @@ event bus.
 OutcomesTable items (template.yaml), one per invoice of an object: ``object_id`` and
 ``index`` (the key), ``outcome`` (its kind), ``detail`` (the ``Outcome`` model as JSON,
 the event's ``detail``) and ``published`` (true once the event is on the bus; an item
-without it counts as unpublished). The first outcome written for a key is the one that
-counts: it is never overwritten.
+without it counts as unpublished). An unrecognisable or failed outcome also carries
+``attention`` "U" and ``changed_at`` (the outcome's time, ISO 8601): the keys of the
+sparse ``Attention`` index the review queue lists. The first outcome written for a key
+is the one that counts, except a *failed* one: the pipeline itself failed, so a later
+run that gets further (a redrive, a re-run) replaces it, and its outcome is published
+in turn. Any other outcome is never overwritten.
 
 Event schema (EventBridge): ``source`` "fapiao", ``detail-type`` "Invoice outcome",
 ``detail`` the ``Outcome`` model as JSON (outcome: created | duplicate | rejected |
 unrecognisable | failed | identified; object {bucket, key, etag, version_id}; index;
-owner; invoice_key; invoice_type; expense_id; status; message; message_code; at).
+owner; invoice_key; invoice_type {code, name}: the platform's type code and its Chinese
+name; expense_id; status; message: the error catalogue's Chinese message and its detail;
+message_code: the catalogue's code, an integer as the API gives it; at). The README's
+table of it is generated from the model (``fapiao.local.readme``).
 
 ``DynamoOutcomes`` (the outbox, ``fapiao.ports.OutcomeOutbox``) and ``EventBridgeOutcomes``
 (the bus, ``fapiao.ports.OutcomeBus``) are the adapters.
@@ -24,10 +31,12 @@ from typing import Any, cast
 from botocore.exceptions import ClientError
 
 from fapiao import aws
-from fapiao.model.pipeline import Outcome, Recorded
+from fapiao.model.pipeline import Outcome, OutcomeKind, Recorded
 
 EVENT_SOURCE = "fapiao"
 EVENT_DETAIL_TYPE = "Invoice outcome"
+ATTENTION = "U"  # the Attention index's key of an outcome someone has to look at
+NEEDS_ATTENTION = frozenset({OutcomeKind.UNRECOGNISABLE, OutcomeKind.FAILED})
 
 
 class EventBridgeOutcomes:
@@ -61,9 +70,36 @@ def _condition_failed(error: ClientError) -> bool:
     return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
 
 
+def outcome_item(outcome: Outcome) -> dict[str, Any]:
+    """The OutcomesTable item of a new outcome: unpublished, and in the ``Attention``
+    index when nobody can act on it but a person (unrecognisable, failed)."""
+    item: dict[str, Any] = {
+        **_key(outcome),
+        "outcome": {"S": outcome.outcome.value},
+        "detail": {"S": outcome.model_dump_json()},
+        "published": {"BOOL": False},
+    }
+    if outcome.outcome in NEEDS_ATTENTION:
+        item["attention"] = {"S": ATTENTION}
+        item["changed_at"] = {"S": outcome.at.isoformat()}
+    return item
+
+
+def _first_or_over_a_failure(outcome: Outcome) -> dict[str, Any]:
+    """The write's condition: no outcome yet, or a failed one that this outcome, not
+    itself a failure, replaces (a failure recorded again is the first failure)."""
+    if outcome.outcome is OutcomeKind.FAILED:
+        return {"ConditionExpression": "attribute_not_exists(object_id)"}
+    return {
+        "ConditionExpression": "attribute_not_exists(object_id) OR outcome = :failed",
+        "ExpressionAttributeValues": {":failed": {"S": OutcomeKind.FAILED.value}},
+    }
+
+
 class DynamoOutcomes:
     """The OutcomesTable as the outbox (``OutcomeOutbox``): conditional writes, so a
-    record task run again finds the first outcome instead of rewriting it."""
+    record task run again finds the first outcome instead of rewriting it (a failed one
+    excepted: a later outcome replaces it)."""
 
     def __init__(self, table: str, client: Any = None) -> None:
         self.table = table
@@ -77,13 +113,8 @@ class DynamoOutcomes:
         try:
             self.client.put_item(
                 TableName=self.table,
-                Item={
-                    **_key(outcome),
-                    "outcome": {"S": outcome.outcome.value},
-                    "detail": {"S": outcome.model_dump_json()},
-                    "published": {"BOOL": False},
-                },
-                ConditionExpression="attribute_not_exists(object_id)",
+                Item=outcome_item(outcome),
+                **_first_or_over_a_failure(outcome),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
@@ -98,18 +129,27 @@ class DynamoOutcomes:
         return Recorded(outcome=outcome, published=False)
 
     def mark_published(self, outcome: Outcome) -> None:
+        """Mark the kept outcome of ``outcome``'s key published, if it is still of
+        ``outcome``'s kind: a failure that a later outcome replaced meanwhile marks
+        nothing (the later one is published by its own run). KeyError when nothing is
+        kept for the key."""
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=_key(outcome),
                 UpdateExpression="SET published = :yes",
-                ConditionExpression="attribute_exists(object_id)",
-                ExpressionAttributeValues={":yes": {"BOOL": True}},
+                ConditionExpression="attribute_exists(object_id) AND outcome = :kind",
+                ExpressionAttributeValues={
+                    ":yes": {"BOOL": True},
+                    ":kind": {"S": outcome.outcome.value},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if _condition_failed(error):
+            if not _condition_failed(error):
+                raise
+            if "Item" not in cast(dict[str, Any], error.response):
                 raise KeyError((outcome.object.object_id, outcome.index)) from error
-            raise
 
     def of_object(self, object_id: str) -> Sequence[Outcome]:
         items = self.client.query(

@@ -125,4 +125,5 @@ class DynamoKnownInvoices:
             return False
         # A record read too incompletely to verify is completed by a later reading of
         # the same invoice, which must therefore be verified (create decides the owner).
-        return item.get("message_code", {}).get("S") != AWAITING_COMPLETION_CODE
+        code: str | None = item.get("message_code", {}).get("S")
+        return code != AWAITING_COMPLETION_CODE

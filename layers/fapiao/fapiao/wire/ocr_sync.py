@@ -194,10 +194,16 @@ class OcrSyncCheckResult(_Camel):
 
 
 class OcrSyncItem(_Camel):
-    """One element of 000's ``data`` when no expense is created."""
+    """One element of 000's ``data`` when no expense is created. Besides the example's
+    ``ocrResult`` and ``checkResult``, the hub says why the invoice has its status (F, C,
+    U, I) with the fields and names of the answer with an expense: ``invoice_message_code``
+    (the catalogue's code, 907008 …) and ``invoice_message`` (its Chinese message and the
+    detail); both are null for Y."""
 
     ocr_result: OcrResult | None = None
     check_result: OcrSyncCheckResult | None = None
+    invoice_message: str | None = Field(default=None, alias="invoice_message")
+    invoice_message_code: int | None = Field(default=None, alias="invoice_message_code")
 
 
 class OcrSyncResponse(_Camel):

@@ -1,0 +1,199 @@
+"""The review queue (/common/review): what needs attention, newest first; one entry and
+its history; fix an entry's fields; check an invoice again now. The platform envelope
+of specs 000/001 (``{"resCode", "resMsg", "data"}``)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, partial
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fapiao.api.json_body import load_json_body
+from fapiao.api.responses import install_envelope, json_response
+from fapiao.catalogue.errors import Family, HubError, Problem
+from fapiao.logs import hub_logger
+from fapiao.mapping.review import parse_fields, review_detail, review_item, review_outcome
+from fapiao.model import InvoiceStatus
+from fapiao.model.review import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    REVIEW_STATUSES,
+    ReviewCursor,
+    ReviewOutcome,
+    ReviewQuery,
+)
+from fapiao.ports import InvoiceStore, RecheckScheduler, ReviewQueue, StatusBus, VerifyDeps
+from fapiao.providers.factory import build_verify_deps
+from fapiao.services.recheck import RecheckDeps
+from fapiao.services.review import (
+    ReviewDeps,
+    find_entry,
+    fix_entry,
+    recheck_entry,
+    review_page,
+)
+from fapiao.settings import CompanySettings, HubSettings, VerifierSettings
+from fapiao.store.company import load_company_settings
+from fapiao.store.invoices import DynamoInvoiceStore
+from fapiao.store.rechecks import EventBridgeStatusBus, StepFunctionsRecheckScheduler
+from fapiao.store.review import DynamoReviewQueue
+from fapiao.wire.review import (
+    FixRequest,
+    ReviewDetailResponse,
+    ReviewList,
+    ReviewListResponse,
+    ReviewOutcomeResponse,
+)
+
+logger = hub_logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
+install_envelope(app, Family.PLATFORM)
+
+ReviewId = Annotated[str, Path(min_length=1, max_length=2048)]
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What this function talks to, built at its first call."""
+
+    queue: ReviewQueue
+    store: InvoiceStore
+    verify_stored: VerifyDeps  # a stored record is checked again: not "a duplicate of itself"
+    verify_new: VerifyDeps  # a file's invoice created by a fix: duplicates looked up
+    bus: StatusBus
+    scheduler: RecheckScheduler
+    company: Callable[[], CompanySettings]
+
+    def review(self) -> ReviewDeps:
+        recheck = RecheckDeps(
+            store=self.store,
+            verify=self.verify_stored,
+            bus=self.bus,
+            scheduler=self.scheduler,
+            company=self.company(),
+        )
+        return ReviewDeps(queue=self.queue, recheck=recheck, verify_new=self.verify_new)
+
+
+@cache
+def deps() -> Deps:
+    settings, verifier = HubSettings.from_env(), VerifierSettings.from_env()
+    return Deps(
+        queue=DynamoReviewQueue(settings.invoices_table, settings.outcomes_table),
+        store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
+        verify_stored=build_verify_deps(settings, verifier, duplicates=False),
+        verify_new=build_verify_deps(settings, verifier, duplicates=True),
+        bus=EventBridgeStatusBus(settings.event_bus),
+        scheduler=StepFunctionsRecheckScheduler(settings.recheck_state_machine),
+        company=partial(load_company_settings, settings),
+    )
+
+
+def _client() -> str:
+    """Who asks: the API client the authorizer named (its context), for corrections."""
+    authorizer = app.current_event.request_context.authorizer
+    for name in ("client_name", "client_id"):
+        value = authorizer.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return authorizer.principal_id or "unknown"
+
+
+def _outcome(name: str, outcome: ReviewOutcome) -> Response[Any]:
+    data = review_outcome(name, outcome)
+    return json_response(200, ReviewOutcomeResponse(res_code=200000, res_msg="success", data=data))
+
+
+@app.get(
+    "/common/review",
+    summary="What needs attention (U files, F and C invoices), newest first, a page at a time",
+    responses={
+        200: {
+            "description": "data.items, and data.cursor for the next page (null: the last)",
+            "content": {"application/json": {"model": ReviewListResponse}},
+        }
+    },
+)
+@tracer.capture_method
+def list_entries(
+    status: Annotated[str | None, Query(pattern="^[UFC]$", description="U, F or C")] = None,
+    owner: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=4096)] = None,
+) -> Response[Any]:
+    try:
+        after = None if cursor is None else ReviewCursor.decode(cursor)
+    except ValueError as error:
+        raise HubError(Problem.INVALID_REQUEST, f"cursor: {error}") from None
+    statuses = REVIEW_STATUSES if status is None else frozenset({InvoiceStatus(status)})
+    query = ReviewQuery(statuses=statuses, owner=owner, limit=limit, after=after)
+    page = review_page(deps().queue, query)
+    data = ReviewList(
+        items=[review_item(entry) for entry in page.entries],
+        cursor=None if page.next is None else page.next.encode(),
+    )
+    return json_response(200, ReviewListResponse(res_code=200000, res_msg="success", data=data))
+
+
+@app.get(
+    "/common/review/<review_id>",
+    summary="One entry of the review queue with its check, history and corrections",
+    responses={
+        200: {
+            "description": "data: the entry",
+            "content": {"application/json": {"model": ReviewDetailResponse}},
+        }
+    },
+)
+@tracer.capture_method
+def detail(review_id: ReviewId) -> Response[Any]:
+    entry = find_entry(review_id, deps().review())
+    answer = ReviewDetailResponse(res_code=200000, res_msg="success", data=review_detail(entry))
+    return json_response(200, answer)
+
+
+@app.post(
+    "/common/review/<review_id>/fix",
+    summary="Correct or complete fields (001 receipt_ocr.invoices[] names), then verify and store",
+    responses={
+        200: {
+            "description": "data: the new outcome",
+            "content": {"application/json": {"model": ReviewOutcomeResponse}},
+        }
+    },
+)
+@tracer.capture_method
+def fix(review_id: ReviewId, request: Annotated[FixRequest, Body()]) -> Response[Any]:
+    values = parse_fields(request.set_)
+    name, outcome = fix_entry(review_id, values, by=_client(), deps=deps().review())
+    return _outcome(name, outcome)
+
+
+@app.post(
+    "/common/review/<review_id>/recheck",
+    summary="Check an invoice again now (at most 5 checks of an invoice a day)",
+    responses={
+        200: {
+            "description": "data: the new outcome",
+            "content": {"application/json": {"model": ReviewOutcomeResponse}},
+        }
+    },
+)
+@tracer.capture_method
+def recheck(review_id: ReviewId) -> Response[Any]:
+    outcome = recheck_entry(review_id, deps().review())
+    return _outcome(outcome.invoice_key or review_id, outcome)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

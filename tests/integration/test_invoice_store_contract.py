@@ -33,6 +33,7 @@ from fapiao.model.stored import (
     ExpenseLocked,
     ExpenseNotFound,
     ExpenseState,
+    StaleInvoice,
     StoredInvoice,
     Transition,
     expense_code,
@@ -273,10 +274,10 @@ def test_expense_id_collision_raises_and_writes_no_invoice(store: InvoiceStore) 
     assert expense.invoice_keys == [KEY]  # the first expense is not overwritten
 
 
-# --- transitions ------------------------------------------------------------------------
+# --- replace (re-checks, corrections, completions) -------------------------------------
 
 
-def test_record_transition_appends_and_sets_the_status(store: InvoiceStore) -> None:
+def test_replace_writes_over_the_version_it_read(store: InvoiceStore) -> None:
     stored = record(
         status=InvoiceStatus.AWAITING_CHECK,
         message=None,
@@ -285,36 +286,43 @@ def test_record_transition_appends_and_sets_the_status(store: InvoiceStore) -> N
     )
     store.create(stored, expense_of(stored))
     later = NOW + dt.timedelta(minutes=5)
-    store.record_transition(KEY, Transition(status=InvoiceStatus.VERIFIED, at=later))
-    store.record_transition(
-        KEY, Transition(status=InvoiceStatus.CHECK_FAILED, at=later, reason="发票已作废")
+    read = store.get(KEY)
+    assert read is not None and read.version == 0
+    changed = read.model_copy(
+        update={
+            "status": InvoiceStatus.VERIFIED,
+            "updated_at": later,
+            "transitions": [*read.transitions, Transition(status=InvoiceStatus.VERIFIED, at=later)],
+        }
     )
-
+    written = store.replace(changed)
+    assert written.version == 1
     got = store.get(KEY)
     assert got is not None
-    assert got.status is InvoiceStatus.CHECK_FAILED
+    assert got.status is InvoiceStatus.VERIFIED and got.version == 1
     assert got.transitions == [
         Transition(status=InvoiceStatus.AWAITING_CHECK, at=NOW),
         Transition(status=InvoiceStatus.VERIFIED, at=later),
-        Transition(status=InvoiceStatus.CHECK_FAILED, at=later, reason="发票已作废"),
     ]
     assert got.invoice == stored.invoice  # nothing else changes
 
 
-def test_record_transition_on_a_record_without_history(store: InvoiceStore) -> None:
-    stored = record(transitions=[])
+def test_replace_over_another_version_is_stale_and_changes_nothing(store: InvoiceStore) -> None:
+    stored = record(status=InvoiceStatus.AWAITING_CHECK, message=None, message_code=None)
     store.create(stored, expense_of(stored))
-    store.record_transition(KEY, Transition(status=InvoiceStatus.VERIFIED, at=NOW))
+    read = store.get(KEY)
+    assert read is not None
+    store.replace(read.model_copy(update={"status": InvoiceStatus.VERIFIED}))
+    with pytest.raises(StaleInvoice):  # the first writer won: the second read version 0
+        store.replace(read.model_copy(update={"status": InvoiceStatus.CHECK_FAILED}))
     got = store.get(KEY)
     assert got is not None
-    assert got.transitions == [Transition(status=InvoiceStatus.VERIFIED, at=NOW)]
+    assert (got.status, got.version) == (InvoiceStatus.VERIFIED, 1)
 
 
-def test_record_transition_of_a_missing_key_raises_and_creates_nothing(
-    store: InvoiceStore,
-) -> None:
+def test_replace_of_a_missing_key_raises_and_creates_nothing(store: InvoiceStore) -> None:
     with pytest.raises(KeyError):
-        store.record_transition(KEY, Transition(status=InvoiceStatus.VERIFIED, at=NOW))
+        store.replace(record())
     assert store.get(KEY) is None
 
 

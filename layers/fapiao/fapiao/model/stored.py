@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fapiao.catalogue.errors import Family, Problem, by_code, lookup
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "StaleInvoice",
     "StoredInvoice",
     "Transition",
+    "awaits_completion",
     "expense_code",
     "expense_id_of",
     "new_expense_id",
@@ -87,9 +89,28 @@ class StoredInvoice(BaseModel):
     retry_at: dt.datetime | None = None  # C: when the hub checks it again by itself
 
     @property
+    def cause(self) -> Problem | None:
+        """The catalogue problem the record's message_code names (None without one)."""
+        if self.message_code is None:
+            return None
+        try:
+            return by_code(Family.PLATFORM_INVOICE, self.message_code).problem
+        except LookupError:
+            return None
+
+    @property
     def changed_at(self) -> dt.datetime:
         """When the record last changed: its review queue order (newest first)."""
         return self.updated_at or self.created_at
+
+
+_AWAITING_COMPLETION_CODE = lookup(Family.PLATFORM_INVOICE, Problem.AWAITING_COMPLETION).code
+
+
+def awaits_completion(message_code: str | None) -> bool:
+    """Was the record read too incompletely to check (C 907010)? A fuller reading of the
+    same invoice by its owner then completes it instead of being a duplicate."""
+    return message_code == _AWAITING_COMPLETION_CODE
 
 
 class ExpenseState(StrEnum):

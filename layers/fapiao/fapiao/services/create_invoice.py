@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from fapiao.catalogue.errors import Family, HubError, Problem, lookup
+from fapiao.catalogue.errors import HubError, Problem
 from fapiao.dates import now_in_shanghai, today_in_shanghai
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.create import CreateCommand, CreateOutcome
@@ -26,6 +26,7 @@ from fapiao.model.stored import (
     StaleInvoice,
     StoredInvoice,
     Transition,
+    awaits_completion,
     new_expense_id,
 )
 from fapiao.ports import InvoiceStore
@@ -160,7 +161,6 @@ def _answer(
 # --- a second reading of an invoice ----------------------------------------------------
 
 _REPLACE_ATTEMPTS = 5  # another completion, re-check or correction won the race: read again
-_AWAITING_COMPLETION_CODE = lookup(Family.PLATFORM_INVOICE, Problem.AWAITING_COMPLETION).code
 
 
 def _complete_or_duplicate(
@@ -197,8 +197,8 @@ def _completes(reading: StoredInvoice, existing: StoredInvoice) -> bool:
     return (
         existing.user_code == reading.user_code
         and existing.status is InvoiceStatus.AWAITING_CHECK
-        and existing.message_code == _AWAITING_COMPLETION_CODE
-        and reading.message_code != _AWAITING_COMPLETION_CODE
+        and awaits_completion(existing.message_code)
+        and not awaits_completion(reading.message_code)
     )
 
 

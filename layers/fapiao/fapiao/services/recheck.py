@@ -39,7 +39,7 @@ import logging
 import math
 from dataclasses import dataclass, replace
 
-from fapiao.catalogue.errors import Family, HubError, Problem, by_code, invoice_message
+from fapiao.catalogue.errors import HubError, Problem, invoice_message
 from fapiao.dates import SHANGHAI
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.create import CreateOutcome
@@ -66,7 +66,6 @@ __all__ = [
     "RECHECKABLE",
     "RecheckDeps",
     "RecheckRun",
-    "cause_of",
     "check_again",
     "checked_record",
     "next_check_at",
@@ -102,16 +101,6 @@ class RecheckDeps:
 
 
 # --- when ------------------------------------------------------------------------------
-
-
-def cause_of(record: StoredInvoice) -> Problem | None:
-    """The catalogue problem the record's message_code names (None without one)."""
-    if record.message_code is None:
-        return None
-    try:
-        return by_code(Family.PLATFORM_INVOICE, record.message_code).problem
-    except LookupError:
-        return None
 
 
 def _whole_second(at: dt.datetime) -> dt.datetime:
@@ -164,7 +153,7 @@ def _first_check_at(
     record: StoredInvoice, now: dt.datetime, first_wait: dt.timedelta
 ) -> dt.datetime | None:
     """The first re-check of a record created C, from its cause alone."""
-    cause = cause_of(record)
+    cause = record.cause
     if record.status is not InvoiceStatus.AWAITING_CHECK or cause not in RECHECKABLE:
         return None
     if cause is Problem.CHECK_DEFERRED:
@@ -191,13 +180,13 @@ def schedule_recheck(
     answered as it is. ``verification`` (what create stored the record from) gives the
     provider's own retry time; without it the record's cause decides."""
     for _ in range(_STALE_ATTEMPTS):
-        if record.status is not InvoiceStatus.AWAITING_CHECK or cause_of(record) not in RECHECKABLE:
+        if record.status is not InvoiceStatus.AWAITING_CHECK or record.cause not in RECHECKABLE:
             return record
         at = record.retry_at
         if at is None:
             at = (
                 next_check_at(record, verification, now, first_wait)
-                if verification is not None and verification.cause is cause_of(record)
+                if verification is not None and verification.cause is record.cause
                 else _first_check_at(record, now, first_wait)
             )
             if at is None:
@@ -295,7 +284,7 @@ def _verify_deps(deps: VerifyDeps, by_hand: bool) -> VerifyDeps:
 
 
 def _recheckable(record: StoredInvoice) -> bool:
-    return record.status is InvoiceStatus.AWAITING_CHECK and cause_of(record) in RECHECKABLE
+    return record.status is InvoiceStatus.AWAITING_CHECK and record.cause in RECHECKABLE
 
 
 def _over_daily_limit(

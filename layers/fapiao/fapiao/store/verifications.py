@@ -27,12 +27,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from fapiao import aws
-from fapiao.catalogue.errors import Family, Problem, lookup
+from fapiao.model.stored import awaits_completion
 from fapiao.ports import CachedVerification
 
 __all__ = ["DynamoKnownInvoices", "DynamoVerificationCache"]
 
-AWAITING_COMPLETION_CODE = lookup(Family.PLATFORM_INVOICE, Problem.AWAITING_COMPLETION).code
 
 LEASE_SUFFIX = "#lease"
 LEASE_TTL = dt.timedelta(days=1)  # how long DynamoDB keeps an expired lease item
@@ -125,5 +124,4 @@ class DynamoKnownInvoices:
             return False
         # A record read too incompletely to verify is completed by a later reading of
         # the same invoice, which must therefore be verified (create decides the owner).
-        code: str | None = item.get("message_code", {}).get("S")
-        return code != AWAITING_COMPLETION_CODE
+        return not awaits_completion(item.get("message_code", {}).get("S"))

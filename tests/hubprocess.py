@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,15 @@ class RunningHub:
         return self.process.wait(timeout=30)
 
 
-def start_hub(data: Path) -> RunningHub:
+def start_hub(data: Path, env: Mapping[str, str | None] | None = None) -> RunningHub:
+    """`fapiao serve` on free ports with ``data`` as its data folder; ``env`` changes the
+    process's environment (None unsets a name), leaving the test's own untouched."""
+    environment = dict(os.environ)
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     process = subprocess.Popen(
         [
             sys.executable,
@@ -48,6 +58,7 @@ def start_hub(data: Path) -> RunningHub:
             str(data.parent / "inbox"),
         ],
         cwd=PROJECT_ROOT,
+        env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

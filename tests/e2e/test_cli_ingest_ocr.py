@@ -44,11 +44,7 @@ def hub(hub_data: Path) -> Iterator[RunningHub]:
     # The embedded engine alone, the offline verifier, the development key kept in the
     # data folder (where the commands find it).
     unset = ("FAPIAO_IDENTIFIER", "FAPIAO_DEV_API_KEY", "FAPIAO_INBOX_OWNER")
-    saved = {name: os.environ.pop(name) for name in unset if name in os.environ}
-    try:
-        running = start_hub(hub_data)
-    finally:
-        os.environ.update(saved)
+    running = start_hub(hub_data, dict.fromkeys(unset))
     yield running
     if running.process.poll() is None:
         running.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +15,9 @@ DEV_KEY = "fpk_e2e-fixed-development-key"
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
-    os.environ["FAPIAO_DEV_API_KEY"] = DEV_KEY
-    try:
-        running = start_hub(Path(tmp_path_factory.mktemp("hub")) / "data")
-    finally:
-        del os.environ["FAPIAO_DEV_API_KEY"]
+    running = start_hub(
+        Path(tmp_path_factory.mktemp("hub")) / "data", {"FAPIAO_DEV_API_KEY": DEV_KEY}
+    )
     yield running
     running.stop()
 

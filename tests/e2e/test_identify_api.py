@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import time
 import uuid
@@ -31,11 +30,9 @@ TYPES = {"pdf": "application/pdf", "png": "image/png", "gif": "image/gif"}
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
-    os.environ["FAPIAO_ALLOW_LOOPBACK_FETCH"] = "1"
-    try:
-        running = start_hub(Path(tmp_path_factory.mktemp("hub")) / "data")
-    finally:
-        del os.environ["FAPIAO_ALLOW_LOOPBACK_FETCH"]
+    running = start_hub(
+        Path(tmp_path_factory.mktemp("hub")) / "data", {"FAPIAO_ALLOW_LOOPBACK_FETCH": "1"}
+    )
     yield running
     running.stop()
 

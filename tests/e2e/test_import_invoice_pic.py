@@ -5,7 +5,6 @@ calls it: the invoice PDF served on 127.0.0.1, 002's envelope for every answer, 
 from __future__ import annotations
 
 import copy
-import os
 import threading
 import time
 import urllib.error
@@ -45,11 +44,9 @@ def files() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
-    os.environ["FAPIAO_ALLOW_LOOPBACK_FETCH"] = "1"
-    try:
-        running = start_hub(Path(tmp_path_factory.mktemp("hub")) / "data")
-    finally:
-        del os.environ["FAPIAO_ALLOW_LOOPBACK_FETCH"]
+    running = start_hub(
+        Path(tmp_path_factory.mktemp("hub")) / "data", {"FAPIAO_ALLOW_LOOPBACK_FETCH": "1"}
+    )
     yield running
     running.stop()
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.generate import InvoiceSpec, invoice_pdf, qr_photo
+from fixtures.generate import invoice_pdf, qr_photo
 from fixtures.served import recent_invoice, serving
 
-from fakes.exocr_server import APP_KEY, APP_SECRET, Answer, FakeExocr, result, vat_data
+from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, authority_says
 from fapiao.dates import to_epoch_millis, to_utc_midnight_millis
 from fapiao.wire.common import dump_json, load_json
 from hubprocess import RunningHub, call, start_hub
@@ -41,30 +40,6 @@ def files() -> Iterator[str]:
         yield base
 
 
-def authority_says(spec: InvoiceSpec) -> Answer:
-    """The tax authority's record of ``spec``, as exocr answers it."""
-    form = {
-        "invoice_code": spec.invoice_code or "",
-        "invoice_no": spec.invoice_number,
-        "invoice_type": "10",
-        "create_date": spec.receipt_date.strftime("%Y%m%d"),
-    }
-    return result(
-        1,
-        vat_data(
-            form,
-            total=str(spec.amount),
-            total_tax=str(spec.tax_amount),
-            amount=str(spec.total_amount),
-            buyer_name=spec.buyer_name,
-            buyer_tax_no=spec.buyer_tax_code,
-            seller_name=spec.seller_name,
-            seller_tax_no=spec.seller_tax_code,
-            check_code=spec.check_code,
-        ),
-    )
-
-
 @pytest.fixture(scope="module")
 def exocr() -> Iterator[FakeExocr]:
     with FakeExocr() as fake:
@@ -82,12 +57,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory, exocr: FakeExocr) -> Iterator[
         "FAPIAO_EXOCR_APP_KEY": APP_KEY,
         "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
     }
-    os.environ.update(env)
-    try:
-        running = start_hub(Path(tmp_path_factory.mktemp("hub")) / "data")
-    finally:
-        for name in env:
-            del os.environ[name]
+    running = start_hub(Path(tmp_path_factory.mktemp("hub")) / "data", env)
     yield running
     running.stop()
 

@@ -69,24 +69,15 @@ def exocr() -> Iterator[FakeExocr]:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory, exocr: FakeExocr) -> Iterator[RunningHub]:
-    env = {
+    env: dict[str, str | None] = {
         "FAPIAO_VERIFIER": "exocr",
         "FAPIAO_EXOCR_URL": exocr.url,
         "FAPIAO_EXOCR_APP_KEY": APP_KEY,
         "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
         "FAPIAO_VERIFY_RETRY_AFTER_SECONDS": "5",
+        "FAPIAO_IDENTIFIER": None,  # the embedded engine reads the text layer
     }
-    saved = {name: os.environ.get(name) for name in (*env, "FAPIAO_IDENTIFIER")}
-    os.environ.update(env)
-    os.environ.pop("FAPIAO_IDENTIFIER", None)  # the embedded engine reads the text layer
-    try:
-        running = start_hub(Path(tmp_path_factory.mktemp("hub")) / "data")
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    running = start_hub(Path(tmp_path_factory.mktemp("hub")) / "data", env)
     yield running
     running.stop()
 

@@ -13,7 +13,6 @@ the hub's HTTP API with the hub's development key):
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +20,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from fixtures.generate import InvoiceSpec, qr_photo, random_bytes
+from fixtures.generate import qr_photo, random_bytes
 from fixtures.served import recent_invoice
 
-from fakes.exocr_server import APP_KEY, APP_SECRET, Answer, FakeExocr, result, vat_data
+from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, authority_says
 from fapiao.local import review_cli
 from fapiao.local.resources import LocalNames
 from fapiao.local.template import Template
@@ -39,30 +38,6 @@ SPEC = recent_invoice(61)  # an electronic ordinary invoice: its QR code has no 
 UNREAD = recent_invoice(62)  # the invoice of a file the hub cannot read
 OWNER = "review.owner"
 WAIT_SECONDS = 120.0
-
-
-def authority_says(spec: InvoiceSpec) -> Answer:
-    """The tax authority's record of ``spec``, as exocr answers it."""
-    form = {
-        "invoice_code": spec.invoice_code or "",
-        "invoice_no": spec.invoice_number,
-        "invoice_type": "10",
-        "create_date": spec.receipt_date.strftime("%Y%m%d"),
-    }
-    return result(
-        1,
-        vat_data(
-            form,
-            total=str(spec.amount),
-            total_tax=str(spec.tax_amount),
-            amount=str(spec.total_amount),
-            buyer_name=spec.buyer_name,
-            buyer_tax_no=spec.buyer_tax_code,
-            seller_name=spec.seller_name,
-            seller_tax_no=spec.seller_tax_code,
-            check_code=spec.check_code,
-        ),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -81,23 +56,14 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def hub(data: Path, exocr: FakeExocr) -> Iterator[RunningHub]:
-    env = {
+    env: dict[str, str | None] = {
         "FAPIAO_VERIFIER": "exocr",
         "FAPIAO_EXOCR_URL": exocr.url,
         "FAPIAO_EXOCR_APP_KEY": APP_KEY,
         "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
+        "FAPIAO_IDENTIFIER": None,  # the embedded engine reads the QR code
     }
-    saved = {name: os.environ.get(name) for name in (*env, "FAPIAO_IDENTIFIER")}
-    os.environ.update(env)
-    os.environ.pop("FAPIAO_IDENTIFIER", None)  # the embedded engine reads the QR code
-    try:
-        running = start_hub(data)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    running = start_hub(data, env)
     yield running
     running.stop()
 

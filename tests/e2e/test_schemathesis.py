@@ -3,7 +3,6 @@ breaks its schema, whatever it sends (malformed bodies, wrong types, odd methods
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -23,11 +22,7 @@ MAX_EXAMPLES = "100"
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
-    os.environ["FAPIAO_DEV_API_KEY"] = KEY
-    try:
-        running = start_hub(Path(tmp_path_factory.mktemp("hub")) / "data")
-    finally:
-        del os.environ["FAPIAO_DEV_API_KEY"]
+    running = start_hub(Path(tmp_path_factory.mktemp("hub")) / "data", {"FAPIAO_DEV_API_KEY": KEY})
     yield running
     running.stop()
 

@@ -22,12 +22,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import httpx
 
 from fapiao.catalogue.errors import Family, by_code
+
+if TYPE_CHECKING:
+    from fixtures.generate import InvoiceSpec
 
 APP_KEY = "fake-app-key-7f3a"
 APP_SECRET = "fake-app-secret-c91d2e"
@@ -192,6 +195,31 @@ def vat_data(form: dict[str, str], **fields: Any) -> dict[str, Any]:
     }
     data.update(fields)
     return data
+
+
+def authority_says(spec: InvoiceSpec) -> Answer:
+    """The tax authority's record of a generated VAT invoice, as exocr answers it: the
+    invoice exactly as ``spec`` prints it."""
+    form = {
+        "invoice_code": spec.invoice_code or "",
+        "invoice_no": spec.invoice_number,
+        "invoice_type": "10",
+        "create_date": spec.receipt_date.strftime("%Y%m%d"),
+    }
+    return result(
+        1,
+        vat_data(
+            form,
+            total=str(spec.amount),
+            total_tax=str(spec.tax_amount),
+            amount=str(spec.total_amount),
+            buyer_name=spec.buyer_name,
+            buyer_tax_no=spec.buyer_tax_code,
+            seller_name=spec.seller_name,
+            seller_tax_no=spec.seller_tax_code,
+            check_code=spec.check_code,
+        ),
+    )
 
 
 @dataclass

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -36,9 +40,10 @@ def test_bucket_is_encrypted_and_blocks_public_access(
     assert all(block.values())
 
 
-def put_if_absent(session: Session, key: str, writer: str) -> bool:
+def put_if_absent(session: Session, key: str, writer: str, dynamodb: Any = None) -> bool:
+    """Write ``key`` unless it is there (through ``dynamodb``, else a new client)."""
     try:
-        session.client("dynamodb").put_item(
+        (dynamodb or session.client("dynamodb")).put_item(
             TableName="InvoicesTable",
             Item={"invoice_key": {"S": key}, "writer": {"S": writer}},
             ConditionExpression="attribute_not_exists(invoice_key)",
@@ -142,3 +147,34 @@ def test_a_kept_state_machine_takes_the_templates_definition(
         )["definition"]
         assert '"StartAt": "Recognize"' in definition
         assert provision(template, names, session) == []
+
+
+def test_a_retried_conditional_write_gets_its_first_reply_not_a_refusal(
+    local_aws: Session,
+) -> None:
+    """A request queued behind the gateway's lock may outlast its client's read timeout;
+    botocore then sends it again with the same invocation id. The retry is answered as
+    the first attempt was: the write does not refuse itself (as Powertools' idempotency
+    record once did: 409001 for a bizId sent once)."""
+    dynamodb = local_aws.client("dynamodb")
+    sent: list[Any] = []
+    dynamodb.meta.events.register(
+        "before-send.dynamodb.PutItem", lambda request, **_: sent.append(request)
+    )
+    assert put_if_absent(local_aws, "k-retried", "first", dynamodb)
+    (first,) = sent
+
+    def again(invocation_id: str) -> tuple[int, dict[str, Any]]:
+        headers = {k: v for k, v in first.headers.items() if k.lower() != "amz-sdk-invocation-id"}
+        headers["amz-sdk-invocation-id"] = invocation_id
+        request = urllib.request.Request(first.url, data=first.body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    retried = again(first.headers["amz-sdk-invocation-id"].decode())
+    assert retried == (200, {})  # the first attempt's reply
+    status, refused = again("another-call")
+    assert status == 400 and refused["__type"].endswith("ConditionalCheckFailedException")

@@ -2,7 +2,10 @@
 
 moto's ThreadedMotoServer is not safe under concurrent requests, so every request
 passes one lock: two conditional writes racing for the same key behave as DynamoDB's
-do (one wins, one gets ConditionalCheckFailedException). What the hub stored survives
+do (one wins, one gets ConditionalCheckFailedException). A request queued behind that
+lock may outlast its client's read timeout, and botocore then sends it again: a retry
+of a change already made is answered with the first attempt's reply (``_Attempts``),
+so a conditional write never refuses its own retry. What the hub stored survives
 Ctrl-C and ``kill -9`` through a snapshot and a short write-ahead log
 (fapiao.local.state); a start restores that state and replays no history.
 """
@@ -18,7 +21,9 @@ import re
 import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -123,6 +128,50 @@ class _Upstream:
             self._connection.close()
 
 
+Reply = tuple[int, list[tuple[str, str]], bytes]
+_INVOCATION_ID = "amz-sdk-invocation-id"  # botocore's: the same on every retry of a call
+
+
+class _Attempts:
+    """The replies to changes by botocore's invocation id: a retry of a call whose first
+    attempt is queued or done gets that attempt's reply instead of changing state twice
+    (DynamoDB would have answered the first attempt in time). A 5xx or an exception is
+    not kept: the retry is sent again, as a retry is meant to be."""
+
+    def __init__(self, keep: int = 4096) -> None:
+        self._keep = keep
+        self._replies: OrderedDict[str, Future[Reply]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def once(self, request: Recorded, send: Callable[[], Reply]) -> Reply:
+        key = next((v for k, v in request.headers if k.lower() == _INVOCATION_ID), None)
+        if key is None or not request.changes_state():
+            return send()
+        with self._lock:
+            first = self._replies.get(key)
+            if first is None:
+                mine: Future[Reply] = Future()
+                self._replies[key] = mine
+                while len(self._replies) > self._keep:
+                    self._replies.popitem(last=False)
+        if first is not None:
+            return first.result()
+        try:
+            reply = send()
+        except BaseException as error:
+            self._forget(key)
+            mine.set_exception(error)
+            raise
+        if reply[0] >= 500:
+            self._forget(key)
+        mine.set_result(reply)
+        return reply
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._replies.pop(key, None)
+
+
 class Server(ThreadingHTTPServer):
     """A threading HTTP server that takes a burst of clients (the default backlog is 5)."""
 
@@ -151,6 +200,7 @@ class LocalAws:
         self.region = region
         self.snapshot_every = snapshot_every
         self._lock = threading.Lock()
+        self._attempts = _Attempts()
         self._moto: ThreadedMotoServer | None = None
         self._moto_port = 0
         self._upstream: _Upstream | None = None
@@ -288,7 +338,10 @@ class LocalAws:
             headers.append(("X-Amz-Function-Error", "Unhandled"))
         return 200, headers, body
 
-    def forward(self, request: Recorded) -> tuple[int, list[tuple[str, str]], bytes]:
+    def forward(self, request: Recorded) -> Reply:
+        return self._attempts.once(request, lambda: self._forward(request))
+
+    def _forward(self, request: Recorded) -> Reply:
         with self._lock:
             if self._upstream is None or self._state is None:
                 # stopping: what is not in the final snapshot must not be acknowledged

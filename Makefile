@@ -7,18 +7,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint format typecheck unit readme bench build deploy clean
+.PHONY: help setup fonts run test lint format typecheck unit readme bench build deploy clean
 
 help:
 	@echo "make run    - set up .venv and start the local hub on http://127.0.0.1:3000"
 	@echo "make test   - set up .venv, then ruff, import contracts, cfn-lint, mypy and pytest"
 	@echo "make bench  - run the benchmarks under bench/ (they print figures)"
-	@echo "make build  - sam build (the Lambda layer is built for arm64 with pip --platform)"
+	@echo "make build  - build the Lambda packages (arm64) and print each function's size"
+	@echo "make deploy - make build, then sam deploy --guided (needs the AWS SAM CLI)"
 
-$(STAMP): pyproject.toml layers/fapiao/pyproject.toml layers/fapiao/requirements.txt
+$(STAMP): pyproject.toml layers/fapiao/pyproject.toml layers/fapiao/requirements.txt \
+		layers/ocr/requirements.txt layers/ocr/requirements-nodeps.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e 'layers/fapiao[local]' -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r layers/ocr/requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r layers/ocr/requirements-nodeps.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -42,7 +46,15 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest tests/unit tests/contract -q $(PYTEST_ARGS)
 
-test: lint typecheck
+# Fonts that tests render invoices with (Debian's Noto CJK); installed when missing and
+# apt-get can (CI runs as root), else the command to run is printed.
+fonts:
+	@fc-list :lang=zh family | grep -q "Noto Sans CJK" || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null; \
+		else echo "install Noto CJK fonts: sudo apt-get install fonts-noto-cjk" >&2; exit 1; fi; }
+
+test: lint typecheck fonts
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 readme: setup
@@ -51,10 +63,17 @@ readme: setup
 bench: setup
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-build:
-	sam build
+# The Lambda packages under .aws-sam/build, and each function's unzipped size (code and
+# layers) against Lambda's 250 MB: fails when one is over. `sam build` builds them when
+# the sam CLI is installed, fapiao.local.build otherwise (same layout, same Makefiles).
+build: setup
+	@if command -v sam >/dev/null; then \
+		sam build && $(BIN)/python -m fapiao.local.build --measure-only; \
+	else $(BIN)/python -m fapiao.local.build; fi
 
-deploy: build
+deploy:
+	@command -v sam >/dev/null || { echo "make deploy needs the AWS SAM CLI (sam)" >&2; exit 1; }
+	$(MAKE) build
 	sam deploy --guided
 
 clean:

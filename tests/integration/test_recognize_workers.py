@@ -28,7 +28,7 @@ from support import PROJECT_ROOT
 pytestmark = pytest.mark.slow
 
 TIMEOUT = 1.5
-MEMORY_MB = 512
+MEMORY_MB = 3072  # OCR reserves ~1.2 GiB of address space
 TARGET = "crash_targets:misbehave"
 PDF = invoice_pdf(vat_spec(11))
 OFD = invoice_ofd(vat_spec(12))
@@ -148,10 +148,10 @@ def test_a_file_that_hangs_is_stopped_at_the_timeout(pool: RecognitionWorkers) -
 def test_a_file_that_needs_more_memory_than_a_worker_has_is_refused(
     pool: RecognitionWorkers,
 ) -> None:
-    error = refusal(lambda: pool.recognize(b"hog 1024"))  # 1 GiB, the limit is 512 MB
+    error = refusal(lambda: pool.recognize(b"hog 4096"))  # 4 GiB, the limit is 3 GiB
     assert error.problem is Problem.UNRECOGNISABLE
     assert error.detail == (
-        "the file could not be read: it needs more than the 512 MB of memory a recognition "
+        "the file could not be read: it needs more than the 3072 MB of memory a recognition "
         "worker may use"
     )
     assert pool.recognize(b"hog 16") != []  # within the limit: read
@@ -163,7 +163,7 @@ def test_the_engine_running_out_of_memory_in_a_worker_is_the_same_refusal(
 ) -> None:
     before = set(pool.pids)
     error = refusal(lambda: pool.recognize(b"starve " + PNG))
-    assert error.detail is not None and "512 MB" in error.detail
+    assert error.detail is not None and "3072 MB" in error.detail
     assert len(before - set(pool.pids)) == 1  # retired: a fresh worker took its place
     assert_serves(pool)
 

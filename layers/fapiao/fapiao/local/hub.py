@@ -48,7 +48,7 @@ class HubConfig:
     queue_depth: int = 32
     recognition_workers: int = 2
     recognition_timeout: float = 60.0
-    recognition_memory_mb: int = 1536
+    recognition_memory_mb: int = 3072
     snapshot_every: int = 500
     # what a recognition worker runs; tests name one that crashes on demand
     recognition_target: str = "fapiao.recognize:recognize_here"

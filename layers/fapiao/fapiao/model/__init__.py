@@ -124,6 +124,8 @@ class Invoice(_Canonical):
     destination_city_to: str | None = None  # 终点
     train_number: str | None = None
     train_class: str | None = None
+    seat: str | None = None  # 02车03D号 (train); no 001 field: canonical and events only
+    plate_number: str | None = None  # 车号 (taxi); no 001 field: canonical and events only
     passenger_name: str | None = None  # 001 ``name``
     id_card: str | None = None
     fare: Decimal | None = None

@@ -1,9 +1,15 @@
-"""Photos, scans and screenshots: the invoice QR codes in them, several per image.
+"""Photos, scans, screenshots and rendered pages: the QR codes in them and the text
+printed on them, several invoices per picture.
 
-Only the QR code is machine-readable in a picture: it gives the type, code, number,
-date, one amount and the check code, which is what the tax authority's verification
-needs. An image with no readable invoice QR code is answered with status U and the
-reason, for a remote OCR provider to read later.
+The QR code is machine-readable and authoritative: type, code, number, date, one
+amount, check code. OCR (``ocr``, ``photo``) reads everything printed and fills the
+rest: parties, tax ids, amounts, line items, and the whole of an invoice that has no QR
+code (taxi receipts, train tickets, quota invoices, old paper invoices). Where both read
+a field and differ, the QR's value stands and the disagreement is reported.
+
+Where the OCR package is absent (a Lambda function built without the OCR layer), only
+the QR code is read, as before: no QR code, status U and the reason, for a remote
+provider.
 """
 
 from __future__ import annotations
@@ -11,14 +17,18 @@ from __future__ import annotations
 import io
 import threading
 import warnings
+from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.recognize import limits
 from fapiao.recognize.detect import FileKind
-from fapiao.recognize.qr import invoice_payloads
+from fapiao.recognize.qr import QrPayload, invoice_payloads
 from fapiao.recognize.result import RecognizedInvoice, Source, merge
+
+if TYPE_CHECKING:  # photo and ocr import the OCR package: only when a picture is read
+    from fapiao.recognize.photo import PhotoReading
 
 _FORMATS = {
     FileKind.JPEG: "JPEG",
@@ -31,6 +41,7 @@ _FORMATS = {
 # thread restoring its saved filters would undo another's (or leave "error" behind).
 _WARNINGS_LOCK = threading.Lock()
 NO_QR = "no invoice QR code could be read in the image; its printed fields need OCR"
+NOTHING_READ = "neither a QR code nor, by OCR, the printed number of an invoice could be read"
 QR_ONLY = (
     "only the QR code was read: buyer, seller and the amounts it does not carry need OCR "
     "or the tax authority's verification"
@@ -38,30 +49,91 @@ QR_ONLY = (
 
 
 def recognize_image(data: bytes, kind: FileKind) -> list[RecognizedInvoice]:
-    from fapiao.recognize import qr_image
-
     image = open_image(data, kind)
     try:
-        texts = qr_image.decode(image)
+        return read_picture(image, kind)
     finally:
         image.close()
-    payloads, notes = invoice_payloads(texts)
-    if not payloads:
-        return [RecognizedInvoice.unrecognisable(kind, NO_QR, warnings=notes)]
-    return [
-        merge([(Source.QR, payload.reading())], kind=kind, warnings=[*notes, QR_ONLY])
-        for payload in payloads
-    ]
+
+
+def read_picture(
+    image: Image.Image, kind: FileKind, *, page: int | None = None
+) -> list[RecognizedInvoice]:
+    """Every invoice in a picture (a photo, or a page rendered to pixels): QR first,
+    OCR for the rest (see the module's docstring)."""
+    from fapiao.recognize import ocr, qr_image
+
+    payloads, notes = invoice_payloads(qr_image.decode(image))
+    if not ocr.available():
+        if not payloads:
+            return [RecognizedInvoice.unrecognisable(kind, NO_QR, page=page, warnings=notes)]
+        return [
+            merge([(Source.QR, p.reading())], kind=kind, page=page, warnings=[*notes, QR_ONLY])
+            for p in payloads
+        ]
+    from fapiao.recognize.photo import read_page
+
+    readings = read_page(ocr.read_text(image))
+    found: list[RecognizedInvoice] = []
+    for payload in payloads:
+        printed = _printed_of(payload, readings)
+        if printed is not None:
+            readings.remove(printed)
+        found.append(_merged(kind, page, notes, payload, printed))
+    for printed in readings:
+        if payloads and not printed.reading.get("invoice_code") and len(found) == len(payloads):
+            continue  # text beside a read QR code, not another invoice
+        found.append(_merged(kind, page, notes, None, printed))
+    if not found:
+        return [RecognizedInvoice.unrecognisable(kind, NOTHING_READ, page=page, warnings=notes)]
+    return [invoice for invoice in found if invoice.invoice is not None] or found[:1]
+
+
+def _printed_of(payload: QrPayload, readings: list[PhotoReading]) -> PhotoReading | None:
+    """The OCR reading of the invoice whose QR code this is: the one with its number,
+    or the only one."""
+    for reading in readings:
+        if reading.reading.get("invoice_number") == payload.invoice_number:
+            return reading
+    return readings[0] if len(readings) == 1 else None
+
+
+def _merged(
+    kind: FileKind,
+    page: int | None,
+    notes: list[str],
+    payload: QrPayload | None,
+    printed: PhotoReading | None,
+) -> RecognizedInvoice:
+    sources = []
+    if payload is not None:
+        sources.append((Source.QR, payload.reading()))
+    if printed is not None:
+        sources.append((Source.OCR, printed.reading))
+    return merge(
+        sources,
+        kind=kind,
+        page=page,
+        warnings=[*notes, *(printed.warnings if printed else [])],
+        confidence=printed.confidence if printed else None,
+    )
 
 
 def open_image(data: bytes, kind: FileKind) -> Image.Image:
     """The image decoded, after its size was checked against ``limits.MAX_IMAGE_PIXELS``
     (from the header, before any pixel is decoded)."""
     try:
+        # Pillow's own bomb warning is ours to give: the size is checked right below,
+        # from the header, before a pixel is decoded.
         with _WARNINGS_LOCK, warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[_FORMATS[kind]])
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+    except Image.DecompressionBombError as error:
+        raise HubError(
+            Problem.FILE_TOO_LARGE,
+            f"the image has too many pixels ({error}); at most {limits.MAX_IMAGE_PIXELS} are read",
+        ) from None
+    except UnidentifiedImageError:
         raise HubError(Problem.UNRECOGNISABLE, f"not a readable {kind.value} image") from None
     except (OSError, ValueError, SyntaxError) as error:
         raise HubError(

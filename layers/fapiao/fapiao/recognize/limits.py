@@ -11,7 +11,7 @@ from fapiao.settings.limits import MAX_FILE_BYTES as MAX_FILE_BYTES  # the file 
 
 MAX_PDF_PAGES = 50  # a PDF may hold several invoices, not a book
 MAX_PAGE_CHARS = 20_000  # text characters read from one PDF page
-MAX_IMAGE_PIXELS = 40_000_000  # a 12-megapixel photo passes, 50 megapixels does not
+MAX_IMAGE_PIXELS = 100_000_000  # an 85-megapixel photo passes (read scaled down), 120 does not
 MAX_QR_IMAGE_PIXELS = 4_000_000  # an image object inside a PDF/OFD tried as a QR code
 MAX_QR_CANDIDATES = 8  # detected-but-unreadable QR codes retried with enhancement
 

@@ -29,6 +29,7 @@ class Source(StrEnum):
     OFD_XML = "ofd_xml"  # the OFD's invoice XML (original_invoice.xml, XBRL)
     OFD_TEXT = "ofd_text"  # the OFD's page text, reached through its CustomTags
     QR = "qr"  # the QR code's payload
+    OCR = "ocr"  # text read from the pixels of a photo, scan or rendered page
 
 
 class SignatureState(StrEnum):
@@ -79,6 +80,8 @@ class RecognizedInvoice:
     reason: str | None = None
     page: int | None = None  # 1-based page (PDF, OFD) the invoice was read on
     signature: SignatureState | None = None  # OFD only
+    # The OCR model's confidence (0..1) in each field it read: only where OCR is a source.
+    confidence: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def unrecognisable(
@@ -105,8 +108,10 @@ def merge(
     page: int | None = None,
     warnings: list[str] | None = None,
     signature: SignatureState | None = None,
+    confidence: dict[str, float] | None = None,
 ) -> RecognizedInvoice:
-    """One invoice from the readings of its sources (see the module's docstring)."""
+    """One invoice from the readings of its sources (see the module's docstring).
+    ``confidence``: the OCR source's per field, kept for the fields it gave."""
     merged, sources, disagreements = _combine(readings)
     notes = list(warnings or ())
     notes.extend(f"sources disagree on {d}" for d in disagreements)
@@ -131,6 +136,11 @@ def merge(
         warnings=notes,
         page=page,
         signature=signature,
+        confidence={
+            name: score
+            for name, score in (confidence or {}).items()
+            if Source.OCR in sources.get(name, [])
+        },
     )
 
 

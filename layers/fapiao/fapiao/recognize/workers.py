@@ -57,7 +57,7 @@ class RecognitionWorkers:
         self,
         processes: int = 2,
         timeout_seconds: float = 60.0,
-        memory_mb: int = 1536,
+        memory_mb: int = 3072,
         target: str = DEFAULT_TARGET,
     ) -> None:
         if processes < 1:

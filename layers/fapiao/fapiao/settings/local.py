@@ -93,7 +93,7 @@ class LocalHubSettings(EnvSettings):
         description="seconds one file may take in a recognition worker before it is stopped",
     )
     recognition_memory_mb: int = Field(
-        1536,
+        3072,
         alias="FAPIAO_RECOGNITION_MEMORY_MB",
         ge=256,
         le=65_536,

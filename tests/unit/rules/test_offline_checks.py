@@ -173,6 +173,14 @@ def test_legacy_number_has_8_digits(number: str) -> None:
     assert_failed(finding, "4001")
 
 
+def test_a_train_tickets_red_serial_has_a_letter_and_passes() -> None:
+    ticket = Invoice(invoice_type=InvoiceType.TRAIN, invoice_number="Z080334", receipt_date=TODAY)
+    finding = oc.invoice_number_is_well_formed(ticket, CONTEXT)
+    assert finding.outcome is Outcome.SKIPPED
+    vat = invoice(invoice_number="Z0803345")
+    assert_failed(oc.invoice_number_is_well_formed(vat, CONTEXT), "4001", "not digits")
+
+
 # --- dates ---------------------------------------------------------------------------
 
 
@@ -187,6 +195,15 @@ def test_five_years_is_the_limit_exocr_answers_3207_beyond() -> None:
     older = invoice(receipt_date=dt.date(2019, 5, 31))
     assert oc.receipt_date_is_within_five_years(limit, CONTEXT).outcome is Outcome.PASSED
     assert_failed(oc.receipt_date_is_within_five_years(older, CONTEXT), "3207", "2019-05-31")
+
+
+def test_five_years_bind_only_what_the_tax_authority_verifies() -> None:
+    """A 2017 train ticket is no 907008: the authority never verifies train tickets."""
+    old_ticket = Invoice(
+        invoice_type=InvoiceType.TRAIN, invoice_number="Z080334", receipt_date=dt.date(2017, 3, 1)
+    )
+    finding = oc.receipt_date_is_within_five_years(old_ticket, CONTEXT)
+    assert finding.outcome is Outcome.SKIPPED
 
 
 def test_five_years_before_29_february_is_28_february() -> None:

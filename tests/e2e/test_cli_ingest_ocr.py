@@ -1,7 +1,8 @@
 """The command line finishes what it starts, against `fapiao serve` (a process, as a user
 runs it): `fapiao ingest` waits for every invoice of a 29-invoice PDF and prints 29
 lines, says "already processed" for bytes it sent before, exits 1 for a file it could
-not read; a file in the inbox's `alice/` folder is alice's; `fapiao ocr` sends a local
+not read; a file in the inbox's `alice/` folder is alice's, and a taxi photo there is read by
+the hub's own OCR and created (status I); `fapiao ocr` sends a local
 file through ocrSync (spec 000) and prints 000's answer, starting no pipeline."""
 
 from __future__ import annotations
@@ -140,32 +141,58 @@ def test_ingest_of_a_file_that_cannot_be_read_exits_1(
     ]
 
 
-def test_a_file_in_a_users_inbox_folder_is_that_users(hub: RunningHub, data: Path) -> None:
+def drop_in_inbox(data: Path, user: str, name: str, content: bytes) -> None:
+    """As a scanner or a file manager would: written aside, then renamed into place."""
     inbox = data.parent / "inbox"
-    (inbox / "alice").mkdir(parents=True)
-    part = inbox / "alice" / ".x.pdf.part"  # the watcher skips dot-files
-    part.write_bytes(invoice_pdf(recent_invoice(11_701)))
-    os.replace(part, inbox / "alice" / "x.pdf")
+    (inbox / user).mkdir(parents=True, exist_ok=True)
+    part = inbox / user / f".{name}.part"  # the watcher skips dot-files
+    part.write_bytes(content)
+    os.replace(part, inbox / user / name)
+
+
+def outcomes_under(hub: RunningHub, prefix: str, timeout: float = 60) -> list[Outcome]:
+    """The outcomes of the objects under ``prefix`` of the drop bucket, once there are any."""
     session = Session(hub.aws)
     names = LocalNames(Template(TEMPLATE), REGION)
     bucket = names.ref("DropBucket")
     outcomes_of = outcomes_in(
         DynamoOutcomes(names.ref("OutcomesTable"), session.client("dynamodb"))
     )
-
     found: list[Outcome] = []
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while not found and time.monotonic() < deadline:
         time.sleep(0.5)
-        listed = session.client("s3").list_object_versions(Bucket=bucket, Prefix="alice/")
+        listed = session.client("s3").list_object_versions(Bucket=bucket, Prefix=prefix)
         for entry in listed.get("Versions", []):
             found.extend(outcomes_of(listed_object(bucket, entry)))
+    return found
 
-    (outcome,) = found
+
+def test_a_file_in_a_users_inbox_folder_is_that_users(hub: RunningHub, data: Path) -> None:
+    drop_in_inbox(data, "alice", "x.pdf", invoice_pdf(recent_invoice(11_701)))
+
+    (outcome,) = outcomes_under(hub, "alice/")
     assert outcome.owner == "alice"
     assert outcome.object.key.startswith("alice/inbox/") and outcome.object.key.endswith("-x.pdf")
     assert outcome.outcome.value == "created"
-    assert (inbox / "alice" / ".sent" / "x.pdf").is_file()
+    assert (data.parent / "inbox" / "alice" / ".sent" / "x.pdf").is_file()
+
+
+def test_a_taxi_photo_in_the_inbox_is_read_here_and_created_as_i(
+    hub: RunningHub, data: Path
+) -> None:
+    """No identify provider is configured (the hub fixture unsets it): the taxi receipt,
+    which has no QR code and no text layer, is read by the hub's own OCR."""
+    photo = CORPUS / "files" / "Cooduck__PaddleOCR_For_Invoice__test7.jpg"
+    if not photo.is_file():
+        pytest.skip(f"the shared corpus is not at {CORPUS} (clone with ../shared beside it)")
+    drop_in_inbox(data, "dave", "taxi.jpg", photo.read_bytes())
+
+    (outcome,) = outcomes_under(hub, "dave/", timeout=120)
+    assert outcome.outcome.value == "created", outcome
+    assert outcome.status is not None and outcome.status.value == "I"
+    assert outcome.invoice_type is not None and outcome.invoice_type.code == "61"
+    assert outcome.invoice_key == "14403237011912199866"
 
 
 def test_ocr_prints_the_invoice_of_a_corpus_pdf_and_starts_no_pipeline(

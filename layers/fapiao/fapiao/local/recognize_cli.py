@@ -4,15 +4,19 @@ A folder stands for its files, all the way down, sorted (hidden ones left out). 
 for people; with ``--json`` one JSON array for programs, an element per file:
 ``{"file": PATH, "invoices": [...]}``, each invoice named as ``receipt_ocr.invoices[]``
 of spec 001 (written by ``fapiao.mapping.invoice_create.to_ocr_invoice``) plus
-``status``, ``sources`` and ``warnings`` (and ``reason``, ``page``, ``signature`` where
-they apply). A file that cannot be read at all (or a folder without files) gets
-``error`` instead and one line on stderr, and the exit code is 1.
+``status``, ``sources`` and ``warnings`` (and ``reason``, ``page``, ``signature`` and
+``confidence``, the OCR model's per field, where they apply). A file that cannot be
+read at all (or a folder without files) gets ``error`` instead and one line on stderr,
+and the exit code is 1. A file that takes more than a second (OCR of a photo) says so on
+stderr while it is read, and how long it took.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,9 +38,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "recognize",
         help="read invoices from PDF, OFD and image files (no remote provider)",
-        description="Read the machine-readable forms of invoice files: the PDF text "
-        "layer, the OFD XML and the QR code. A folder stands for its files, all the way "
-        "down. Exit code 1 when a file cannot be read.",
+        description="Read invoice files on this machine: the PDF text layer, the OFD "
+        "XML, the QR code, and by OCR what is printed on photos and scans. A folder "
+        "stands for its files, all the way down. Exit code 1 when a file cannot be read.",
     )
     parser.add_argument(
         "files", nargs="+", type=Path, metavar="FILE|DIR", help="invoice files or folders"
@@ -54,8 +58,9 @@ def run(args: argparse.Namespace, settings: LocalHubSettings | None = None) -> i
         paths = files_of(given)
         if not paths:
             entries.append(_failed(given, Problem.FILE_UNREACHABLE, "no files in the folder"))
-        for path in paths:
-            entries.append(_entry(path))
+        for number, path in enumerate(paths, 1):
+            with _Progress(f"{path} ({number}/{len(paths)})"):
+                entries.append(_entry(path))
     if args.json:
         print(dump_json([{k: v for k, v in e.items() if k != "results"} for e in entries]))
     else:
@@ -78,6 +83,33 @@ def _entry(path: Path) -> dict[str, Any]:
         "invoices": [invoice_json(result, str(path)) for result in results],
         "results": results,
     }
+
+
+class _Progress:
+    """A line on stderr for a file still being read after ``after`` seconds, and one
+    when it is done: OCR of a photo takes seconds, a PDF milliseconds."""
+
+    def __init__(self, what: str, after: float = 1.0) -> None:
+        self._what = what
+        self._timer = threading.Timer(after, self._say)
+        self._timer.daemon = True
+        self._said = False
+        self._started = 0.0
+
+    def _say(self) -> None:
+        self._said = True
+        print(f"fapiao recognize: reading {self._what}…", file=sys.stderr, flush=True)
+
+    def __enter__(self) -> None:
+        self._started = time.monotonic()
+        self._timer.start()
+
+    def __exit__(self, *_: object) -> None:
+        self._timer.cancel()
+        self._timer.join()
+        if self._said:
+            seconds = time.monotonic() - self._started
+            print(f"fapiao recognize: read {self._what} in {seconds:.1f} s", file=sys.stderr)
 
 
 def _failed(path: Path, problem: Problem, detail: str) -> dict[str, Any]:
@@ -119,6 +151,12 @@ def invoice_json(result: RecognizedInvoice, path: str) -> dict[str, Any]:
         body["page"] = result.page
     if result.signature is not None:
         body["signature"] = result.signature.value
+    if result.confidence:
+        body["confidence"] = {
+            _WIRE_NAMES.get(name, name): score
+            for name, score in result.confidence.items()
+            if _WIRE_NAMES.get(name, name) in body
+        }
     return body
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from PIL import Image, UnidentifiedImageError
 
 from fapiao.catalogue.errors import HubError, Problem
+from fapiao.catalogue.types import InvoiceType
 from fapiao.recognize import limits
 from fapiao.recognize.detect import FileKind
 from fapiao.recognize.qr import QrPayload, invoice_payloads
@@ -63,7 +64,11 @@ def read_picture(
     OCR for the rest (see the module's docstring)."""
     from fapiao.recognize import ocr, qr_image
 
-    payloads, notes = invoice_payloads(qr_image.decode(image))
+    texts = qr_image.decode(image)
+    from fapiao.recognize.photo import railway_serial
+
+    serials = [serial for serial in map(railway_serial, texts) if serial is not None]
+    payloads, notes = invoice_payloads([t for t in texts if railway_serial(t) is None])
     if not ocr.available():
         if not payloads:
             return [RecognizedInvoice.unrecognisable(kind, NO_QR, page=page, warnings=notes)]
@@ -71,9 +76,12 @@ def read_picture(
             merge([(Source.QR, p.reading())], kind=kind, page=page, warnings=[*notes, QR_ONLY])
             for p in payloads
         ]
-    from fapiao.recognize.photo import read_page
+    from fapiao.recognize.photo import confirm_serial, read_page
 
     readings = read_page(ocr.read_text(image))
+    tickets = [r for r in readings if r.reading.get("invoice_type") is InvoiceType.TRAIN]
+    for ticket, serial in zip(tickets, serials, strict=False):
+        confirm_serial(ticket, serial)
     found: list[RecognizedInvoice] = []
     for payload in payloads:
         printed = _printed_of(payload, readings)

@@ -138,7 +138,9 @@ def read_boxes(boxes: list[TextBox]) -> PhotoReading | None:
         reading = read_any(layout)
     else:
         reading = read_vat(layout, invoice_type)
-    reading = {name: value for name, value in reading.items() if value not in (None, "", [])}
+    reading = {
+        name: _cents(value) for name, value in reading.items() if value not in (None, "", [])
+    }
     if not reading or set(reading) == {"invoice_type"}:
         return None
     photo = PhotoReading(reading)
@@ -149,6 +151,13 @@ def read_boxes(boxes: list[TextBox]) -> PhotoReading | None:
         score = confidence_of(boxes, values.show(value) if name != "receipt_date" else "")
         photo.confidence[name] = round(score if score is not None else _mean(boxes), 3)
     return photo
+
+
+def _cents(value: object) -> object:
+    """Money as printed on e-invoices, two decimals: a ticket's ¥357.0 is 357.00."""
+    if isinstance(value, Decimal) and value.as_tuple().exponent != -2:
+        return value.quantize(Decimal("0.01"))
+    return value
 
 
 def _mean(boxes: list[TextBox]) -> float:
@@ -269,6 +278,28 @@ def read_train(layout: Layout) -> Reading:
         reading["id_card"] = passenger.group(1).upper()
         reading["passenger_name"] = passenger.group(2)
     return reading
+
+
+def railway_serial(code_text: str) -> str | None:
+    """The serial a paper ticket's 2D code repeats: its 144 digits start with the serial's
+    letter as an alphabet index (A=00 … Z=25) and the serial's 6 digits."""
+    if not re.fullmatch(r"\d{144}", code_text):
+        return None
+    index, digits = int(code_text[:2]), code_text[2:8]
+    return f"{chr(ord('A') + index)}{digits}" if index < 26 else None
+
+
+def confirm_serial(reading: PhotoReading, serial: str) -> None:
+    """A train ticket's serial as OCR read it, checked against its 2D code: the code's
+    letter and six digits stand, the printed prefix (020P…) stays."""
+    printed = str(reading.reading.get("invoice_number") or "")
+    if printed.endswith(serial):
+        reading.confidence["invoice_number"] = 1.0
+        return
+    prefix = printed[: -len(serial)] if len(printed) > len(serial) else ""
+    reading.reading["invoice_number"] = prefix + serial
+    reading.confidence["invoice_number"] = 1.0
+    reading.warnings.append(f"serial read {printed!r}, the ticket's 2D code says {serial!r}")
 
 
 def _train_serial(layout: Layout) -> str | None:

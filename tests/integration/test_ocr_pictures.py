@@ -1,0 +1,90 @@
+"""The hub's own OCR on real pictures, however they were taken: turned a quarter, upside
+down, stored sideways with an EXIF orientation tag, far larger than needed. Each is
+read as the same ticket upright is (``recognize.ocr`` normalises the picture first)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from fapiao.model import InvoiceStatus
+from fapiao.recognize import Source, recognize
+from fapiao.recognize.ocr import read_text
+from support import CORPUS
+
+TICKET = "SodaShikenn__LSTM_GCN__35731223.jpeg"  # a paper train ticket, no machine-readable field
+FIELDS = (
+    "invoice_number",
+    "train_number",
+    "destination_city",
+    "destination_city_to",
+    "receipt_date",
+    "start_datetime",
+    "total_amount",
+    "train_class",
+    "passenger_name",
+)
+
+
+def corpus_file(name: str) -> Path:
+    path = CORPUS / "files" / name
+    if not path.is_file():
+        pytest.skip(f"the shared corpus is not at {CORPUS} (clone with ../shared beside it)")
+    return path
+
+
+def jpeg(image: Image.Image, **params: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90, **params)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def upright() -> dict[str, object]:
+    (result,) = recognize(corpus_file(TICKET).read_bytes())
+    assert result.status is InvoiceStatus.RECOGNIZED and result.invoice is not None
+    assert result.sources["invoice_number"] == [Source.OCR]
+    fields = {name: getattr(result.invoice, name) for name in FIELDS}
+    assert all(value is not None for value in fields.values()), fields
+    return fields
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_turned_photo_is_read_as_the_upright_one(
+    upright: dict[str, object], degrees: int
+) -> None:
+    with Image.open(corpus_file(TICKET)) as image:
+        turned = image.rotate(degrees, expand=True)  # counter-clockwise
+    assert read_text(turned).turned == degrees  # turned back clockwise as much
+    (result,) = recognize(jpeg(turned))
+    assert result.invoice is not None
+    assert {name: getattr(result.invoice, name) for name in FIELDS} == upright
+
+
+def test_an_exif_orientation_tag_is_obeyed(upright: dict[str, object]) -> None:
+    """Pixels stored a quarter turned, with the tag (6: turn 90° clockwise to view) that a
+    phone writes instead of turning them."""
+    with Image.open(corpus_file(TICKET)) as image:
+        stored = image.rotate(90, expand=True)  # counter-clockwise: the camera's view
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = jpeg(stored, exif=exif.tobytes())
+    page = read_text(Image.open(io.BytesIO(data)))
+    assert page.turned == 0  # the tag stood it upright: no guessing needed
+    (result,) = recognize(data)
+    assert result.invoice is not None
+    assert {name: getattr(result.invoice, name) for name in FIELDS} == upright
+
+
+def test_a_huge_photo_is_read_scaled_down(upright: dict[str, object]) -> None:
+    """Nine times the pixels (a 10-megapixel shot of a small ticket) read the same."""
+    with Image.open(corpus_file(TICKET)) as image:
+        huge = image.resize((image.width * 3, image.height * 3), Image.Resampling.BICUBIC)
+    page = read_text(huge)
+    assert max(page.size) <= 2000
+    (result,) = recognize(jpeg(huge))
+    assert result.invoice is not None
+    assert {name: getattr(result.invoice, name) for name in FIELDS} == upright

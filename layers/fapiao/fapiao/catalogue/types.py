@@ -252,11 +252,19 @@ YIPIAOYUN: dict[str, InvoiceType] = {
     "10102": T.VAT_ELECTRONIC_NORMAL,
 }
 
+# The QR code's 发票种类代码 as real codes carry it. An 增值税电子专用发票 says 20 in its
+# QR code (08 is its code at the tax authority's verification service, accepted too).
+# 31/32 are 数电 special/normal (a 数电 paper invoice also says 31/32, with a code:
+# recognize.qr tells them apart), 33/34 数电 motor-vehicle/used-car invoices. The
+# authority's 票种 codes are accepted as aliases: 81/82 数电 special/normal, 83/84 数电
+# motor-vehicle/used-car, 85/86 数电 paper special/normal, 87/88 数电 paper
+# motor-vehicle/used-car. 59 (数电 toll) has no canonical type and stays unknown.
 QR: dict[str, InvoiceType] = {
     "01": T.VAT_SPECIAL,
     "02": T.VAT_FREIGHT_SPECIAL,
     "03": T.MOTOR_VEHICLE,
     "04": T.VAT_NORMAL,
+    "20": T.VAT_ELECTRONIC_SPECIAL,
     "08": T.VAT_ELECTRONIC_SPECIAL,
     "10": T.VAT_ELECTRONIC_NORMAL,
     "11": T.VAT_ROLL,
@@ -264,10 +272,18 @@ QR: dict[str, InvoiceType] = {
     "15": T.USED_CAR,
     "31": T.DIGITAL_SPECIAL,
     "32": T.DIGITAL_NORMAL,
+    "33": T.MOTOR_VEHICLE,
+    "34": T.USED_CAR,
     "51": T.DIGITAL_RAIL,
     "61": T.DIGITAL_FLIGHT,
+    "81": T.DIGITAL_SPECIAL,
+    "82": T.DIGITAL_NORMAL,
+    "83": T.MOTOR_VEHICLE,
+    "84": T.USED_CAR,
     "85": T.DIGITAL_PAPER_SPECIAL,
     "86": T.DIGITAL_PAPER_NORMAL,
+    "87": T.MOTOR_VEHICLE,
+    "88": T.USED_CAR,
 }
 
 TABLES: dict[Vocabulary, dict[str, InvoiceType]] = {

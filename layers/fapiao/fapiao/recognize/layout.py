@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 
 # A label pattern: its characters may be spaced out ("校 验 码") or full-width spaced.
 _GAP = r"[\s\u3000]*"
+_NOTHING = " \u3000\t:："  # what a label's value is not made of
+_MAX_WRAPPED_LINES = 2  # lines a wrapped value may go on for (a name or address: 3 in all)
+# Text that is a label itself: a few ideographs and a colon ("纳税人识别号:", "电 话：").
+_LABEL_LIKE = re.compile(r"[\u4e00-\u9fff\s\u3000、/]{1,16}[:：]")
 
 
 def label(text: str) -> str:
@@ -54,10 +58,31 @@ class Segment:
 class Line:
     segments: list[Segment] = field(default_factory=list)
     text: str = ""
+    starts: list[int] = field(default_factory=list)  # where each segment begins in text
 
     @property
     def top(self) -> float:
         return max(s.y1 for s in self.segments)
+
+    @property
+    def bottom(self) -> float:
+        return min(s.y0 for s in self.segments)
+
+    def segment_at(self, offset: int) -> int:
+        """The index of the segment that holds text offset ``offset`` (or precedes it)."""
+        index = 0
+        for number, start in enumerate(self.starts):
+            if start <= offset:
+                index = number
+        return index
+
+    def x_at(self, offset: int) -> float:
+        """Where the character at text offset ``offset`` begins (its segment's width
+        shared evenly among its characters)."""
+        index = self.segment_at(offset)
+        segment = self.segments[index]
+        within = min(max(offset - self.starts[index], 0), len(segment.text))
+        return segment.x0 + (segment.x1 - segment.x0) * within / max(len(segment.text), 1)
 
 
 def _radical(char: str) -> str:
@@ -108,8 +133,11 @@ def _overlap(a: Segment, b: Segment) -> float:
     return max(high - low, 0.0) / min(a.height, b.height)
 
 
-def _join(segments: list[Segment]) -> str:
+def _join(segments: list[Segment]) -> tuple[str, list[int]]:
+    """The segments' text, and where each segment begins in it."""
     parts: list[str] = []
+    starts: list[int] = []
+    length = 0
     previous: Segment | None = None
     for segment in segments:
         if previous is not None:
@@ -117,11 +145,15 @@ def _join(segments: list[Segment]) -> str:
             height = max(segment.height, previous.height)
             if gap > 1.5 * height:
                 parts.append("\t")
+                length += 1
             elif gap > 0.25 * height:
                 parts.append(" ")
+                length += 1
+        starts.append(length)
         parts.append(segment.text)
+        length += len(segment.text)
         previous = segment
-    return "".join(parts)
+    return "".join(parts), starts
 
 
 class Layout:
@@ -144,29 +176,118 @@ class Layout:
         self.lines: list[Line] = []
         for _, members in lines:
             members.sort(key=lambda s: s.x0)
-            self.lines.append(Line(members, _join(members)))
+            text, starts = _join(members)
+            self.lines.append(Line(members, text, starts))
         self.lines.sort(key=lambda line: -line.top)
         self.text = "\n".join(line.text for line in self.lines)
 
     def __iter__(self) -> Iterator[Line]:
         return iter(self.lines)
 
-    def values(self, label_pattern: str, value_pattern: str) -> list[str | None]:
+    def values(
+        self,
+        label_pattern: str,
+        value_pattern: str,
+        *,
+        beside: bool = False,
+        continued: bool = False,
+    ) -> list[str | None]:
         """For each place ``label_pattern`` is printed (top to bottom, left to right), the
         value right after it on its line (``value_pattern``'s first group, or the whole
-        match), or None where the label stands with no such value."""
+        match), or None where the label stands with no such value. ``beside``: a value
+        printed a little off its label's baseline (a line of its own) is found beside it
+        (``_beside``); ``continued`` (free text: names, addresses): a value that wraps goes
+        on with the lines right under it (``_continuation``)."""
         label_re = re.compile(label_pattern)
         value_re = re.compile(value_pattern)
         found: list[str | None] = []
-        for line in self.lines:
+        for index, line in enumerate(self.lines):
             for match in label_re.finditer(line.text):
-                value = value_re.match(line.text, match.end())
+                where, value = index, value_re.match(line.text, match.end())
+                label_x = line.x_at(match.start())
+                if beside and (value is None or not value.group(0).strip(_NOTHING)):
+                    where, value = self._beside(index, match.start(), match.end(), value_re)
                 if value is None:
                     found.append(None)
-                else:
-                    groups = [g for g in value.groups() if g is not None]
-                    found.append(groups[0] if groups else value.group(0))
+                    continue
+                group = next(
+                    (g for g in range(1, len(value.groups()) + 1) if value.group(g) is not None),
+                    0,
+                )
+                text = value.group(group)
+                if continued and text.strip():
+                    start = value.start(group) + len(text) - len(text.lstrip())
+                    text += "".join(self._continuation(where, label_x, start))
+                found.append(text)
         return found
+
+    def _beside(
+        self, index: int, label_at: int, label_end: int, value_re: re.Pattern[str]
+    ) -> tuple[int, re.Match[str] | None]:
+        """A value printed right of its label but a little above or below its baseline
+        (so laid out as a line of its own): its line and match, or (index, None)."""
+        line = self.lines[index]
+        label = line.segments[line.segment_at(max(label_end - 1, 0))]
+        end_x, centre, height = line.x_at(label_end), (label.y0 + label.y1) / 2, label.height
+        label_x = line.x_at(label_at) - height
+        for other in range(max(index - 2, 0), min(index + 3, len(self.lines))):
+            near = self.lines[other]
+            for number, segment in enumerate(near.segments):
+                if (
+                    other != index
+                    and -0.5 * height <= segment.x0 - end_x <= 2 * height
+                    and abs((segment.y0 + segment.y1) / 2 - centre) <= 0.8 * height
+                    and not _LABEL_LIKE.match(segment.text)
+                    and not self._labelled(other, segment, label_x, {id(label)})
+                ):
+                    return other, value_re.match(near.text, near.starts[number])
+        return index, None
+
+    def _continuation(self, index: int, label_x: float, value_at: int) -> list[str]:
+        """The lines a value wrapped onto: text right under the value (left-aligned with
+        it, at most a line's height below), in its column, with no label of its own
+        beside it. ``index``: the value's line; ``label_x``: where its label begins;
+        ``value_at``: where the value begins in the line's text."""
+        line = self.lines[index]
+        value_x = line.x_at(value_at)
+        first = line.segments[line.segment_at(value_at)]
+        bottom, height = first.y0, first.height
+        own = set(map(id, line.segments))  # the value's own label is no other line's label
+        found: list[str] = []
+        for number in range(index + 1, len(self.lines)):
+            below = self.lines[number]
+            if len(found) == _MAX_WRAPPED_LINES or below.top < bottom - 2 * height:
+                break
+            aligned = [n for n, s in enumerate(below.segments) if abs(s.x0 - value_x) <= height]
+            if not aligned:
+                continue  # a line of another column (a cipher row, a seal) in between
+            segment = below.segments[aligned[0]]
+            if bottom - segment.y1 > 0.8 * height:
+                break
+            if _LABEL_LIKE.match(segment.text) or self._labelled(
+                number, segment, label_x - 0.25 * height, own
+            ):
+                break
+            start = below.starts[aligned[0]]
+            found.append(below.text[start:].split("\t", 1)[0].strip())
+            bottom, height = segment.y0, segment.height
+        return found
+
+    def _labelled(self, index: int, value: Segment, label_x: float, own: set[int]) -> bool:
+        """Has ``value`` (a segment of line ``index``) a label of its own: a segment left
+        of it, in the label column (from ``label_x``), on its row, other than those in
+        ``own`` (ids)? The rows of neighbouring lines count: a label may sit a little off
+        its value's baseline."""
+        centre, height = (value.y0 + value.y1) / 2, value.height
+        return any(
+            other is not value
+            and id(other) not in own
+            and other.x1 <= value.x0 + 0.5 * height
+            and other.x1 > label_x
+            and abs((other.y0 + other.y1) / 2 - centre) <= 0.8 * height
+            for near in self.lines[max(index - 2, 0) : index + 3]
+            for other in near.segments
+        )
 
     def value(self, label_pattern: str, value_pattern: str) -> str | None:
         """The first value found after ``label_pattern``, or None."""

@@ -1,10 +1,12 @@
 """The table of goods and services on a VAT invoice, read into ``LineItem``s.
 
 Columns are found from the header line (名称, 规格型号, 单位, 数量, 单价, 金额, 税率, 税额,
-and columns the model has no field for, such as a toll invoice's 车牌号): text cells
-go to the heading whose centre is nearest, numbers (right-aligned, and overflowing to
-the left when long) to the column whose right border is nearest their right edge, a
-rate by its shape. A line with no amount continues the name of the line above.
+and columns the model has no field for, such as a toll invoice's 车牌号 or a list's 序号):
+text cells go to the heading whose centre is nearest, numbers (right-aligned, and
+overflowing to the left when long) to the column whose right border is nearest their
+right edge, a rate by its shape; a number left of the money columns is text (a 规格型号
+such as "62202"). A line with no amount continues the name of the line above. The table
+ends at 合计 (an invoice) or 小计 / 总计 (a list of goods, 清单).
 """
 
 from __future__ import annotations
@@ -30,10 +32,15 @@ _OTHER = "other"  # a column the canonical line item has no field for (车牌号
 _RATE = re.compile(r"\d+(?:\.\d+)?%|免税|不征税")
 _NUMERIC = re.compile(r"-?\d+(?:\.\d+)?%?|\*{3}|免税|不征税")
 _TEXT_COLUMNS = ("name", "specification", "unit", _OTHER)
+_MONEY_COLUMNS = ("quantity", "unit_price", "amount", "tax_rate", "tax_amount")
+# The row that ends the table: 合计 on an invoice, 小计 / 总计 on a list of goods (清单).
+_END = re.compile(r"[合小总]\s*计")
 
 
 _HEADINGS = (
+    "序号",
     "货物或应税劳务、服务名称",
+    "货物（劳务）名称",
     "项目名称",
     "规格型号",
     "单位",
@@ -106,11 +113,13 @@ def read_items(layout: Layout) -> list[LineItem]:
     number_columns = _borders(
         [(c, s) for c, s in columns if c not in ("name", "specification", "unit")]
     )
+    # Left of the first money column a number is text: a specification ("62202"), a 序号.
+    numbers_from = min((s.x0 for c, s in columns if c in _MONEY_COLUMNS), default=0.0)
     rows: list[dict[str, str]] = []
     for line in layout.lines[start + 1 :]:
-        if re.search(r"合\s*计", line.text):
+        if _END.search(line.text):
             break
-        cells = _cells(line, text_columns, number_columns)
+        cells = _cells(line, text_columns, number_columns, numbers_from)
         if "amount" in cells:
             rows.append(cells)
         elif rows and set(cells) <= {"name", "specification"}:
@@ -120,7 +129,10 @@ def read_items(layout: Layout) -> list[LineItem]:
 
 
 def _cells(
-    line: Line, text_columns: list[tuple[float, str]], number_columns: list[tuple[float, str]]
+    line: Line,
+    text_columns: list[tuple[float, str]],
+    number_columns: list[tuple[float, str]],
+    numbers_from: float,
 ) -> dict[str, str]:
     """The line's segments by column: text by the nearest heading's centre, numbers by
     their right edge (they are right-aligned and may overflow to the left)."""
@@ -129,7 +141,7 @@ def _cells(
         parts = _parts(whole)
         numeric = any(_NUMERIC.fullmatch(p.text) for p in parts)
         for segment in parts if numeric else [whole]:
-            _place(cells, segment, text_columns, number_columns)
+            _place(cells, segment, text_columns, number_columns, numbers_from)
     return cells
 
 
@@ -138,11 +150,13 @@ def _place(
     segment: Segment,
     text_columns: list[tuple[float, str]],
     number_columns: list[tuple[float, str]],
+    numbers_from: float,
 ) -> None:
     if True:
+        money = segment.x1 > numbers_from - 0.5 * segment.height
         column = (
             _number_column(segment, number_columns)
-            if _NUMERIC.fullmatch(segment.text.strip())
+            if money and _NUMERIC.fullmatch(segment.text.strip())
             else None
         )
         if column is None:

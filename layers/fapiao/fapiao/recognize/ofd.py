@@ -8,6 +8,12 @@ Per document (``DocBody``) one invoice, from up to three sources:
 - ``qr``: the QR payload (``fp:GraphCode``, as text or as a base64 PNG) or the QR image
   among the document's resources.
 The invoice type comes from the QR code or the title printed on the page template.
+
+A document with neither invoice XML nor CustomTags is read from its pages: their text
+objects laid out in lines and read like a PDF's text layer (``ofd_text`` too; a list of
+goods, 销货清单, on later pages adds its line items), or, where the page has no text to
+read (drawn as outlines), the page rendered to pixels (``ofd_render``) and read like a
+photo: QR code and OCR (``image.read_picture``).
 """
 
 from __future__ import annotations
@@ -24,10 +30,10 @@ from PIL import Image, UnidentifiedImageError
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import InvoiceType
-from fapiao.recognize import limits, ofd_fields, ofd_signature, printed, xml
+from fapiao.recognize import limits, ofd_fields, ofd_render, ofd_signature, printed, xml
 from fapiao.recognize.detect import FileKind
 from fapiao.recognize.qr import QrPayload, invoice_payloads
-from fapiao.recognize.result import Reading, RecognizedInvoice, Source, merge
+from fapiao.recognize.result import Reading, RecognizedInvoice, SignatureState, Source, merge
 from fapiao.recognize.safezip import SafeZip, resolve
 
 logger = logging.getLogger(__name__)
@@ -71,11 +77,74 @@ def _document(archive: SafeZip, path: str, signatures: str | None) -> Recognized
         readings.append((Source.OFD_TEXT, tagged))
     payloads, notes = invoice_payloads(graph_codes or _resource_qr_texts(archive, path))
     warnings.extend(notes)
+    if not readings:  # no invoice XML, no CustomTags: what the pages print
+        printed_reading = _printed_pages(archive, path, document, title_type, payloads)
+        if printed_reading:
+            readings.append((Source.OFD_TEXT, printed_reading))
     payload = _payload_of_invoice(payloads, readings)
     if payload is not None:
         readings.append((Source.QR, payload.reading()))
     _settle_type(readings, title_type)
+    if not any(r.get("invoice_number") for s, r in readings if s is not Source.QR):
+        rendered = _rendered(archive, path, document, payload, warnings, signature)
+        if rendered is not None:
+            return rendered
     return merge(readings, kind=FileKind.OFD, page=1, warnings=warnings, signature=signature)
+
+
+def _printed_pages(
+    archive: SafeZip,
+    path: str,
+    document: Element,
+    title_type: InvoiceType | None,
+    payloads: list[QrPayload],
+) -> Reading:
+    """The fields printed on the first page (its text objects laid out), and the line
+    items of the lists of goods on the pages after it; {} when nothing is read."""
+    layout = ofd_render.page_layout(archive, path, document, 1)
+    invoice_type = title_type or (payloads[0].invoice_type if payloads else None)
+    if layout is None or invoice_type is None or printed.is_list_page(layout):
+        return {}
+    reading = printed.read(layout, invoice_type)
+    if not reading.get("invoice_number"):
+        return {}
+    pages = min(ofd_render.page_count(document), limits.MAX_OFD_PAGES)
+    for number in range(2, pages + 1):
+        more = ofd_render.page_layout(archive, path, document, number)
+        if more is not None and printed.is_list_page(more):
+            printed.add_listed_items(reading, printed.list_reading(more))
+    return reading
+
+
+def _rendered(
+    archive: SafeZip,
+    path: str,
+    document: Element,
+    payload: QrPayload | None,
+    warnings: list[str],
+    signature: SignatureState | None,
+) -> RecognizedInvoice | None:
+    """The first page drawn and read like a photo (QR code, then OCR), for a page with no
+    text to read; None when it cannot be drawn or the picture gives no invoice (the QR
+    code of the resources, if any, then stands alone)."""
+    from fapiao.recognize.image import read_picture
+
+    rendered = ofd_render.render_page(archive, path, document, 1)
+    if rendered is None:
+        return None
+    with rendered.image:
+        found = read_picture(rendered.image, FileKind.OFD, page=1)
+    recognized = [r for r in found if r.invoice is not None]
+    number = payload.invoice_number if payload is not None else None
+    chosen = next((r for r in recognized if r.invoice and r.invoice.invoice_number == number), None)
+    if chosen is None and payload is None:
+        chosen = recognized[0] if recognized else (found[0] if found else None)
+    if chosen is None:
+        return None
+    chosen.warnings = [*warnings, *rendered.notes, *chosen.warnings]
+    chosen.signature = signature
+    chosen.page = 1
+    return chosen
 
 
 def _attachment_readings(

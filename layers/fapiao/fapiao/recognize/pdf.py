@@ -5,12 +5,18 @@ the invoice type, ``printed`` reads the fields. The QR code is decoded from the 
 square image objects (their own pixels, no rendering); only when none decodes is the
 page rendered once. The QR payload is matched to the page's invoice by number and
 cross-checked field by field (``result.merge``).
+
+An invoice may go on over several pages: a list of goods (销货清单) after an old VAT
+invoice, or a 数电 invoice whose goods fill more than a page (every page printing the
+same number). Such a page is no invoice of its own: its line items (and what the first
+page left out, such as the totals on the last page) join the invoice they belong to.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
@@ -21,7 +27,7 @@ from fapiao.recognize import limits, native, printed
 from fapiao.recognize.detect import FileKind
 from fapiao.recognize.layout import Char, Layout, segments_from_chars
 from fapiao.recognize.qr import QrPayload, invoice_payloads
-from fapiao.recognize.result import RecognizedInvoice, Source, merge
+from fapiao.recognize.result import Reading, RecognizedInvoice, Source, merge
 
 logger = logging.getLogger(__name__)
 native.guard_pdfium_exit()
@@ -29,25 +35,101 @@ native.guard_pdfium_exit()
 _RENDER_SCALE = 3.0  # 216 dpi: a fallback render of a page whose QR is vector-drawn
 
 
+@dataclass
+class _Draft:
+    """One invoice's readings, gathered over its pages before they are merged."""
+
+    page: int
+    readings: list[tuple[Source, Reading]]
+    warnings: list[str] = field(default_factory=list)
+    listed: Reading | None = None  # a list of goods (清单): its reference and items
+
+    def number(self) -> object:
+        return next(
+            (r["invoice_number"] for _, r in self.readings if r.get("invoice_number")), None
+        )
+
+    def text_reading(self) -> Reading:
+        """The text-layer reading (made, for a scan, when a list of goods joins it)."""
+        reading = _text_layer(self.readings)
+        if reading is None:
+            reading = {}
+            self.readings.insert(0, (Source.TEXT_LAYER, reading))
+        return reading
+
+    def merged(self) -> RecognizedInvoice:
+        if self.listed is not None:  # a list whose invoice is not in the file
+            return RecognizedInvoice.unrecognisable(
+                FileKind.PDF, _LIST_ALONE, page=self.page, warnings=self.warnings
+            )
+        return merge(self.readings, kind=FileKind.PDF, page=self.page, warnings=self.warnings)
+
+
 def recognize_pdf(data: bytes) -> list[RecognizedInvoice]:
-    results: list[RecognizedInvoice] = []
+    drafts: list[_Draft] = []
     with native.PDFIUM_LOCK:
         document = _open(data)
         try:
             for index in range(len(document)):
                 page = document[index]
                 try:
-                    results.extend(_page(page, index + 1))
+                    for draft in _page(page, index + 1):
+                        _gather(drafts, draft)
                 finally:
                     page.close()
         finally:
             document.close()
-    if not results:
+    if not drafts:
         return [RecognizedInvoice.unrecognisable(FileKind.PDF, _NOTHING)]
-    return results
+    return [draft.merged() for draft in drafts]
 
 
 _NOTHING = "no page has an invoice title in its text layer or a readable invoice QR code"
+_LIST_ALONE = "a list of goods (清单) whose invoice is not in the file"
+
+
+def _gather(drafts: list[_Draft], draft: _Draft) -> None:
+    """Add a page's draft: a new invoice, or more of one already begun (a list of goods,
+    or a page that goes on with the same invoice number)."""
+    if draft.listed is not None:
+        owner = _owner(drafts, draft.listed)
+        if owner is None:
+            drafts.append(draft)
+            return
+        printed.add_listed_items(owner.text_reading(), draft.listed)
+        owner.warnings.extend(draft.warnings)
+        return
+    number = draft.number()
+    owner = next((d for d in drafts if number and d.listed is None and d.number() == number), None)
+    first = _text_layer(owner.readings) if owner is not None else None
+    printed_more = _text_layer(draft.readings)
+    if owner is None or first is None or printed_more is None or not _goes_on(first, printed_more):
+        drafts.append(draft)  # a new invoice, or the same one printed twice
+        return
+    for name, value in printed_more.items():
+        if name != "items" and first.get(name) in (None, "", []):
+            first[name] = value  # what the first page left out (the last page's totals)
+    printed.add_listed_items(first, printed_more)
+    owner.warnings.extend(w for w in draft.warnings if w not in owner.warnings)
+
+
+def _text_layer(readings: list[tuple[Source, Reading]]) -> Reading | None:
+    return next((r for s, r in readings if s is Source.TEXT_LAYER), None)
+
+
+def _goes_on(first: Reading, more: Reading) -> bool:
+    """Does a page with the first page's invoice number go on with it (other goods, or
+    the totals the first page left for the last), rather than repeat it?"""
+    return more.get("items") != first.get("items") or first.get("total_amount") is None
+
+
+def _owner(drafts: list[_Draft], listed: Reading) -> _Draft | None:
+    """The invoice a list of goods belongs to: the one with the number it names, else the
+    invoice it follows."""
+    invoices = [d for d in drafts if d.listed is None]
+    number = listed.get("invoice_number")
+    named = next((d for d in invoices if number and d.number() == number), None)
+    return named or (invoices[-1] if invoices else None)
 
 
 def _open(data: bytes) -> pdfium.PdfDocument:
@@ -70,9 +152,11 @@ def _open(data: bytes) -> pdfium.PdfDocument:
     return document
 
 
-def _page(page: pdfium.PdfPage, number: int) -> list[RecognizedInvoice]:
+def _page(page: pdfium.PdfPage, number: int) -> list[_Draft]:
     warnings: list[str] = []
     layout = page_layout(page, warnings)
+    if printed.is_list_page(layout):
+        return [_Draft(number, [], warnings, listed=printed.list_reading(layout))]
     invoice_type = printed.title_type(layout)
     # An invoice page draws its QR code as a small square image; a scan is one picture.
     payloads, notes = invoice_payloads(_qr_texts(page, square_only=invoice_type is not None))
@@ -82,18 +166,15 @@ def _page(page: pdfium.PdfPage, number: int) -> list[RecognizedInvoice]:
     warnings.extend(notes)
     if invoice_type is None:
         # No invoice title in the text layer (a scan saved as PDF): the QR codes alone.
-        return [
-            merge([(Source.QR, p.reading())], kind=FileKind.PDF, page=number, warnings=warnings)
-            for p in payloads
-        ]
+        return [_Draft(number, [(Source.QR, p.reading())], list(warnings)) for p in payloads]
     reading = printed.read(layout, invoice_type)
     payload = _matching(payloads, reading.get("invoice_number"))
-    readings = [(Source.TEXT_LAYER, reading)]
+    readings: list[tuple[Source, Reading]] = [(Source.TEXT_LAYER, reading)]
     if payload is not None:
         readings.append((Source.QR, payload.reading()))
     else:
         warnings.append("no invoice QR code could be read on the page to cross-check")
-    return [merge(readings, kind=FileKind.PDF, page=number, warnings=warnings)]
+    return [_Draft(number, readings, warnings)]
 
 
 def page_layout(page: pdfium.PdfPage, warnings: list[str] | None = None) -> Layout:

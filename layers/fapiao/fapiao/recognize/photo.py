@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from fapiao.catalogue.types import InvoiceType
+from fapiao.model import FlightSegment
 from fapiao.recognize import values
 from fapiao.recognize.labels import read_date
 from fapiao.recognize.layout import Layout
@@ -134,6 +135,8 @@ def read_boxes(boxes: list[TextBox]) -> PhotoReading | None:
         reading = read_toll(layout)
     elif invoice_type is T.QUOTA:
         reading = read_quota(layout)
+    elif invoice_type is T.VAT_ROLL:
+        reading = read_roll(layout)
     elif invoice_type is None:
         reading = read_any(layout)
     else:
@@ -319,65 +322,118 @@ _CAPITAL_UNITS = {"拾": 10, "佰": 100, "仟": 1000}
 
 
 def read_quota(layout: Layout) -> Reading:
-    """定额发票: code, number and the face value (in figures, or in capitals only)."""
+    """定额发票: code, number and the face value (in figures, or in capitals only); the
+    seller is printed in the seal, if anywhere (a label saying 盖章有效 is no name)."""
     text = layout.text
-    figures = _money_values(text) or [
-        value for value in (values.money(_search(r"(\d+)\s*元", text)),) if value is not None
-    ]
+    figure = _search(r"[¥￥羊Y]\s*(\d+(?:\.\d{1,2})?)(?![\d.])", text)
     words = words_amount(_search(r"([零壹贰叁肆伍陆柒捌玖拾佰仟万圆元角分整]{2,})", text) or "")
+    seller = _search(r"(?:单位名称|销售方名称|收款单位)\s*[:：]?\s*([^\s(（][^\t]*)", text)
     return {
         "invoice_type": T.QUOTA,
         "invoice_code": _search(_CODE, text),
         "invoice_number": _number(text),
         "receipt_date": _any_date(text),
-        "total_amount": figures[0] if figures else words,
-        "seller_name": values.name(_search(r"(?:单位名称|销售方|收款单位)\s*[:：]?\s*(\S+)", text)),
+        "total_amount": values.money(figure) if figure else words,
+        "seller_name": values.name(seller),
         "company_seal": bool(re.search(r"专用章", text)) or None,
     }
 
 
 def read_toll(layout: Layout) -> Reading:
-    """过路费发票 (toll receipt): entrance and exit, the amount, the date."""
+    """过路费发票 (toll receipt): entrance and exit (出 is often read 用 or 山), the
+    amount, the date and time."""
     text = layout.text
     money = _money_values(text)
+    when = re.search(
+        r"(20\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\D{0,3}?(\d{1,2}):(\d{2})", text
+    )
     return {
         "invoice_type": T.TOLL,
         "invoice_code": _search(_CODE, text),
         "invoice_number": _number(text),
         "receipt_date": _any_date(text),
-        "destination_city": values.name(_search(r"入\s*口\s*(?:站)?\s*[:：]?\s*([^\s\t]+)", text)),
+        "start_time": _hhmm(when.group(4), when.group(5)) if when else None,
+        "destination_city": values.name(_search(r"入\s*口\s*(?:站)?\s*[:：]?\s*([^\s:：]+)", text)),
         "destination_city_to": values.name(
-            _search(r"出\s*口\s*(?:站)?\s*[:：]?\s*([^\s\t]+)", text)
+            _search(r"[出用山]\s*口\s*(?:站)?\s*[:：]?\s*([^\s:：]+)", text)
         ),
         "total_amount": money[-1] if money else None,
     }
 
 
 def read_itinerary(layout: Layout) -> Reading:
-    """航空运输电子客票行程单 (paper): the e-ticket number, passenger, the money columns
-    (票价, 燃油附加费, 民航发展基金, 合计) and the flight legs, as a 数电 itinerary."""
+    """航空运输电子客票行程单 (paper): bilingual headings with their values on the line
+    below, in the same column (``below``); the legs on the 自/至 lines."""
     text = layout.text
-    from fapiao.recognize.transport import read_flight
 
-    reading = dict(read_flight(layout))
-    reading["invoice_type"] = T.FLIGHT_ITINERARY
-    reading.setdefault(
-        "invoice_number", _search(r"(?:电子客票号码|票号)\s*[:：]?\s*(\d{10,13})", text)
-    )
-    if not reading.get("invoice_number"):
-        reading["invoice_number"] = _search(r"印刷序号\s*[:：]?\s*(\d{10,11})", text)
-    if not reading.get("passenger_name"):
-        reading["passenger_name"] = values.name(
-            _search(r"旅客姓名\s*[:：]?\s*([\u4e00-\u9fff·]{2,8})", text)
-        )
-    if not reading.get("id_card"):
-        reading["id_card"] = _search(r"有效身份证件号码\s*[:：]?\s*([0-9A-Za-z*]{6,18})", text)
-    if not reading.get("total_amount"):
-        total = _search(r"合\s*计\s*[:：]?\s*(?:CNY)?\s*(\d+\.\d{2})", text)
-        reading["total_amount"] = values.money(total)
-    if not reading.get("receipt_date"):
-        reading["receipt_date"] = _any_date(text)
+    def money(heading: str) -> Decimal | None:
+        return values.money(_search(r"(\d+(?:\.\d{1,2})?)", below(layout, heading) or ""))
+
+    reading: Reading = {
+        "invoice_type": T.FLIGHT_ITINERARY,
+        "invoice_number": _search(r"印\s*刷\s*序\s*号\s*[:：]?\s*(\d{10})", text),
+        "passenger_name": values.name(
+            _search(r"([\u4e00-\u9fff·]{2,8})", below(layout, "旅客姓名") or "")
+        ),
+        "id_card": _search(r"([0-9A-Za-z*]{6,18})", below(layout, "有效身份证件号码") or ""),
+        "fare": money("票价"),
+        "civil_avn_dev_fund": money("民航发展基金"),
+        "fuel_surcharge": money("燃油附加费"),
+        "other_taxes": money("其他税费"),
+        "total_amount": money("合计"),
+        "check_code": _search(r"(\d{4})", below(layout, "验证码") or ""),
+        "seller_name": values.name(below(layout, "填开单位")),
+        "receipt_date": _any_date(below(layout, "填开日期") or "") or _any_date(text),
+        "insurance": money("保险费"),
+    }
+    leg = _itinerary_leg(layout)
+    if leg:
+        reading["flight_detail"] = [leg]
+        reading["international_flag"] = "D"
     return reading
+
+
+def below(layout: Layout, heading: str) -> str | None:
+    """The value printed under ``heading``: on the next line, the segment whose span
+    overlaps the heading's most."""
+    pattern = re.compile(r"\s*".join(map(re.escape, heading)))
+    for index, line in enumerate(layout.lines[:-1]):
+        for segment in line.segments:
+            if not pattern.search(segment.text):
+                continue
+            best, overlap = None, 0.0
+            for candidate in layout.lines[index + 1].segments:
+                shared = min(segment.x1, candidate.x1) - max(segment.x0, candidate.x0)
+                if shared > overlap:
+                    best, overlap = candidate, shared
+            return best.text if best is not None else None
+    return None
+
+
+def _itinerary_leg(layout: Layout) -> FlightSegment | None:
+    start = layout.find_line(r"^自|自\s*FROM")
+    if start is None:
+        return None
+    cells = [segment.text for segment in layout.lines[start].segments]
+    joined = " ".join(cells)
+    flight = _search(r"(?<![A-Z0-9])([A-Z0-9]{2}\d{3,4})(?![0-9])", joined)
+    when = _search(r"(20\d{2}-\d{2}-\d{2}|\d{1,2}[A-Z]{3})", joined)
+    at = re.search(r"(?<!\d)(\d{1,2}):(\d{2})(?!\d)", joined)
+    departure = _search(r"自\s*(?:FROM)?\s*([\u4e00-\u9fff]{2,10})", joined)
+    arrival = None
+    if start + 1 < len(layout.lines):
+        arrival = _search(r"至\s*(?:TO)?\s*([\u4e00-\u9fff]{2,10})", layout.lines[start + 1].text)
+    carrier = next((c for c in cells[1:] if re.fullmatch(r"[\u4e00-\u9fff]{2,8}", c)), None)
+    if flight is None and departure is None:
+        return None
+    return FlightSegment(
+        departure=departure,
+        arrival=arrival,
+        date=when,
+        time=_hhmm(*at.groups()) if at else None,
+        flight_number=flight,
+        carrier=carrier,
+    )
 
 
 def read_any(layout: Layout) -> Reading:
@@ -397,6 +453,32 @@ def read_any(layout: Layout) -> Reading:
 
 
 # --- VAT invoices ----------------------------------------------------------------------
+
+
+def read_roll(layout: Layout) -> Reading:
+    """增值税普通发票(卷票): one column, the seller first (名称 then its 纳税人识别号),
+    then the buyer; the total on the 合计金额(小写) line."""
+    text = layout.text
+    seller = re.search(r"销\s*售\s*方\s*名\s*称\s*[:：]?\s*([^\t\n]+)", text)
+    buyer = re.search(r"购\s*买\s*方\s*名\s*称\s*[:：]?\s*([^\t\n]+)", text)
+    ids = re.findall(r"纳\s*税\s*人\s*识\s*别\s*号\s*[:：]?\s*([0-9A-Z]{15,20})", text)
+    seller_first = seller is None or buyer is None or seller.start() < buyer.start()
+    first, second = [*ids, None, None][:2]
+    seller_id, buyer_id = (first, second) if seller_first else (second, first)
+    total = _search(r"小\s*写\s*[)）]?\s*[:：]?\s*[¥￥羊Y]?\s*(\d+\.\d{2})", text)
+    return {
+        "invoice_type": T.VAT_ROLL,
+        "invoice_code": _search(_CODE, text),
+        "invoice_number": _number(text),
+        "receipt_date": _any_date(text),
+        "machine_number": _search(r"机\s*器\s*编\s*号\s*[:：]?\s*(\d{12})", text),
+        "seller_name": values.name(seller.group(1).strip()) if seller else None,
+        "buyer_name": values.name(buyer.group(1).strip()) if buyer else None,
+        "seller_tax_code": values.tax_id(seller_id),
+        "buyer_tax_code": values.tax_id(buyer_id),
+        "total_amount": values.money(total),
+        "check_code": values.digits(_search(r"校\s*验\s*码\s*[:：]?\s*((?:\d ?){20})", text), 20),
+    }
 
 
 def read_vat(layout: Layout, invoice_type: InvoiceType) -> Reading:
@@ -419,6 +501,16 @@ def read_vat(layout: Layout, invoice_type: InvoiceType) -> Reading:
         reading["check_code"] = values.digits(
             _search(r"校\s*验\s*码\s*[:：]?\s*((?:\d ?){20})", text), 20
         )
+    for name, label in (
+        ("name", r"名\s*称\s*[:：]?"),
+        ("address_phone", r"地\s*址\s*[、,，]?\s*电\s*话\s*[:：]?"),
+        ("account", r"开\s*户\s*行\s*及\s*[账帐]\s*号\s*[:：]?"),
+    ):
+        # OCR puts a value in its own box, behind a column break the PDF reader stops at
+        found = [v for v in layout.values(label, r"[\s:：]*([^\t<>*/+]{2,})") if v]
+        for index, party in enumerate(("buyer", "seller")):
+            if not reading.get(f"{party}_{name}") and len(found) > index:
+                reading[f"{party}_{name}"] = values.name(found[index].strip())
     buyer_id, seller_id = _party_tax_ids(layout)
     reading["buyer_tax_code"] = reading.get("buyer_tax_code") or buyer_id
     reading["seller_tax_code"] = reading.get("seller_tax_code") or seller_id

@@ -10,9 +10,11 @@ patterns alone, so a number in the cipher area or a seal never passes for a fiel
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 
 from fapiao.catalogue.types import InvoiceType
+from fapiao.model import LineItem
 from fapiao.recognize import values
 from fapiao.recognize.labels import (
     ACCOUNT,
@@ -31,7 +33,7 @@ from fapiao.recognize.labels import (
     WHITESPACE,
     read_date,
 )
-from fapiao.recognize.layout import Layout, label
+from fapiao.recognize.layout import Layout, Segment, label
 from fapiao.recognize.line_items import read_items
 from fapiao.recognize.result import Reading
 from fapiao.recognize.transport import read_flight, read_rail
@@ -65,6 +67,47 @@ def type_in_text(text: str) -> InvoiceType | None:
     return None
 
 
+# The title of a list of goods (销货清单) that goes with an invoice: "销售货物或者提供应税
+# 劳务、服务清单", or a short line ending in 清单 (not "（详见销货清单）", an item name).
+_LIST_TITLE = re.compile(r"[^\d:：()（）]{0,24}清单")
+
+
+def is_list_page(layout: Layout) -> bool:
+    """A page that lists an invoice's goods (销货清单), not an invoice itself."""
+    return any(
+        _LIST_TITLE.fullmatch(WHITESPACE.sub("", line.text)) and "详见" not in line.text
+        for line in layout
+    )
+
+
+def list_reading(layout: Layout) -> Reading:
+    """What a list of goods says: the number (and code) of the invoice it belongs to
+    ("所属增值税电子普通发票代码: … 号码: …") and its line items."""
+    return {
+        "invoice_code": layout.value(CODE, SEP + r"(\d{12}|\d{10})(?!\d)"),
+        "invoice_number": layout.value(label("号码"), SEP + r"(\d{20}|\d{8})(?!\d)"),
+        "items": read_items(layout),
+    }
+
+
+_SEE_LIST = re.compile(r"详见.*清单")
+
+
+def add_listed_items(reading: Reading, listed: Reading) -> None:
+    """A list of goods' line items join the invoice's reading; a line that only says
+    "see the list" (（详见销货清单）) gives way to them."""
+    items = listed.get("items")
+    if not isinstance(items, list) or not items:
+        return
+    had = reading.get("items")
+    kept = [
+        item
+        for item in (had if isinstance(had, list) else [])
+        if not (isinstance(item, LineItem) and item.name and _SEE_LIST.search(item.name))
+    ]
+    reading["items"] = [*kept, *items]
+
+
 def read(layout: Layout, invoice_type: InvoiceType) -> Reading:
     """Every field printed on the page, for an invoice of ``invoice_type``."""
     if invoice_type is T.DIGITAL_RAIL:
@@ -81,10 +124,10 @@ def _vat(layout: Layout, invoice_type: InvoiceType) -> Reading:
     code = layout.value(CODE, SEP + r"(\d{12}|\d{10})(?!\d)")
     if invoice_type is T.VAT_ELECTRONIC_NORMAL and code and code.endswith(_TOLL_CODE_SUFFIX):
         invoice_type = T.VAT_ELECTRONIC_TOLL
-    names = layout.values(NAME, NEAR + TEXT)
-    tax_ids = layout.values(TAX_ID, SEP + TAX_ID_VALUE)
-    addresses = layout.values(ADDRESS, NEAR + TEXT)
-    accounts = layout.values(ACCOUNT, NEAR + TEXT)
+    names = layout.values(NAME, NEAR + TEXT, beside=True, continued=True)
+    tax_ids = layout.values(TAX_ID, SEP + TAX_ID_VALUE, beside=True)
+    addresses = layout.values(ADDRESS, NEAR + TEXT, beside=True, continued=True)
+    accounts = layout.values(ACCOUNT, NEAR + TEXT, beside=True, continued=True)
     reading: Reading = {
         "invoice_type": invoice_type,
         "invoice_code": code,
@@ -100,13 +143,26 @@ def _vat(layout: Layout, invoice_type: InvoiceType) -> Reading:
         "seller_address_phone": values.name(_nth(addresses, 1)),
         "buyer_account": values.name(_nth(accounts, 0)),
         "seller_account": values.name(_nth(accounts, 1)),
+        "remark": read_remark(layout),
     }
+    items = read_items(layout)
     amount, tax = _sum_line(layout)
+    if items and amount is None and tax is None:  # 合计 left blank: the goods' own sums
+        amount = _sum_of(item.amount for item in items)
+        tax = _sum_of(item.tax_amount for item in items)
     reading["amount"] = amount
     reading["tax_amount"] = tax
     reading["total_amount"] = _total(layout, amount, tax)
-    reading["items"] = read_items(layout)
+    reading["items"] = items
     return reading
+
+
+def _sum_of(amounts: Iterable[Decimal | None]) -> Decimal | None:
+    """The sum, if every amount was read."""
+    found = list(amounts)
+    if not found or any(a is None for a in found):
+        return None
+    return sum((a for a in found if a is not None), Decimal(0))
 
 
 def _nth(found: list[str | None], index: int) -> str | None:
@@ -123,15 +179,22 @@ def _money_tokens(text: str) -> list[Decimal]:
 
 
 def _sum_line(layout: Layout) -> tuple[Decimal | None, Decimal | None]:
-    """合计: the pre-tax amount and the tax (*** when exempt), in that order."""
+    """合计: the pre-tax amount and the tax (*** when exempt), in that order; some
+    writers print them without ¥."""
     for line in layout:
         match = re.search(r"(?<![税价])合\s*计", line.text)
         if match is None or "价税" in line.text:
             continue
-        tokens = _money_tokens(line.text[match.end() :])
+        rest = line.text[match.end() :]
+        tokens = _money_tokens(rest) or [
+            value for value in map(values.money, _BARE_MONEY.findall(rest)) if value is not None
+        ]
         if tokens:
             return tokens[0], tokens[1] if len(tokens) > 1 else None
     return None, None
+
+
+_BARE_MONEY = re.compile(r"(?<![\d.])-?\d+\.\d{2}(?![\d.])")
 
 
 def _total(layout: Layout, amount: Decimal | None, tax: Decimal | None) -> Decimal | None:
@@ -147,4 +210,64 @@ def _total(layout: Layout, amount: Decimal | None, tax: Decimal | None) -> Decim
             for token in _money_tokens(line.text):
                 if token == amount + tax:
                     return token
+    return None
+
+
+# --- 备注 ---------------------------------------------------------------------------
+
+
+_MAX_REMARK_LINES = 8  # a remark box holds four or five
+
+
+def read_remark(layout: Layout) -> str | None:
+    """备注: the text right of its label, in the box between the 价税合计 row and the
+    开票人 row. The label stands alone, upright ("备" over "注", old and 数电 invoices) or
+    in a row ("备注", its text maybe in the same run); every line of the box is read,
+    joined by spaces."""
+    found = _remark_label(layout)
+    if found is None:
+        return None
+    label_segment, bottom_segment, rest = found
+    height = label_segment.height
+    # right of the label; of its own text when it runs on in the label's segment
+    left = max(label_segment.x1, bottom_segment.x1) - 0.2 * height
+    if rest:
+        share = 1 - len(rest) / max(len(WHITESPACE.sub("", label_segment.text)), 1)
+        left = label_segment.x0 + (label_segment.x1 - label_segment.x0) * share - 0.2 * height
+    upper, lower = label_segment.y1 + 2 * height, bottom_segment.y0 - 3 * height
+    for line in layout:  # the box: under the nearest 价税合计 row, over the 开票人 row
+        compact = WHITESPACE.sub("", line.text)
+        if line.bottom >= label_segment.y1 and ("价税合计" in compact or "小写" in compact):
+            upper = line.bottom
+        elif line.top <= bottom_segment.y0 and re.search(label("开票人"), line.text):
+            lower = line.top
+            break
+    parts = [rest] if rest else []
+    for line in layout:
+        if line.top > upper + 0.2 * height or line.bottom < lower - 0.2 * height:
+            continue
+        inside = [s.text for s in line.segments if s.x0 >= left and s is not label_segment]
+        if inside:
+            parts.append(" ".join(inside))
+    if len(parts) > _MAX_REMARK_LINES:
+        return None  # no remark box holds this much: the box was not found
+    return values.name(" ".join(parts))
+
+
+def _remark_label(layout: Layout) -> tuple[Segment, Segment, str] | None:
+    """Where 备注 is printed: the segment of its label (of "备" when upright), the one
+    of its bottom ("注"), and any text that follows the label in the same segment."""
+    upright: list[Segment] = []
+    for line in layout:
+        for segment in line.segments:
+            compact = WHITESPACE.sub("", segment.text)
+            if compact.startswith("备注"):
+                return segment, segment, compact[2:].lstrip(":：")
+            if compact in ("备", "注", "注:", "注："):
+                upright.append(segment)
+    for upper in (s for s in upright if WHITESPACE.sub("", s.text) == "备"):
+        for lower in (s for s in upright if WHITESPACE.sub("", s.text).startswith("注")):
+            height = upper.height
+            if abs(lower.x0 - upper.x0) <= 0.5 * height and 0 <= upper.y0 - lower.y1 <= 4 * height:
+                return upper, lower, ""
     return None

@@ -6,12 +6,14 @@ The payload is comma-separated::
     01,32,,25317000000740141372,1137.00,20250425,,5072
 
 version (01), type (the tax authority's 发票种类代码, ``catalogue.types.QR``), invoice
-code (empty on 数电 invoices), invoice number, an amount, the issue date (yyyyMMdd),
-the check code (empty on special invoices and 数电 invoices) and a checksum.
+code (empty on 数电 invoices), invoice number, an amount, the issue date (yyyyMMdd; some
+writers print yyyy-MM-dd), the check code (empty on special invoices and 数电 invoices)
+and a checksum.
 
 Facts the corpus shows: the amount of an old VAT invoice's code is the pre-tax amount;
 a 数电 invoice (no code: types 31, 32, 51, 61) carries the total with tax. 通行费
-e-invoices say type 10 like any ordinary e-invoice; their code ends in 12.
+e-invoices say type 10 like any ordinary e-invoice; their code ends in 12. A 数电 paper
+invoice (纸质发票) says 31 or 32 like a 数电 e-invoice, but with a code.
 """
 
 from __future__ import annotations
@@ -89,15 +91,23 @@ def parse_payload(text: str) -> QrPayload:
     )
 
 
+_ON_PAPER = {  # a 数电 type whose QR code carries an invoice code: printed on paper
+    InvoiceType.DIGITAL_SPECIAL: InvoiceType.DIGITAL_PAPER_SPECIAL,
+    InvoiceType.DIGITAL_NORMAL: InvoiceType.DIGITAL_PAPER_NORMAL,
+}
+
+
 def _invoice_type(type_code: str, code: str) -> InvoiceType:
     """The invoice type of the QR's 发票种类代码; a 通行费 e-invoice says 10, its code
-    ends in 12."""
+    ends in 12; a 数电 paper invoice says 31 or 32 with a code."""
     try:
         invoice_type = from_qr_code(type_code)
     except UnknownTypeCode as error:
         raise NotAnInvoiceQr(str(error)) from None
     if invoice_type is InvoiceType.VAT_ELECTRONIC_NORMAL and code.endswith(_TOLL_CODE_SUFFIX):
         return InvoiceType.VAT_ELECTRONIC_TOLL
+    if code and invoice_type in _ON_PAPER:
+        return _ON_PAPER[invoice_type]
     return invoice_type
 
 
@@ -108,14 +118,18 @@ def _expect(pattern: re.Pattern[str], field: str, complaint: str) -> str:
     return field
 
 
+_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})|(\d{4})-(\d{2})-(\d{2})")
+
+
 def _issue_date(date_text: str) -> dt.date:
-    """The issue date, written yyyyMMdd."""
+    """The issue date, written yyyyMMdd or yyyy-MM-dd."""
+    match = _DATE.fullmatch(date_text)
     try:
-        receipt_date = parse_date(date_text) if re.fullmatch(r"\d{8}", date_text) else None
+        receipt_date = parse_date("".join(g for g in match.groups() if g)) if match else None
     except InvalidDate:
         receipt_date = None
     if receipt_date is None:
-        raise NotAnInvoiceQr(f"date {date_text!r} is not yyyyMMdd")
+        raise NotAnInvoiceQr(f"date {date_text!r} is not yyyyMMdd or yyyy-MM-dd")
     return receipt_date
 
 

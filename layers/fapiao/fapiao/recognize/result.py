@@ -27,7 +27,7 @@ Reading = dict[str, object]
 class Source(StrEnum):
     TEXT_LAYER = "text_layer"  # the PDF's text layer
     OFD_XML = "ofd_xml"  # the OFD's invoice XML (original_invoice.xml, XBRL)
-    OFD_TEXT = "ofd_text"  # the OFD's page text, reached through its CustomTags
+    OFD_TEXT = "ofd_text"  # the OFD's page text: through its CustomTags, or laid out in lines
     QR = "qr"  # the QR code's payload
     OCR = "ocr"  # text read from the pixels of a photo, scan or rendered page
 

@@ -48,6 +48,8 @@ folder, threads, calls = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 paths = sorted(folder.iterdir())
 files = [path.read_bytes() for path in paths]
 playlist = [i for i, path in enumerate(paths) for _ in range(3 if path.suffix == ".pdf" else 1)]
+from fapiao.recognize import ocr
+ocr.available()  # numpy's and ONNX Runtime's imports add filters of their own, once
 filters = list(warnings.filters)
 start = threading.Barrier(threads)
 answers = []
@@ -101,7 +103,8 @@ def _files(folder: Path) -> list[Path]:
             data = path.read_bytes()
             if path.suffix == ".pdf" and _pages(data) != 1:
                 continue
-            if path.suffix in (".pdf", ".ofd") or (path.suffix == ".png" and len(data) < 1_000_000):
+            # two small scans: each PNG is now read by OCR too (seconds, under its lock)
+            if path.suffix in (".pdf", ".ofd") or (path.suffix == ".png" and len(data) < 150_000):
                 (folder / f"corpus-{len(data)}{path.suffix}").write_bytes(data)
     return sorted(folder.iterdir())
 

@@ -532,7 +532,7 @@ def test_too_many_pixels_are_refused_without_a_call(
 ) -> None:
     from fixtures.generate import big_image
 
-    [submission] = identifier.submit_file(big_image())
+    [submission] = identifier.submit_file(big_image(12000, 10000))
     assert submission.problem is Problem.FILE_TOO_LARGE and fake.calls == []
 
 

@@ -88,3 +88,20 @@ def test_a_huge_photo_is_read_scaled_down(upright: dict[str, object]) -> None:
     (result,) = recognize(jpeg(huge))
     assert result.invoice is not None
     assert {name: getattr(result.invoice, name) for name in FIELDS} == upright
+
+
+def test_a_scan_saved_as_pdf_is_read_by_ocr(upright: dict[str, object]) -> None:
+    """A PDF whose page is one picture and no text (a scanner's output): the page is
+    rendered and read like a photo."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=(572, 360))
+    pdf.drawImage(ImageReader(str(corpus_file(TICKET))), 0, 0, width=572, height=360)
+    pdf.showPage()
+    pdf.save()
+    (result,) = recognize(out.getvalue())
+    assert result.page == 1 and result.invoice is not None
+    assert result.sources["train_number"] == [Source.OCR]
+    assert {name: getattr(result.invoice, name) for name in FIELDS} == upright

@@ -13,6 +13,7 @@ MAX_PDF_PAGES = 50  # a PDF may hold several invoices, not a book
 MAX_PAGE_CHARS = 20_000  # text characters read from one PDF page
 MAX_IMAGE_PIXELS = 100_000_000  # an 85-megapixel photo passes (read scaled down), 120 does not
 MAX_QR_IMAGE_PIXELS = 4_000_000  # an image object inside a PDF/OFD tried as a QR code
+MAX_SCAN_PIXELS = 4_000_000  # a scanned PDF page rendered for OCR: A4 at 200 dpi
 MAX_QR_CANDIDATES = 8  # detected-but-unreadable QR codes retried with enhancement
 
 # OFD is a zip: treat it as hostile.

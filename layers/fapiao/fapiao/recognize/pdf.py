@@ -43,6 +43,7 @@ class _Draft:
     readings: list[tuple[Source, Reading]]
     warnings: list[str] = field(default_factory=list)
     listed: Reading | None = None  # a list of goods (清单): its reference and items
+    picture: Image.Image | None = None  # a scanned page, rendered: read by QR and OCR
 
     def number(self) -> object:
         return next(
@@ -57,7 +58,20 @@ class _Draft:
             self.readings.insert(0, (Source.TEXT_LAYER, reading))
         return reading
 
-    def merged(self) -> RecognizedInvoice:
+    def merged(self) -> list[RecognizedInvoice]:
+        if self.picture is not None:
+            from fapiao.recognize.image import read_picture
+
+            try:
+                found = read_picture(self.picture, FileKind.PDF, page=self.page)
+            finally:
+                self.picture.close()
+            for result in found:
+                result.warnings[:0] = self.warnings
+            return found
+        return [self._merged()]
+
+    def _merged(self) -> RecognizedInvoice:
         if self.listed is not None:  # a list whose invoice is not in the file
             return RecognizedInvoice.unrecognisable(
                 FileKind.PDF, _LIST_ALONE, page=self.page, warnings=self.warnings
@@ -81,7 +95,8 @@ def recognize_pdf(data: bytes) -> list[RecognizedInvoice]:
             document.close()
     if not drafts:
         return [RecognizedInvoice.unrecognisable(FileKind.PDF, _NOTHING)]
-    return [draft.merged() for draft in drafts]
+    # Scanned pages are read by OCR here, after PDFium's lock is let go.
+    return [result for draft in drafts for result in draft.merged()]
 
 
 _NOTHING = "no page has an invoice title in its text layer or a readable invoice QR code"
@@ -165,7 +180,10 @@ def _page(page: pdfium.PdfPage, number: int) -> list[_Draft]:
         notes.extend(more)
     warnings.extend(notes)
     if invoice_type is None:
-        # No invoice title in the text layer (a scan saved as PDF): the QR codes alone.
+        # No invoice title in the text layer (a scan saved as PDF): the page as a picture,
+        # QR codes and OCR; without any image on it, nothing to read.
+        if _has_content(page, layout):
+            return [_Draft(number, [], list(warnings), picture=_scanned(page))]
         return [_Draft(number, [(Source.QR, p.reading())], list(warnings)) for p in payloads]
     reading = printed.read(layout, invoice_type)
     payload = _matching(payloads, reading.get("invoice_number"))
@@ -240,6 +258,23 @@ def _rendered_qr_texts(page: pdfium.PdfPage) -> list[str]:
     scale = min(_RENDER_SCALE, (limits.MAX_QR_IMAGE_PIXELS / max(width * height, 1.0)) ** 0.5)
     picture = _own_pixels(page.render(scale=scale, grayscale=True))
     return qr_image.decode(picture)
+
+
+def _scanned(page: pdfium.PdfPage) -> Image.Image:
+    """A scanned page rendered at up to 200 dpi, within ``MAX_SCAN_PIXELS``, in colour
+    (seals and red serials read better), as pixels of its own."""
+    width, height = page.get_size()
+    scale = min(200 / 72, (limits.MAX_SCAN_PIXELS / max(width * height, 1.0)) ** 0.5)
+    bitmap = page.render(scale=scale)
+    try:
+        shared: Image.Image = bitmap.to_pil()
+        try:
+            return shared.convert("RGB")  # a copy
+        finally:
+            shared.close()
+    finally:
+        bitmap.warn_on_close = False
+        bitmap.close()
 
 
 def _own_pixels(bitmap: pdfium.PdfBitmap) -> Image.Image:

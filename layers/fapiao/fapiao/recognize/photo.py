@@ -16,6 +16,7 @@ are told apart by their own 发票代码 label (``split``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -125,22 +126,10 @@ def read_page(page: PageText) -> list[PhotoReading]:
 def read_boxes(boxes: list[TextBox]) -> PhotoReading | None:
     layout = layout_of(boxes)
     invoice_type = kind_of(layout.text)
-    if invoice_type is T.TAXI:
-        reading = read_taxi(layout)
-    elif invoice_type is T.TRAIN:
-        reading = read_train(layout)
-    elif invoice_type is T.FLIGHT_ITINERARY:
-        reading = read_itinerary(layout)
-    elif invoice_type is T.TOLL:
-        reading = read_toll(layout)
-    elif invoice_type is T.QUOTA:
-        reading = read_quota(layout)
-    elif invoice_type is T.VAT_ROLL:
-        reading = read_roll(layout)
-    elif invoice_type is None:
+    if invoice_type is None:
         reading = read_any(layout)
     else:
-        reading = read_vat(layout, invoice_type)
+        reading = _READERS.get(invoice_type, read_vat)(layout, invoice_type)
     reading = {
         name: _cents(value) for name, value in reading.items() if value not in (None, "", [])
     }
@@ -214,7 +203,7 @@ def _hhmm(hour: str, minute: str) -> str:
 # --- taxi ------------------------------------------------------------------------------
 
 
-def read_taxi(layout: Layout) -> Reading:
+def read_taxi(layout: Layout, _: InvoiceType | None = None) -> Reading:
     """出租车发票: the values stand in a column right of their labels, and a receipt
     printer often shifts them a line down, so values are read by their shape in label
     order (times: board then alight; money: unit price then the fare)."""
@@ -250,7 +239,7 @@ _TRAIN_CLASS = re.compile(
 )
 
 
-def read_train(layout: Layout) -> Reading:
+def read_train(layout: Layout, _: InvoiceType | None = None) -> Reading:
     """火车票 (the red-serial paper ticket): serial top left, then the journey line
     (from 站, train, to 站), the date and time of departure, seat, fare, class, and the
     passenger's masked ID number and name."""
@@ -321,7 +310,7 @@ _CAPITAL = "零壹贰叁肆伍陆柒捌玖"
 _CAPITAL_UNITS = {"拾": 10, "佰": 100, "仟": 1000}
 
 
-def read_quota(layout: Layout) -> Reading:
+def read_quota(layout: Layout, _: InvoiceType | None = None) -> Reading:
     """定额发票: code, number and the face value (in figures, or in capitals only); the
     seller is printed in the seal, if anywhere (a label saying 盖章有效 is no name)."""
     text = layout.text
@@ -339,7 +328,7 @@ def read_quota(layout: Layout) -> Reading:
     }
 
 
-def read_toll(layout: Layout) -> Reading:
+def read_toll(layout: Layout, _: InvoiceType | None = None) -> Reading:
     """过路费发票 (toll receipt): entrance and exit (出 is often read 用 or 山), the
     amount, the date and time."""
     text = layout.text
@@ -361,7 +350,7 @@ def read_toll(layout: Layout) -> Reading:
     }
 
 
-def read_itinerary(layout: Layout) -> Reading:
+def read_itinerary(layout: Layout, _: InvoiceType | None = None) -> Reading:
     """航空运输电子客票行程单 (paper): bilingual headings with their values on the line
     below, in the same column (``below``); the legs on the 自/至 lines."""
     text = layout.text
@@ -455,7 +444,7 @@ def read_any(layout: Layout) -> Reading:
 # --- VAT invoices ----------------------------------------------------------------------
 
 
-def read_roll(layout: Layout) -> Reading:
+def read_roll(layout: Layout, _: InvoiceType | None = None) -> Reading:
     """增值税普通发票(卷票): one column, the seller first (名称 then its 纳税人识别号),
     then the buyer; the total on the 合计金额(小写) line."""
     text = layout.text
@@ -612,3 +601,14 @@ def arithmetic(reading: Reading, text: str) -> list[str]:
     ):
         reading["amount"] = total - tax
     return notes
+
+
+# The reader of each kind with a layout of its own; every other kind is a VAT invoice.
+_READERS: dict[InvoiceType, Callable[[Layout, InvoiceType], Reading]] = {
+    T.TAXI: read_taxi,
+    T.TRAIN: read_train,
+    T.FLIGHT_ITINERARY: read_itinerary,
+    T.TOLL: read_toll,
+    T.QUOTA: read_quota,
+    T.VAT_ROLL: read_roll,
+}

@@ -64,6 +64,10 @@ ALIASES: dict[V, set[str]] = {
     # 004's VAT example is typed "10102", a code its own type table does not have; it is
     # accepted on input as an electronic ordinary invoice, whose code out is "1002".
     V.YIPIAOYUN: {"10102"},
+    # QR codes say 20 for an 增值税电子专用发票 (08 is the verification service's code);
+    # 数电 motor-vehicle/used-car (33/34) and the authority's 票种 codes 81–84, 87, 88
+    # decode to the type whose own QR code is encoded back.
+    V.QR: {"08", "33", "34", "81", "82", "83", "84", "87", "88"},
 }
 # Many-to-one on output: exocr takes every 数电 type as request code 16 (003: 16-全电发票).
 DIGITAL_TYPES = {
@@ -107,6 +111,9 @@ def test_every_code_decodes_and_encodes_back(vocabulary: V, code: str) -> None:
 def test_aliases_are_the_documented_ones() -> None:
     assert decode(V.YIPIAOYUN, "10102") is T.VAT_ELECTRONIC_NORMAL
     assert encode(V.YIPIAOYUN, T.VAT_ELECTRONIC_NORMAL) == "1002"
+    assert decode(V.QR, "08") is decode(V.QR, "20") is T.VAT_ELECTRONIC_SPECIAL
+    assert encode(V.QR, T.VAT_ELECTRONIC_SPECIAL) == "20"
+    assert decode(V.QR, "81") is T.DIGITAL_SPECIAL and encode(V.QR, T.DIGITAL_SPECIAL) == "31"
     # no vocabulary holds two codes for one type except the aliases above
     for vocabulary, table in TABLES.items():
         codes = [code for code in table if code not in ALIASES.get(vocabulary, set())]

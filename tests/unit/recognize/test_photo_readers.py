@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from fapiao.catalogue.types import InvoiceType
-from fapiao.recognize import photo
+from fapiao.recognize import Source, photo
 from fapiao.recognize.ocr import PageText, TextBox, layout_of
 
 T = InvoiceType
@@ -244,3 +244,43 @@ def test_a_slanted_photo_is_levelled_into_lines() -> None:
             boxes.append(TextBox(text, tuple(turned), 0.9))
     texts = [line.text for line in layout_of(boxes)]
     assert texts == ["发票代码\t144032370119", "发票号码\t13109125"]
+
+
+# --- when the OCR cannot help ----------------------------------------------------------
+
+
+def _qr_photo() -> tuple[bytes, str]:
+    from fixtures.generate import qr_photo, vat_spec
+
+    spec = vat_spec(21)
+    return qr_photo([spec.qr_payload()], size=(600, 400)), spec.invoice_number
+
+
+def test_an_ocr_failure_costs_what_it_would_add_not_the_qr_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fapiao.recognize import ocr, recognize_here
+
+    def broken(_: object) -> PageText:
+        raise RuntimeError("onnxruntime: bad_alloc")
+
+    monkeypatch.setattr(ocr, "read_text", broken)
+    data, number = _qr_photo()
+    (result,) = recognize_here(data)
+    assert result.invoice is not None and result.invoice.invoice_number == number
+    assert any("OCR failed (onnxruntime: bad_alloc)" in note for note in result.warnings)
+
+
+def test_without_the_ocr_package_a_picture_gives_its_qr_code_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Lambda function built without the OCR layer reads pictures as before."""
+    from fapiao.recognize import ocr, recognize_here
+    from fapiao.recognize.image import QR_ONLY
+
+    monkeypatch.setattr(ocr, "available", lambda: False)
+    data, number = _qr_photo()
+    (result,) = recognize_here(data)
+    assert result.invoice is not None and result.invoice.invoice_number == number
+    assert QR_ONLY in result.warnings
+    assert result.sources["invoice_number"] == [Source.QR]

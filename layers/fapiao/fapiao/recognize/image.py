@@ -15,6 +15,7 @@ provider.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import warnings
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ _FORMATS = {
 # warnings.catch_warnings swaps the process-wide filters: one thread at a time, or a
 # thread restoring its saved filters would undo another's (or leave "error" behind).
 _WARNINGS_LOCK = threading.Lock()
+logger = logging.getLogger(__name__)
 NO_QR = "no invoice QR code could be read in the image; its printed fields need OCR"
 NOTHING_READ = "neither a QR code nor, by OCR, the printed number of an invoice could be read"
 QR_ONLY = (
@@ -63,22 +65,20 @@ def read_picture(
     """Every invoice in a picture (a photo, or a page rendered to pixels): QR first,
     OCR for the rest (see the module's docstring)."""
     from fapiao.recognize import ocr, qr_image
+    from fapiao.recognize.photo import confirm_serial, railway_serial, read_page
 
     texts = qr_image.decode(image)
-    from fapiao.recognize.photo import railway_serial
-
     serials = [serial for serial in map(railway_serial, texts) if serial is not None]
     payloads, notes = invoice_payloads([t for t in texts if railway_serial(t) is None])
     if not ocr.available():
+        return _qr_only(kind, page, payloads, notes)
+    try:
+        readings = read_page(ocr.read_text(image))
+    except Exception as error:  # a failure of the OCR costs what it would add, not the QR
         if not payloads:
-            return [RecognizedInvoice.unrecognisable(kind, NO_QR, page=page, warnings=notes)]
-        return [
-            merge([(Source.QR, p.reading())], kind=kind, page=page, warnings=[*notes, QR_ONLY])
-            for p in payloads
-        ]
-    from fapiao.recognize.photo import confirm_serial, read_page
-
-    readings = read_page(ocr.read_text(image))
+            raise
+        logger.exception("OCR of a %s picture failed; its QR code stands alone", kind.value)
+        return _qr_only(kind, page, payloads, [*notes, f"OCR failed ({error})"])
     tickets = [r for r in readings if r.reading.get("invoice_type") is InvoiceType.TRAIN]
     for ticket, serial in zip(tickets, serials, strict=False):
         confirm_serial(ticket, serial)
@@ -95,6 +95,17 @@ def read_picture(
     if not found:
         return [RecognizedInvoice.unrecognisable(kind, NOTHING_READ, page=page, warnings=notes)]
     return [invoice for invoice in found if invoice.invoice is not None] or found[:1]
+
+
+def _qr_only(
+    kind: FileKind, page: int | None, payloads: list[QrPayload], notes: list[str]
+) -> list[RecognizedInvoice]:
+    if not payloads:
+        return [RecognizedInvoice.unrecognisable(kind, NO_QR, page=page, warnings=notes)]
+    return [
+        merge([(Source.QR, p.reading())], kind=kind, page=page, warnings=[*notes, QR_ONLY])
+        for p in payloads
+    ]
 
 
 def _printed_of(payload: QrPayload, readings: list[PhotoReading]) -> PhotoReading | None:

@@ -103,8 +103,9 @@ def _files(folder: Path) -> list[Path]:
             data = path.read_bytes()
             if path.suffix == ".pdf" and _pages(data) != 1:
                 continue
-            # two small scans: each PNG is now read by OCR too (seconds, under its lock)
-            if path.suffix in (".pdf", ".ofd") or (path.suffix == ".png" and len(data) < 150_000):
+            # the corpus's photos are left out: each is read by OCR, seconds under its lock
+            # (the generated photo and scan above run it in these threads all the same)
+            if path.suffix in (".pdf", ".ofd"):
                 (folder / f"corpus-{len(data)}{path.suffix}").write_bytes(data)
     return sorted(folder.iterdir())
 

@@ -54,8 +54,11 @@ fonts:
 			apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null; \
 		else echo "install Noto CJK fonts: sudo apt-get install fonts-noto-cjk" >&2; exit 1; fi; }
 
+# Two processes per core count (pytest-xdist), a test module per process; then, with
+# nothing beside them, the tests that measure the hub under load or across restarts.
 test: lint typecheck fonts
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist loadfile -m "not alone" $(PYTEST_ARGS)
+	$(BIN)/pytest -m alone $(PYTEST_ARGS) || [ $$? = 5 ]  # 5: PYTEST_ARGS chose none of them
 
 readme: setup
 	$(BIN)/python -m fapiao.local.readme

@@ -22,7 +22,7 @@ from e2e.test_ocr_sync import OCR_SYNC, spec_example
 from fapiao.wire.common import dump_json
 from hubprocess import RunningHub, call, start_hub
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 CLIENTS, CALLS, FILES = 16, 48, 40
 MEMORY_LIMIT = 3 * 1024**3
 

@@ -19,7 +19,7 @@ from fixtures.served import recent_invoice
 from e2e.test_inbox_reconciliation import Drop, write_into
 from hubprocess import RunningHub, get, start_hub
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ from fapiao.store.outcomes import DynamoOutcomes
 from hubprocess import RunningHub, start_hub
 from support import REGION, TEMPLATE, Session
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 INVOICES, COPIES, PHOTOS = 120, 40, 40
 FILES = INVOICES + COPIES + PHOTOS

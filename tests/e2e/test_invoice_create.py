@@ -97,6 +97,7 @@ def test_same_biz_id_with_another_payload_is_a_conflict(
     assert body["bizId"] == example["bizId"]
 
 
+@pytest.mark.alone
 def test_32_concurrent_creates_of_one_invoice_make_one_expense(
     hub: RunningHub, example: dict[str, Any]
 ) -> None:

@@ -67,9 +67,10 @@ def read_picture(
     from fapiao.recognize import ocr, qr_image
     from fapiao.recognize.photo import confirm_serial, railway_serial, read_page
 
-    texts = qr_image.decode(image)
-    serials = [serial for serial in map(railway_serial, texts) if serial is not None]
-    payloads, notes = invoice_payloads([t for t in texts if railway_serial(t) is None])
+    # a paper train ticket's 2D code is no invoice payload: it repeats the ticket's serial
+    decoded = [(text, railway_serial(text)) for text in qr_image.decode(image)]
+    serials = [serial for _, serial in decoded if serial is not None]
+    payloads, notes = invoice_payloads([text for text, serial in decoded if serial is None])
     if not ocr.available():
         return _qr_only(kind, page, payloads, notes)
     try:

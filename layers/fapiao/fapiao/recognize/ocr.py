@@ -107,8 +107,8 @@ def _engine() -> Any:
 
 def upright(image: Image.Image) -> Image.Image:
     """The picture as its EXIF orientation says it is seen, in RGB, at most ``MAX_SIDE``
-    on its long side (a JPEG is decoded at a reduced scale when it is much larger, so a
-    huge photo never has all its pixels in memory)."""
+    on its long side (a JPEG not yet decoded is decoded at a reduced scale when it is
+    much larger; ``recognize`` has decoded it whole already, for its QR code)."""
     if image.format == "JPEG":
         scale = max(image.size) / MAX_SIDE
         if scale >= 2:

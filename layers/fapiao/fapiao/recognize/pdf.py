@@ -265,25 +265,17 @@ def _scanned(page: pdfium.PdfPage) -> Image.Image:
     (seals and red serials read better), as pixels of its own."""
     width, height = page.get_size()
     scale = min(200 / 72, (limits.MAX_SCAN_PIXELS / max(width * height, 1.0)) ** 0.5)
-    bitmap = page.render(scale=scale)
-    try:
-        shared: Image.Image = bitmap.to_pil()
-        try:
-            return shared.convert("RGB")  # a copy
-        finally:
-            shared.close()
-    finally:
-        bitmap.warn_on_close = False
-        bitmap.close()
+    return _own_pixels(page.render(scale=scale), mode="RGB")
 
 
-def _own_pixels(bitmap: pdfium.PdfBitmap) -> Image.Image:
-    """The bitmap's pixels in grey, copied into a PIL image of their own; the bitmap is
-    closed here, under the lock, and nothing refers to PDFium's buffer any more."""
+def _own_pixels(bitmap: pdfium.PdfBitmap, mode: str = "L") -> Image.Image:
+    """The bitmap's pixels in ``mode`` (grey unless told), copied into a PIL image of
+    their own; the bitmap is closed here, under the lock, and nothing refers to PDFium's
+    buffer any more."""
     try:
         shared: Image.Image = bitmap.to_pil()  # a view of the buffer for L, RGBA, RGBX
         try:
-            return shared.convert("L")  # a copy, even when already grey
+            return shared.convert(mode)  # a copy, even when already in that mode
         finally:
             shared.close()
     finally:

@@ -69,7 +69,7 @@ def kind_of(text: str) -> InvoiceType | None:
 def _vat_title(compact: str) -> InvoiceType:
     """The VAT type a title names, read loosely: OCR drops or swaps a character of it."""
     digital = re.search(r"电子发票[（(]", compact)
-    special = re.search(r"专[用用]?发票|[支专]用发票", compact)
+    special = re.search(r"专用?发票|支用发票", compact)
     if digital:
         return T.DIGITAL_SPECIAL if special else T.DIGITAL_NORMAL
     if "电子" in compact:
@@ -177,6 +177,11 @@ def _number(text: str) -> str | None:
     if found is not None and len(found) == 9:
         return found[1:] if found[0] in "60" else found[:8]
     return found
+
+
+def _check_code(text: str) -> str | None:
+    """校验码: 20 digits, which OCR may space out."""
+    return values.digits(_search(r"校\s*验\s*码\s*[:：]?\s*((?:\d ?){20})", text), 20)
 
 
 def _any_date(text: str) -> object:
@@ -333,9 +338,7 @@ def read_toll(layout: Layout, _: InvoiceType | None = None) -> Reading:
     amount, the date and time."""
     text = layout.text
     money = _money_values(text)
-    when = re.search(
-        r"(20\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\D{0,3}?(\d{1,2}):(\d{2})", text
-    )
+    when = re.search(_DATE.pattern + r"\D{0,3}?(\d{1,2}):(\d{2})", text)  # a date, then a time
     return {
         "invoice_type": T.TOLL,
         "invoice_code": _search(_CODE, text),
@@ -466,7 +469,7 @@ def read_roll(layout: Layout, _: InvoiceType | None = None) -> Reading:
         "seller_tax_code": values.tax_id(seller_id),
         "buyer_tax_code": values.tax_id(buyer_id),
         "total_amount": values.money(total),
-        "check_code": values.digits(_search(r"校\s*验\s*码\s*[:：]?\s*((?:\d ?){20})", text), 20),
+        "check_code": _check_code(text),
     }
 
 
@@ -487,9 +490,7 @@ def read_vat(layout: Layout, invoice_type: InvoiceType) -> Reading:
     if not reading.get("receipt_date"):
         reading["receipt_date"] = read_date(layout) or _any_date(text)
     if not reading.get("check_code"):
-        reading["check_code"] = values.digits(
-            _search(r"校\s*验\s*码\s*[:：]?\s*((?:\d ?){20})", text), 20
-        )
+        reading["check_code"] = _check_code(text)
     for name, label in (
         ("name", r"名\s*称\s*[:：]?"),
         ("address_phone", r"地\s*址\s*[、,，]?\s*电\s*话\s*[:：]?"),

@@ -125,14 +125,19 @@ def test_the_log_is_compacted_into_snapshots(tmp_path: Path, names: LocalNames) 
         )
         for n in range(100):
             dynamodb.put_item(TableName="t", Item={"k": {"S": str(n)}})
+        # A snapshot runs beside the requests: between writing the new files and
+        # removing the old ones, two of each exist. Wait for it to settle.
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            (log,) = (data / "state").glob("wal-*.jsonl")
-            if log.read_text().count("\n") < 20:
+            logs = list((data / "state").glob("wal-*.jsonl"))
+            snapshots = list((data / "state").glob("snapshot-*.json"))
+            settled = len(logs) == 1 and len(snapshots) == 1
+            if settled and logs[0].read_text().count("\n") < 20:
                 break
             time.sleep(0.2)
-        assert log.read_text().count("\n") < 20 + 100  # a snapshot took over the log
-        assert len(list((data / "state").glob("snapshot-*.json"))) == 1  # old ones gone
+        assert len(snapshots) == 1  # old ones gone
+        assert len(logs) == 1
+        assert logs[0].read_text().count("\n") < 20 + 100  # a snapshot took over the log
     with LocalAws(data) as aws:
         items = Session(aws.endpoint).client("dynamodb").scan(TableName="t")["Items"]
         assert len(items) == 100

@@ -173,9 +173,7 @@ def transport() -> Iterator[CountingTransport]:
 def fetcher_with(transport: CountingTransport, **settings: Any) -> SafeFetcher:
     chosen: dict[str, Any] = {"allow_loopback": True, "max_bytes": CAP, "total_timeout": 5}
     chosen.update(settings)
-    return SafeFetcher(
-        FetchSettings.model_validate(chosen), resolver=CountingResolver(), transport=transport
-    )
+    return SafeFetcher(FetchSettings(**chosen), resolver=CountingResolver(), transport=transport)
 
 
 def failure(

@@ -91,9 +91,7 @@ def make_fetcher(
 ) -> tuple[SafeFetcher, RecordingTransport, TableResolver]:
     transport = RecordingTransport(handler)
     resolver = resolver or TableResolver()
-    fetcher = SafeFetcher(
-        FetchSettings.model_validate(settings), resolver=resolver, transport=transport
-    )
+    fetcher = SafeFetcher(FetchSettings(**settings), resolver=resolver, transport=transport)
     return fetcher, transport, resolver
 
 

@@ -351,7 +351,7 @@ def stubbed_executions() -> tuple[StepFunctionsExecutions, Stubber]:
     client = boto3.session.Session(
         aws_access_key_id="t", aws_secret_access_key="t", region_name="cn-north-1"
     ).client("stepfunctions")
-    settings = HubSettings.model_validate({"FAPIAO_INGEST_STATE_MACHINE": MACHINE})
+    settings = HubSettings(ingest_state_machine=MACHINE)
     return StepFunctionsExecutions(settings, client=client), Stubber(client)
 
 

@@ -86,7 +86,7 @@ class Files:
             return ["93.184.215.14"]
 
         self._fetcher = SafeFetcher(
-            FetchSettings.model_validate({}), resolver=resolve, transport=httpx.MockTransport(serve)
+            FetchSettings(), resolver=resolve, transport=httpx.MockTransport(serve)
         )
 
     def put(self, path: str, body: bytes) -> str:

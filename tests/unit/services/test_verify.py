@@ -6,6 +6,7 @@ no socket): it speaks spec 003 and counts the calls.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
@@ -391,7 +392,7 @@ def test_exocr_needs_credentials_and_masks_them() -> None:
         }
     )
     assert settings.verify_url == "https://exocr.example/data/v1/verify_invoice"
-    assert APP_SECRET not in repr(settings) and APP_SECRET not in str(settings.model_dump())
+    assert APP_SECRET not in repr(settings) and APP_SECRET not in str(dataclasses.asdict(settings))
     verifier = ExocrVerifier.from_settings(settings)
     assert APP_SECRET not in repr(verifier)
     verifier.close()

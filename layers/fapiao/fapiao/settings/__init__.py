@@ -1,4 +1,4 @@
-"""Every FAPIAO_* setting: one pydantic model per concern, each in its own module.
+"""Every FAPIAO_* setting: one frozen dataclass per concern, each in its own module.
 
 ==================  =============  =====================================================
 model               module         read by
@@ -16,14 +16,18 @@ CompanySettings     company.py     spec 001's rules; JSON in SSM or a file, not 
 read once; ``reset_settings()`` forgets them. The README's settings table is generated
 from ``ALL_SETTINGS`` (``python -m fapiao.settings`` prints it; a test keeps them equal).
 
-Nothing here imports the rest of ``fapiao``, so any module may import it.
+Nothing here imports the rest of ``fapiao``, so any module may import it. Nor pydantic
+(``base.py`` validates): the authorizer and health handlers read ``HubSettings`` at cold
+start without it (issue 13). ``CompanySettings`` is a JSON document validated by pydantic,
+so ``company.py`` is imported only when a name of it is first asked for.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fapiao.settings import limits
-from fapiao.settings.base import EnvSettings, SettingsError, reset_settings
-from fapiao.settings.company import CompanySettings, CompanyTitle
+from fapiao.settings.base import EnvSettings, Secret, SettingsError, reset_settings
 from fapiao.settings.fetch import FetchSettings
 from fapiao.settings.hub import HubSettings
 from fapiao.settings.identifier import IdentifierKind, IdentifierSettings
@@ -37,6 +41,21 @@ from fapiao.settings.limits import (
 )
 from fapiao.settings.local import LocalHubSettings
 from fapiao.settings.verifier import VerifierKind, VerifierSettings
+
+if TYPE_CHECKING:
+    from fapiao.settings.company import CompanySettings, CompanyTitle
+else:
+
+    def __getattr__(name: str) -> object:
+        """``CompanySettings`` and ``CompanyTitle``, imported (with pydantic) on first use."""
+        if name in ("CompanySettings", "CompanyTitle"):
+            from fapiao.settings import company
+
+            value = getattr(company, name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ALL_SETTINGS",
@@ -54,6 +73,7 @@ __all__ = [
     "IdentifierKind",
     "IdentifierSettings",
     "LocalHubSettings",
+    "Secret",
     "SettingsError",
     "VerifierKind",
     "VerifierSettings",
@@ -62,7 +82,7 @@ __all__ = [
     "reset_settings",
 ]
 
-# Every model of environment variables, in the README table's order.
+# Every group of environment variables, in the README table's order.
 ALL_SETTINGS: tuple[type[EnvSettings], ...] = (
     HubSettings,
     LocalHubSettings,
@@ -73,9 +93,9 @@ ALL_SETTINGS: tuple[type[EnvSettings], ...] = (
 
 
 def markdown_table() -> str:
-    """The README's settings table: every variable of every model in ``ALL_SETTINGS``."""
+    """The README's settings table: every variable of every group in ``ALL_SETTINGS``."""
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     for model in ALL_SETTINGS:
-        for field in model.model_fields.values():
+        for field in model.settings_fields():
             lines.append(f"| `{field.alias}` | `{field.default}` | {field.description} |")
     return "\n".join(lines)

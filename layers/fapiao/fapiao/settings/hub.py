@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
-
-from fapiao.settings.base import EnvSettings
+from fapiao.settings.base import EnvSettings, setting
 
 __all__ = ["HubSettings"]
 
@@ -15,70 +13,70 @@ __all__ = ["HubSettings"]
 class HubSettings(EnvSettings):
     """What every function needs: the names of the resources template.yaml creates."""
 
-    invoices_table: str = Field(
-        "fapiao-invoices",
-        alias="FAPIAO_INVOICES_TABLE",
+    invoices_table: str = setting(
+        default="fapiao-invoices",
+        env="FAPIAO_INVOICES_TABLE",
         description="DynamoDB table of invoices, unique on the invoice key",
     )
-    idempotency_table: str = Field(
-        "fapiao-idempotency",
-        alias="FAPIAO_IDEMPOTENCY_TABLE",
+    idempotency_table: str = setting(
+        default="fapiao-idempotency",
+        env="FAPIAO_IDEMPOTENCY_TABLE",
         description="DynamoDB table of Powertools Idempotency records (TTL on `expiration`)",
     )
-    drop_bucket: str = Field(
-        "fapiao-drop",
-        alias="FAPIAO_DROP_BUCKET",
+    drop_bucket: str = setting(
+        default="fapiao-drop",
+        env="FAPIAO_DROP_BUCKET",
         description="S3 bucket that invoice files are dropped into",
     )
-    event_bus: str = Field(
-        "fapiao-events",
-        alias="FAPIAO_EVENT_BUS",
+    event_bus: str = setting(
+        default="fapiao-events",
+        env="FAPIAO_EVENT_BUS",
         description="EventBridge bus that outcomes are published on for the ERP",
     )
-    expenses_table: str = Field(
-        "fapiao-expenses",
-        alias="FAPIAO_EXPENSES_TABLE",
+    expenses_table: str = setting(
+        default="fapiao-expenses",
+        env="FAPIAO_EXPENSES_TABLE",
         description="DynamoDB table of expenses (消费记录), keyed by expense_id",
     )
-    api_keys_table: str = Field(
-        "fapiao-api-keys",
-        alias="FAPIAO_API_KEYS_TABLE",
+    api_keys_table: str = setting(
+        default="fapiao-api-keys",
+        env="FAPIAO_API_KEYS_TABLE",
         description="DynamoDB table of client API keys, stored as SHA-256 hashes",
     )
-    employees_table: str = Field(
-        "fapiao-employees",
-        alias="FAPIAO_EMPLOYEES_TABLE",
+    employees_table: str = setting(
+        default="fapiao-employees",
+        env="FAPIAO_EMPLOYEES_TABLE",
         description="DynamoDB table of employees (Maycur employeeId -> user code)",
     )
-    outcomes_table: str = Field(
-        "fapiao-outcomes",
-        alias="FAPIAO_OUTCOMES_TABLE",
+    outcomes_table: str = setting(
+        default="fapiao-outcomes",
+        env="FAPIAO_OUTCOMES_TABLE",
         description="DynamoDB table of each dropped object's terminal outcomes (reconciliation)",
     )
-    ingest_state_machine: str | None = Field(
-        None,
-        alias="FAPIAO_INGEST_STATE_MACHINE",
+    ingest_state_machine: str | None = setting(
+        default=None,
+        env="FAPIAO_INGEST_STATE_MACHINE",
         description="ARN of the ingest state machine that each dropped object starts",
     )
-    recheck_state_machine: str | None = Field(
-        None,
-        alias="FAPIAO_RECHECK_STATE_MACHINE",
+    recheck_state_machine: str | None = setting(
+        default=None,
+        env="FAPIAO_RECHECK_STATE_MACHINE",
         description="ARN of the re-check state machine that checks a C invoice again by "
         "itself (waits, then verifies)",
     )
-    company_parameter: str | None = Field(
-        None,
-        alias="FAPIAO_COMPANY_PARAMETER",
+    company_parameter: str | None = setting(
+        default=None,
+        env="FAPIAO_COMPANY_PARAMETER",
         description="SSM parameter holding the company settings as JSON (titles, currencies)",
     )
-    company_file: Path | None = Field(
-        None,
-        alias="FAPIAO_COMPANY_FILE",
+    company_file: Path | None = setting(
+        default=None,
+        env="FAPIAO_COMPANY_FILE",
         description="JSON file of company settings; wins over the SSM parameter (local use)",
     )
-    idempotency_seconds: int = Field(
-        86400,
-        alias="FAPIAO_IDEMPOTENCY_SECONDS",
+    idempotency_seconds: int = setting(
+        default=86400,
+        env="FAPIAO_IDEMPOTENCY_SECONDS",
         ge=60,
         description="how long a bizId replay returns the first answer",
     )

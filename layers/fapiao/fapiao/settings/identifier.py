@@ -10,11 +10,8 @@ times (``poll_waits``).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
 
-from pydantic import Field, model_validator
-
-from fapiao.settings.base import EnvSettings
+from fapiao.settings.base import EnvSettings, setting
 
 __all__ = ["IdentifierKind", "IdentifierSettings"]
 
@@ -27,75 +24,74 @@ class IdentifierKind(StrEnum):
 class IdentifierSettings(EnvSettings):
     """What the pipeline's recognition steps need, beyond ``HubSettings``."""
 
-    identifier: IdentifierKind = Field(
-        IdentifierKind.EMBEDDED,
-        alias="FAPIAO_IDENTIFIER",
+    identifier: IdentifierKind = setting(
+        default=IdentifierKind.EMBEDDED,
+        env="FAPIAO_IDENTIFIER",
         description="`embedded` recognizes with the embedded engine only; `yipiaoyun` "
         "still tries it first, then sends what it answered U for to yipiaoyun (spec 004)",
     )
-    yipiaoyun_url: str | None = Field(
-        None,
-        alias="FAPIAO_YIPIAOYUN_URL",
+    yipiaoyun_url: str | None = setting(
+        default=None,
+        env="FAPIAO_YIPIAOYUN_URL",
         description="base URL of yipiaoyun; the hub posts to `{url}/openapi/identify/…`. "
         "Required when FAPIAO_IDENTIFIER=yipiaoyun",
     )
-    yipiaoyun_connect_timeout: float = Field(
-        3.0,
-        alias="FAPIAO_YIPIAOYUN_CONNECT_TIMEOUT",
+    yipiaoyun_connect_timeout: float = setting(
+        default=3.0,
+        env="FAPIAO_YIPIAOYUN_CONNECT_TIMEOUT",
         gt=0,
         description="seconds to connect to yipiaoyun",
     )
-    yipiaoyun_read_timeout: float = Field(
-        10.0,
-        alias="FAPIAO_YIPIAOYUN_READ_TIMEOUT",
+    yipiaoyun_read_timeout: float = setting(
+        default=10.0,
+        env="FAPIAO_YIPIAOYUN_READ_TIMEOUT",
         gt=0,
         description="seconds to wait for one yipiaoyun answer (an upload of up to 1 MB included)",
     )
-    yipiaoyun_attempts: int = Field(
-        3,
-        alias="FAPIAO_YIPIAOYUN_ATTEMPTS",
+    yipiaoyun_attempts: int = setting(
+        default=3,
+        env="FAPIAO_YIPIAOYUN_ATTEMPTS",
         ge=1,
         le=10,
         description="calls per submission or poll when yipiaoyun times out, answers 429/5xx "
         "or says it is busy",
     )
-    yipiaoyun_budget_seconds: float = Field(
-        25.0,
-        alias="FAPIAO_YIPIAOYUN_BUDGET_SECONDS",
+    yipiaoyun_budget_seconds: float = setting(
+        default=25.0,
+        env="FAPIAO_YIPIAOYUN_BUDGET_SECONDS",
         gt=0,
         description="time one submission (all pages of a file) or one poll may spend on "
         "yipiaoyun, retries included",
     )
-    yipiaoyun_max_pages: int = Field(
-        10,
-        alias="FAPIAO_YIPIAOYUN_MAX_PAGES",
+    yipiaoyun_max_pages: int = setting(
+        default=10,
+        env="FAPIAO_YIPIAOYUN_MAX_PAGES",
         ge=1,
         le=50,
         description="PDF pages of one file sent to yipiaoyun, one request each (004 reads "
         "only the first page of a PDF)",
     )
-    identify_poll_attempts: int = Field(
-        6,
-        alias="FAPIAO_IDENTIFY_POLL_ATTEMPTS",
+    identify_poll_attempts: int = setting(
+        default=6,
+        env="FAPIAO_IDENTIFY_POLL_ATTEMPTS",
         ge=1,
         le=50,
         description="polls of one identify id before the pipeline gives up (the invoice stays U)",
     )
-    identify_first_wait_seconds: int = Field(
-        2,
-        alias="FAPIAO_IDENTIFY_FIRST_WAIT_SECONDS",
+    identify_first_wait_seconds: int = setting(
+        default=2,
+        env="FAPIAO_IDENTIFY_FIRST_WAIT_SECONDS",
         ge=1,
         description="wait before the first poll; each later wait doubles",
     )
-    identify_max_wait_seconds: int = Field(
-        60,
-        alias="FAPIAO_IDENTIFY_MAX_WAIT_SECONDS",
+    identify_max_wait_seconds: int = setting(
+        default=60,
+        env="FAPIAO_IDENTIFY_MAX_WAIT_SECONDS",
         ge=1,
         description="longest wait between two polls",
     )
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
+    def _check(self) -> None:
         if self.identifier is IdentifierKind.YIPIAOYUN and not self.yipiaoyun_url:
             raise ValueError("FAPIAO_IDENTIFIER=yipiaoyun needs FAPIAO_YIPIAOYUN_URL")
         if self.identify_max_wait_seconds < self.identify_first_wait_seconds:
@@ -103,7 +99,6 @@ class IdentifierSettings(EnvSettings):
                 "FAPIAO_IDENTIFY_MAX_WAIT_SECONDS is shorter than "
                 "FAPIAO_IDENTIFY_FIRST_WAIT_SECONDS"
             )
-        return self
 
     def wait_seconds(self, poll: int) -> int:
         """The wait before poll number ``poll`` (1-based): first, doubled, capped."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -27,7 +27,7 @@ from fapiao.api.json_body import load_json_body
 from fapiao.api.requests import form_file
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family, HubError, Problem
-from fapiao.logs import hub_logger
+from fapiao.logs import hub_logger, hub_tracer
 from fapiao.mapping.yipiaoyun import to_identify_result
 from fapiao.providers.wiring import fetch_bytes
 from fapiao.services.identify import (
@@ -42,7 +42,7 @@ from fapiao.store.executions import S3Drop, StepFunctionsExecutions
 from fapiao.wire.yipiaoyun import ResultRequest, ResultResponse, SendByImageUrlRequest, SendResponse
 
 logger = hub_logger()
-tracer = Tracer()
+tracer = hub_tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
 install_envelope(app, Family.YIPIAOYUN)

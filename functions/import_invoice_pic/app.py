@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -18,7 +18,7 @@ from fapiao.api.json_body import load_json_body
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family
 from fapiao.dates import now_in_shanghai
-from fapiao.logs import hub_logger
+from fapiao.logs import hub_logger, hub_tracer
 from fapiao.mapping.maycur import to_import_answer
 from fapiao.providers.factory import build_verify_deps
 from fapiao.providers.wiring import fetch_bytes
@@ -31,7 +31,7 @@ from fapiao.store.rechecks import StepFunctionsRecheckScheduler
 from fapiao.wire.maycur import ImportInvoicePicRequest, ImportInvoicePicResponse
 
 logger = hub_logger()
-tracer = Tracer()
+tracer = hub_tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
 install_envelope(app, Family.MAYCUR)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from fapiao.api.json_body import load_json_body
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family
-from fapiao.logs import hub_logger
+from fapiao.logs import hub_logger, hub_tracer
 from fapiao.mapping.review import invoice_detail_item
 from fapiao.ports import InvoiceStore
 from fapiao.services.invoice_detail import find_invoices
@@ -23,7 +23,7 @@ from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.wire.review import InvoiceDetailResponse
 
 logger = hub_logger()
-tracer = Tracer()
+tracer = hub_tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
 install_envelope(app, Family.PLATFORM)

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.dates import now_in_shanghai
-from fapiao.logs import hub_logger
+from fapiao.logs import hub_logger, hub_tracer
 from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind
 from fapiao.ports import FileStore, InvoiceStore, OutcomeBus, OutcomeOutbox
 from fapiao.providers.factory import build_identifier
@@ -31,7 +31,7 @@ from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.store.outcomes import DynamoOutcomes, EventBridgeOutcomes
 
 logger = hub_logger()
-tracer = Tracer()
+tracer = hub_tracer()
 metrics = Metrics()
 
 

@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fapiao.logs import hub_logger
+from fapiao.logs import hub_logger, hub_tracer
 from fapiao.model.pipeline import Recognized
 from fapiao.providers.factory import build_identifier
 from fapiao.providers.identifier import Identifier
@@ -16,7 +15,7 @@ from fapiao.services.pipeline import poll_pending
 from fapiao.settings import IdentifierSettings
 
 logger = hub_logger()
-tracer = Tracer()
+tracer = hub_tracer()
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
-from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.dates import now_in_shanghai, to_iso_utc
-from fapiao.logs import hub_logger
+from fapiao.logs import hub_logger, hub_tracer
 from fapiao.ports import InvoiceStore, RecheckScheduler, StatusBus, VerifyDeps
 from fapiao.providers.factory import build_verify_deps
 from fapiao.services.recheck import (
@@ -29,7 +28,7 @@ from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.store.rechecks import EventBridgeStatusBus, StepFunctionsRecheckScheduler
 
 logger = hub_logger()
-tracer = Tracer()
+tracer = hub_tracer()
 
 
 @dataclass(frozen=True)

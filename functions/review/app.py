@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from fapiao.api.json_body import load_json_body
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family, HubError, Problem
-from fapiao.logs import hub_logger
+from fapiao.logs import hub_logger, hub_tracer
 from fapiao.mapping.review import parse_fields, review_detail, review_item, review_outcome
 from fapiao.model import InvoiceStatus
 from fapiao.model.review import (
@@ -51,7 +51,7 @@ from fapiao.wire.review import (
 )
 
 logger = hub_logger()
-tracer = Tracer()
+tracer = hub_tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=load_json_body)
 install_envelope(app, Family.PLATFORM)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -29,7 +29,7 @@ from fapiao.api.errors import describe_error
 from fapiao.api.exocr import read_verify_form, verify_response
 from fapiao.api.responses import exocr_request_id, install_envelope
 from fapiao.catalogue.errors import Family
-from fapiao.logs import hub_logger
+from fapiao.logs import hub_logger, hub_tracer
 from fapiao.mapping.exocr import to_exocr_response
 from fapiao.model import Invoice
 from fapiao.ports import VerifyDeps
@@ -40,7 +40,7 @@ from fapiao.services.verify import answer_check, verify_invoice
 from fapiao.settings import HubSettings, VerifierSettings
 
 logger = hub_logger()
-tracer = Tracer()
+tracer = hub_tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()  # a form API: no JSON body to validate
 install_envelope(app, Family.EXOCR)

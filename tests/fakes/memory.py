@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.model.parties import ApiClient, Employee
+from fapiao.clients import ApiClient
+from fapiao.model.parties import Employee
 from fapiao.model.pipeline import (
     DroppedObject,
     Execution,
@@ -33,7 +34,7 @@ from fapiao.model.stored import (
     StaleInvoice,
     StoredInvoice,
 )
-from fapiao.ports import CachedVerification
+from fapiao.results import CachedVerification
 
 __all__ = [
     "MemoryApiKeyStore",

@@ -30,10 +30,10 @@ from fapiao.dates import SHANGHAI, now_in_shanghai
 from fapiao.local.apigw import HttpRequest, LambdaContext, to_event
 from fapiao.local.template import Route, Template, TemplateError
 from fapiao.model import Invoice
-from fapiao.ports import CachedVerification, VerificationCache
+from fapiao.ports import VerificationCache
 from fapiao.providers import factory
 from fapiao.providers.exocr import ExocrVerifier
-from fapiao.results import Source, Verification
+from fapiao.results import CachedVerification, Source, Verification
 from fapiao.store.verifications import DynamoKnownInvoices, DynamoVerificationCache
 from support import REGION, TEMPLATE, handler_module
 

@@ -1,7 +1,12 @@
-"""boto3 clients with the hub's timeouts, one per service and process.
+"""AWS clients with the hub's timeouts, one per service and process.
 
 The endpoint is botocore's own business: in AWS the regional one, in the local hub
 ``AWS_ENDPOINT_URL`` points every client at the local AWS. Only the endpoint differs.
+
+The clients are botocore's, which boto3's ``client()`` returns too: importing boto3
+on top costs a cold start ~15 ms (s3transfer, the resource layer) that no client here
+uses (issue 13). Each client gets a session of its own, as boto3's did: a botocore
+session is not safe to share between threads while it creates clients.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 _CONFIG = Config(
@@ -21,4 +26,4 @@ _CONFIG = Config(
 
 @cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+    return botocore.session.Session().create_client(service, config=_CONFIG)

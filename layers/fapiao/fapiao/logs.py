@@ -1,4 +1,5 @@
-"""Logging for the hub's functions: Powertools Logger, with personal data masked.
+"""Logging and tracing for the hub's functions: Powertools Logger, with personal data
+masked, and Tracer.
 
 Invoices carry personal data (a passenger's ID number on rail and flight tickets, phone
 numbers in addresses and ride-hailing itineraries). Whatever a log line holds, its
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 
@@ -35,3 +36,20 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 def hub_logger(**options: Any) -> Logger:
     """The Logger every function uses (service name from POWERTOOLS_SERVICE_NAME)."""
     return Logger(logger_formatter=MaskingFormatter(), **options)
+
+
+# X-Ray patches only what the layer calls at every request: botocore (every AWS call).
+# Powertools' default patches every library X-Ray knows, importing each one installed
+# (httpx, sqlite3, ...) at a cold start: ~80 ms. The HTTP providers patch httpx when
+# their client is built (``trace_httpx``).
+_PATCHED_AT_START = ("botocore",)
+
+
+def hub_tracer() -> Tracer:
+    """The Tracer every function uses (Powertools; disabled outside Lambda)."""
+    return Tracer(auto_patch=True, patch_modules=_PATCHED_AT_START)
+
+
+def trace_httpx() -> None:
+    """Have X-Ray trace httpx from now on (idempotent; nothing when tracing is off)."""
+    Tracer(auto_patch=False).patch(modules=("httpx",))  # a bare Tracer() patches all

@@ -2,9 +2,9 @@
 
 The adapters in ``fapiao.store`` (DynamoDB, S3, Step Functions, EventBridge) and
 ``fapiao.providers`` (exocr, yipiaoyun, the safe fetcher) satisfy them structurally:
-nothing here imports an adapter, and an adapter needs this module only for a record
-that crosses its port (``CachedVerification``). Unit tests pass in-memory fakes with the
-same contract (``tests/fakes/memory.py``).
+nothing here imports an adapter, and the records that cross a port are only named
+(importing this module builds no model: a handler's cold start). Unit tests pass
+in-memory fakes with the same contract (``tests/fakes/memory.py``).
 
 What a verification ends in (``Verification``) is defined in ``fapiao.results``, below
 this module. The identifier port (``Identifier``) is still defined with its adapter, in
@@ -16,22 +16,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Protocol
 
 from fapiao.dates import now_in_shanghai
-from fapiao.model import Invoice
-from fapiao.model.parties import ApiClient, Employee
-from fapiao.model.pipeline import DroppedObject, Execution, Outcome, Recorded
-from fapiao.model.review import OpenOutcome, OutcomeRef, ReviewPage, ReviewQuery
-from fapiao.model.status import StatusChange
-from fapiao.model.stored import Expense, StoredInvoice
-from fapiao.results import Verification
+
+if TYPE_CHECKING:  # the records only name types here: importing ports builds no model
+    from fapiao.clients import ApiClient
+    from fapiao.model import Invoice
+    from fapiao.model.parties import Employee
+    from fapiao.model.pipeline import DroppedObject, Execution, Outcome, Recorded
+    from fapiao.model.review import OpenOutcome, OutcomeRef, ReviewPage, ReviewQuery
+    from fapiao.model.status import StatusChange
+    from fapiao.model.stored import Expense, StoredInvoice
+    from fapiao.results import CachedVerification, Verification
 
 __all__ = [
     "ApiKeyStore",
-    "CachedVerification",
     "EmployeeDirectory",
     "Executions",
     "FileLoader",
@@ -122,22 +122,6 @@ class Verifier(Protocol):
         """True when answers come from the tax authority (paid; worth caching)."""
 
     def verify(self, invoice: Invoice) -> Verification: ...
-
-
-class CachedVerification(BaseModel):
-    """A provider's outcome for one invoice, and the question it answered.
-
-    ``question`` is the verify form without credentials (type, code, number, date,
-    amount, check-code tail): an answer without the tax authority's data (9 does not
-    exist, 105, 3204 ...) is only reused for the same question.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    invoice_key: str
-    verification: Verification
-    question: str
-    stored_at: dt.datetime
 
 
 class VerificationCache(Protocol):

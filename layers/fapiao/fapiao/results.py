@@ -37,6 +37,7 @@ from fapiao.recognize.result import RecognizedInvoice
 from fapiao.rules.offline_checks import Finding, Outcome
 
 __all__ = [
+    "CachedVerification",
     "FileInvoice",
     "ImportedInvoice",
     "OcrSyncResult",
@@ -181,3 +182,19 @@ class ImportedInvoice:
     @property
     def stored(self) -> bool:
         return self.outcome is not None and not self.duplicate
+
+
+class CachedVerification(BaseModel):
+    """A provider's outcome for one invoice, and the question it answered.
+
+    ``question`` is the verify form without credentials (type, code, number, date,
+    amount, check-code tail): an answer without the tax authority's data (9 does not
+    exist, 105, 3204 ...) is only reused for the same question.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invoice_key: str
+    verification: Verification
+    question: str
+    stored_at: dt.datetime

@@ -15,6 +15,7 @@ import pytest
 from fakes.memory import MemoryApiKeyStore
 from fapiao.api.envelopes import problem_envelope
 from fapiao.catalogue.errors import Family, Problem, lookup
+from fapiao.clients import ApiClient
 from fapiao.local.apigw import (
     MAX_BODY_BYTES,
     HttpRequest,
@@ -22,7 +23,6 @@ from fapiao.local.apigw import (
     render_gateway_template,
 )
 from fapiao.local.template import FunctionDef, Template, TemplateError
-from fapiao.model.parties import ApiClient
 from fapiao.services.auth import forget_cached_keys
 from fapiao.store.api_keys import hash_key
 from support import TEMPLATE, handler_module

@@ -10,7 +10,7 @@ import pytest
 from fakes.memory import MemoryApiKeyStore
 from fapiao.api.envelopes import family_for_path, problem_envelope
 from fapiao.catalogue.errors import Family, HubError, Problem
-from fapiao.model.parties import ApiClient
+from fapiao.clients import ApiClient
 from fapiao.services.auth import authenticate, forget_cached_keys
 from fapiao.store.api_keys import hash_key, new_key
 from support import handler_module

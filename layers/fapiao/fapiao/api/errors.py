@@ -9,23 +9,19 @@ answers each in the route family's envelope).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from pydantic import ValidationError
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import TypeNotInVocabulary, UnknownTypeCode
 from fapiao.dates import InvalidDate
-from fapiao.wire.common import WireError
+from fapiao.jsontext import WireError
 
 
 def _location(loc: Sequence[Any]) -> str:
@@ -46,8 +42,9 @@ def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
 
 def describe_error(error: Exception) -> str:
     """What is wrong with an input, without its values (a form may hold a secret)."""
-    if isinstance(error, ValidationError):
-        return describe_validation_errors(error.errors())
+    errors = _validation_errors(error)
+    if errors is not None:
+        return describe_validation_errors(errors)
     if isinstance(error, KeyError):
         return f"missing {error}"
     return str(error)
@@ -69,8 +66,9 @@ def to_problem(error: Exception) -> tuple[Problem, str | None]:
     """The problem an exception stands for, and a detail safe to show the caller."""
     if isinstance(error, HubError):
         return error.problem, error.detail
-    if isinstance(error, RequestValidationError | ValidationError):
-        return Problem.INVALID_REQUEST, describe_validation_errors(error.errors())
+    errors = _validation_errors(error)
+    if errors is not None:
+        return Problem.INVALID_REQUEST, describe_validation_errors(errors)
     if isinstance(error, WireError):
         return Problem.INVALID_REQUEST, str(error)
     if isinstance(error, RequestUnsupportedContentType):
@@ -83,8 +81,34 @@ def to_problem(error: Exception) -> tuple[Problem, str | None]:
         return Problem.INVALID_REQUEST, str(error)
     if isinstance(error, ValueError) and _raised_parsing_the_request(error):
         return Problem.INVALID_REQUEST, "the body does not match its Content-Type"
-    if isinstance(error, IdempotencyValidationError):
+    return _idempotency_refusal(error) or (Problem.INTERNAL, None)
+
+
+_IDEMPOTENCY = "aws_lambda_powertools.utilities.idempotency.exceptions"
+
+
+def _validation_errors(error: Exception) -> Sequence[Mapping[str, Any]] | None:
+    """The errors of Powertools' request validation or of a pydantic model; None for any
+    other exception. Only code that has imported pydantic raises its ValidationError:
+    a function that validates no model (health) answers without importing it (issue 13)."""
+    if isinstance(error, RequestValidationError):
+        return error.errors()
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(error, pydantic.ValidationError):
+        found: Sequence[Mapping[str, Any]] = cast(Any, error).errors()
+        return found
+    return None
+
+
+def _idempotency_refusal(error: Exception) -> tuple[Problem, str] | None:
+    """Powertools Idempotency's refusals. Only a function that uses Idempotency can
+    raise them, and it has imported them: importing them here would load Idempotency,
+    and boto3 with it, into every function's cold start (issue 13)."""
+    idempotency = sys.modules.get(_IDEMPOTENCY)
+    if idempotency is None:
+        return None
+    if isinstance(error, idempotency.IdempotencyValidationError):
         return Problem.IDEMPOTENCY_CONFLICT, "the same bizId came with a different payload"
-    if isinstance(error, IdempotencyAlreadyInProgressError):
+    if isinstance(error, idempotency.IdempotencyAlreadyInProgressError):
         return Problem.REQUEST_IN_PROGRESS, "a request with this bizId is being processed"
-    return Problem.INTERNAL, None
+    return None

@@ -20,8 +20,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from fapiao.api.envelopes import error_envelope
 from fapiao.api.errors import to_problem
 from fapiao.catalogue.errors import CatalogueEntry, Family, Problem, lookup
-from fapiao.wire.common import dump_json
-from fapiao.wire.exocr import VerifyResponse
+from fapiao.jsontext import dump_json
 
 logger = Logger(child=True)
 metrics = Metrics()  # Powertools metrics share one buffer: the handler's log_metrics flushes
@@ -62,6 +61,8 @@ def request_envelope(
     envelope = error_envelope(family, entry, detail)
     if family is Family.EXOCR:
         envelope["request_id"] = exocr_request_id(event)
+        from fapiao.wire.exocr import VerifyResponse  # only the exocr family's functions
+
         return VerifyResponse.model_validate(envelope).to_wire()
     return envelope
 

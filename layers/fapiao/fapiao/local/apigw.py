@@ -198,7 +198,12 @@ def openapi_document(template: Template) -> dict[str, Any]:
     functions = {f.logical_id: f for f in template.functions}
     secured = {(r.path, r.method.lower()) for r in template.routes if r.authorizer}
     for name in sorted({r.function for r in template.routes}):
-        app = getattr(load_module(template, functions[name], "openapi"), "app", None)
+        module = load_module(template, functions[name], "openapi")
+        # A function's resolver, or one built to describe a route its handler answers
+        # without a resolver (health: its cold start)
+        app = (
+            module.openapi_app() if hasattr(module, "openapi_app") else getattr(module, "app", None)
+        )
         if app is None or not hasattr(app, "get_openapi_schema"):
             continue
         schema = app.get_openapi_schema(openapi_version="3.0.3").model_dump(

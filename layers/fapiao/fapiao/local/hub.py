@@ -20,12 +20,13 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from fapiao.clients import ApiClient
 from fapiao.local.apigw import MAX_BODY_BYTES, HttpRequest, HttpResponse, Router, default_loader
 from fapiao.local.aws import LOCAL_CREDENTIALS, LocalAws, Server
 from fapiao.local.pollers import InboxWatcher, QueuePoller
 from fapiao.local.resources import LocalNames, provision, provision_notifications
 from fapiao.local.template import Template
-from fapiao.model.parties import ApiClient, Employee
+from fapiao.model.parties import Employee
 from fapiao.store.api_keys import DynamoApiKeyStore, hash_key, new_key
 from fapiao.store.employees import DEVELOPMENT_EMPLOYEES, DynamoEmployeeDirectory
 

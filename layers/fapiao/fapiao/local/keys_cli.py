@@ -27,8 +27,8 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
+from fapiao.clients import ApiClient
 from fapiao.local.locate import CommandError, add_hub_flags, locate
-from fapiao.model.parties import ApiClient
 from fapiao.settings import LocalHubSettings
 from fapiao.store.api_keys import DynamoApiKeyStore, hash_key, new_key
 

@@ -33,6 +33,7 @@ from fapiao.catalogue.types import (
     to_exocr_response_code,
 )
 from fapiao.dates import SHANGHAI, parse_date, parse_datetime, to_yyyymmdd
+from fapiao.jsontext import WireError
 from fapiao.mapping.text import (
     InvalidAmountError,
     blank_if_none,
@@ -47,7 +48,6 @@ from fapiao.mapping.text import (
 )
 from fapiao.mapping.tolerant import prune, prune_items
 from fapiao.model import CheckResult, FlightSegment, Invoice, InvoiceState, LineItem
-from fapiao.wire.common import WireError
 from fapiao.wire.exocr import (
     FlightDetail,
     FlightItineraryData,

@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from fapiao.catalogue.types import InvoiceType, from_yipiaoyun_code, to_yipiaoyun_code
 from fapiao.dates import InvalidDate, parse_date, to_chinese_date
+from fapiao.jsontext import WireError
 from fapiao.mapping.text import (
     InvalidAmountError,
     blank_if_none,
@@ -47,7 +48,6 @@ from fapiao.mapping.text import (
 )
 from fapiao.mapping.tolerant import prune, prune_items, wire_names
 from fapiao.model import FlightSegment, Invoice, LineItem
-from fapiao.wire.common import WireError
 from fapiao.wire.yipiaoyun import (
     BusResult,
     FlightInfo,

@@ -1,23 +1,11 @@
-"""Who the hub serves: a client of its API, and an employee whose invoices it imports."""
+"""Whose invoices the hub imports: an employee of Maycur's. (A client of the API is
+``fapiao.clients.ApiClient``.)"""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import BaseModel
 
-__all__ = ["ApiClient", "Employee"]
-
-
-class ApiClient(BaseModel):
-    """A client of the hub, as its key identifies it (the key itself is never kept)."""
-
-    key_hash: str
-    client_id: str
-    name: str
-    created_at: dt.datetime
-    disabled: bool = False
-    usage_key: str | None = None  # API Gateway key of the client's usage plan (throttling)
+__all__ = ["Employee"]
 
 
 class Employee(BaseModel):

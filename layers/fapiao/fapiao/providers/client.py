@@ -45,6 +45,7 @@ import httpx
 from pydantic import ValidationError
 
 from fapiao.catalogue.errors import Problem
+from fapiao.logs import trace_httpx
 from fapiao.wire.common import WireError, load_json
 
 __all__ = ["JSON", "Body", "ProviderClient", "Reply"]
@@ -123,9 +124,10 @@ class ProviderClient:
         self.name = name  # in messages and as the alarm: "exocr"
         self.spec = spec  # the spec its answers follow: "003"
         self._logger = logger
-        self._client = client or httpx.Client(
-            follow_redirects=False, headers={"User-Agent": "fapiao-hub"}
-        )
+        if client is None:
+            trace_httpx()  # X-Ray patched httpx lazily: only functions that call out
+            client = httpx.Client(follow_redirects=False, headers={"User-Agent": "fapiao-hub"})
+        self._client = client
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._attempts = attempts

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from fapiao.providers.fetch import SafeFetcher
 from fapiao.settings import FetchSettings
+
+if TYPE_CHECKING:
+    from fapiao.providers.fetch import SafeFetcher
 
 
 @cache
 def safe_fetcher() -> SafeFetcher:
+    """Built (and httpx imported) at the first file fetched by URL, not at a cold start."""
+    from fapiao.providers.fetch import SafeFetcher
+
     return SafeFetcher(FetchSettings.from_env())
 
 

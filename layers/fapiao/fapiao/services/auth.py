@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from fapiao.catalogue.errors import HubError, Problem
-from fapiao.model.parties import ApiClient
+from fapiao.clients import ApiClient
 from fapiao.ports import ApiKeyStore
 from fapiao.store.api_keys import hash_key
 

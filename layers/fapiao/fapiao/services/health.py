@@ -1,21 +1,27 @@
-"""Use case: is each component the hub depends on there and answering?"""
+"""Use case: is each component the hub depends on there and answering?
+
+The report is a dataclass, not a pydantic model: the health function imports no
+pydantic (its cold start, issue 13); the OpenAPI document still describes it (pydantic
+reads dataclasses when the document is made).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
-
-from pydantic import BaseModel
 
 from fapiao.ports import ResourceProbe
 from fapiao.settings import HubSettings
 
 
-class ComponentHealth(BaseModel):
+@dataclass(frozen=True)
+class ComponentHealth:
     ok: bool
     detail: str
 
 
-class HealthReport(BaseModel):
+@dataclass(frozen=True)
+class HealthReport:
     status: Literal["ok", "degraded"]
     components: dict[str, ComponentHealth]
 

@@ -46,7 +46,6 @@ from fapiao.model.create import CreateOutcome
 from fapiao.model.status import InvoiceTypeName, StatusChange
 from fapiao.model.stored import StaleInvoice, StoredInvoice, Transition
 from fapiao.ports import (
-    CachedVerification,
     InvoiceStore,
     RecheckScheduler,
     StatusBus,
@@ -54,7 +53,7 @@ from fapiao.ports import (
     VerifyDeps,
 )
 from fapiao.providers.verifier import next_shanghai_day
-from fapiao.results import Verification
+from fapiao.results import CachedVerification, Verification
 from fapiao.rules import create as rules
 from fapiao.services.create_invoice import status_of_cause
 from fapiao.services.verify import verify_invoice

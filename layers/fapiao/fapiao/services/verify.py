@@ -26,9 +26,9 @@ from fapiao.catalogue.errors import Family, Problem, by_code, lookup
 from fapiao.catalogue.types import ExocrTotal
 from fapiao.dates import today_in_shanghai
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
-from fapiao.ports import CachedVerification, VerificationCache, VerifyDeps
+from fapiao.ports import VerificationCache, VerifyDeps
 from fapiao.providers.verifier import MISMATCH, VERIFIED, next_shanghai_day, status_of_check
-from fapiao.results import Source, Verification
+from fapiao.results import CachedVerification, Source, Verification
 from fapiao.rules.offline_checks import (
     INVALID_PARAMETER,
     Finding,

@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 
 from fapiao import aws
-from fapiao.model.parties import ApiClient
+from fapiao.clients import ApiClient
 
 KEY_PREFIX = "fpk_"
 

@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from fapiao import aws
 from fapiao.model.stored import awaits_completion
-from fapiao.ports import CachedVerification
+from fapiao.results import CachedVerification
 
 __all__ = ["DynamoKnownInvoices", "DynamoVerificationCache"]
 

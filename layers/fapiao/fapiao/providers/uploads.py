@@ -47,7 +47,7 @@ __all__ = [
     "pdf_uploads",
 ]
 
-native.guard_pdfium_exit()
+native.prepare_pdfium()
 
 _MAX_SIDE = 3000  # pixels on the long side of a re-encoded image: ~300 dpi on A4
 _MIN_SIDE = 600  # below this an invoice is no longer legible: give up instead

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
 
 # A label pattern: its characters may be spaced out ("校 验 码") or full-width spaced.
 _GAP = r"[\s\u3000]*"
@@ -28,8 +30,7 @@ def label(text: str) -> str:
     return _GAP.join(re.escape(char) for char in text)
 
 
-@dataclass(frozen=True)
-class Char:
+class Char(NamedTuple):  # a tuple: a page makes hundreds of them, cheaply
     text: str
     x0: float
     y0: float  # bottom (PDF coordinates: y grows upwards)
@@ -60,11 +61,12 @@ class Line:
     text: str = ""
     starts: list[int] = field(default_factory=list)  # where each segment begins in text
 
-    @property
+    # A line's segments are settled when it is made (``Layout``): its extent, once.
+    @cached_property
     def top(self) -> float:
         return max(s.y1 for s in self.segments)
 
-    @property
+    @cached_property
     def bottom(self) -> float:
         return min(s.y0 for s in self.segments)
 
@@ -91,46 +93,52 @@ def _radical(char: str) -> str:
     return unicodedata.normalize("NFKC", char) if "\u2e80" <= char <= "\u2fdf" else char
 
 
-def segments_from_chars(chars: Iterable[Char]) -> list[Segment]:
-    """Runs of characters that touch on one baseline; line breaks and wide gaps split."""
+def segments_from_chars(chars: Iterable[tuple[str, float, float, float, float]]) -> list[Segment]:
+    """Runs of characters that touch on one baseline; line breaks and wide gaps split.
+    ``chars``: ``Char``s, or tuples of the same five (a PDF page's, made as read)."""
     segments: list[Segment] = []
-    run: list[Char] = []
-
-    def close() -> None:
-        if run:
-            text = "".join(_radical(c.text) for c in run).strip()
-            if text:
-                segments.append(
-                    Segment(
-                        text,
-                        min(c.x0 for c in run),
-                        min(c.y0 for c in run),
-                        max(c.x1 for c in run),
-                        max(c.y1 for c in run),
-                    )
-                )
-            run.clear()
-
-    for char in chars:
-        if char.text in "\r\n" or (char.text.isspace() and char.x1 - char.x0 < 0.1):
-            close()
+    run: list[str] = []  # the run's characters; its box so far in x0, y0, x1, y1
+    x0 = y0 = x1 = y1 = 0.0
+    last_y0 = last_y1 = last_x1 = 0.0  # the run's last character
+    for text, cx0, cy0, cx1, cy1 in chars:  # a page's hot loop: no call it can spare
+        if text in "\r\n" or (text.isspace() and cx1 - cx0 < 0.1):
+            _close(segments, run, x0, y0, x1, y1)
             continue
         if run:
-            last = run[-1]
-            height = max(last.y1 - last.y0, char.y1 - char.y0, 1.0)
-            gap = char.x0 - last.x1
-            off_line = abs((char.y0 + char.y1) - (last.y0 + last.y1)) / 2 > 0.5 * height
-            if gap > 0.6 * height or gap < -0.5 * height or off_line:
-                close()
-        run.append(char)
-    close()
+            height = max(last_y1 - last_y0, cy1 - cy0, 1.0)
+            gap = cx0 - last_x1
+            if (
+                gap > 0.6 * height
+                or gap < -0.5 * height
+                or abs((cy0 + cy1) - (last_y0 + last_y1)) / 2 > 0.5 * height  # off the line
+            ):
+                _close(segments, run, x0, y0, x1, y1)
+        if run:
+            if cx0 < x0:
+                x0 = cx0
+            if cy0 < y0:
+                y0 = cy0
+            if cx1 > x1:
+                x1 = cx1
+            if cy1 > y1:
+                y1 = cy1
+        else:
+            x0, y0, x1, y1 = cx0, cy0, cx1, cy1
+        run.append(_radical(text) if "\u2e80" <= text <= "\u2fdf" else text)
+        last_y0, last_y1, last_x1 = cy0, cy1, cx1
+    _close(segments, run, x0, y0, x1, y1)
     return segments
 
 
-def _overlap(a: Segment, b: Segment) -> float:
-    """Vertical overlap of two segments, as a share of the shorter one's height."""
-    low, high = max(a.y0, b.y0), min(a.y1, b.y1)
-    return max(high - low, 0.0) / min(a.height, b.height)
+def _close(
+    segments: list[Segment], run: list[str], x0: float, y0: float, x1: float, y1: float
+) -> None:
+    """The run, if it has more than spaces, as a segment; the run is emptied."""
+    if run:
+        text = "".join(run).strip()
+        if text:
+            segments.append(Segment(text, x0, y0, x1, y1))
+        run.clear()
 
 
 def _join(segments: list[Segment]) -> tuple[str, list[int]]:
@@ -161,20 +169,24 @@ class Layout:
 
     def __init__(self, segments: Iterable[Segment]) -> None:
         ordered = sorted(segments, key=lambda s: -(s.y0 + s.y1) / 2)
-        lines: list[tuple[Segment, list[Segment]]] = []  # (anchor, members)
+        # (bottom, top, height of the line's first segment, its members): a segment joins
+        # the line it overlaps most vertically, by half the shorter one's height at least
+        lines: list[tuple[float, float, float, list[Segment]]] = []
         for segment in ordered:
+            y0, y1 = segment.y0, segment.y1
+            height = max(y1 - y0, 1.0)
             best: list[Segment] | None = None
             best_share = 0.5
-            for anchor, members in lines[-6:]:  # lines are met top to bottom
-                share = _overlap(anchor, segment)
+            for low, high, tall, members in lines[-6:]:  # lines are met top to bottom
+                share = max(min(high, y1) - max(low, y0), 0.0) / min(tall, height)
                 if share >= best_share:
                     best, best_share = members, share
             if best is None:
-                lines.append((segment, [segment]))
+                lines.append((y0, y1, height, [segment]))
             else:
                 best.append(segment)
         self.lines: list[Line] = []
-        for _, members in lines:
+        for *_, members in lines:
             members.sort(key=lambda s: s.x0)
             text, starts = _join(members)
             self.lines.append(Line(members, text, starts))

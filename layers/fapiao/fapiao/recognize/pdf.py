@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import typing
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
@@ -25,12 +27,12 @@ from PIL import Image
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.recognize import limits, native, printed
 from fapiao.recognize.detect import FileKind
-from fapiao.recognize.layout import Char, Layout, segments_from_chars
+from fapiao.recognize.layout import Layout, segments_from_chars
 from fapiao.recognize.qr import QrPayload, invoice_payloads
 from fapiao.recognize.result import Reading, RecognizedInvoice, Source, merge
 
 logger = logging.getLogger(__name__)
-native.guard_pdfium_exit()
+native.prepare_pdfium()
 
 _RENDER_SCALE = 3.0  # 216 dpi: a fallback render of a page whose QR is vector-drawn
 
@@ -198,36 +200,77 @@ def _page(page: pdfium.PdfPage, number: int) -> list[_Draft]:
 def page_layout(page: pdfium.PdfPage, warnings: list[str] | None = None) -> Layout:
     """The page's text, laid out in lines (at most ``limits.MAX_PAGE_CHARS`` characters)."""
     with native.PDFIUM_LOCK:
-        chars = _chars(page, warnings)
-    return Layout(segments_from_chars(chars))
+        textpage = page.get_textpage()
+        try:
+            segments = segments_from_chars(_chars(textpage, warnings))
+        finally:
+            textpage.close()
+    return Layout(segments)
 
 
-def _chars(page: pdfium.PdfPage, warnings: list[str] | None) -> list[Char]:
-    textpage = page.get_textpage()
-    try:
-        count = textpage.count_chars()
-        if count > limits.MAX_PAGE_CHARS:
-            if warnings is not None:
-                warnings.append(f"page text cut at {limits.MAX_PAGE_CHARS} of {count} characters")
-            count = limits.MAX_PAGE_CHARS
-        text = textpage.get_text_range(0, count) if count else ""
-        box = pdfium_c.FS_RECTF()
-        chars: list[Char] = []
-        simple = len(text) == count  # no surrogate pairs: one character per index
-        for index in range(count):
-            char = text[index] if simple else chr(pdfium_c.FPDFText_GetUnicode(textpage, index))
-            pdfium_c.FPDFText_GetLooseCharBox(textpage, index, ctypes.byref(box))
-            chars.append(Char(char, box.left, box.bottom, box.right, box.top))
-    finally:
-        textpage.close()
-    return chars
+# FPDFText_GetLooseCharBox with plain pointer arguments: called once per character, it
+# costs a third less than through pypdfium2's checked prototype (same symbol, same ABI).
+_LOOSE_CHAR_BOX = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)(
+    typing.cast(int, ctypes.cast(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_void_p).value)
+)
+
+
+def _chars(
+    textpage: pdfium.PdfTextPage, warnings: list[str] | None
+) -> Iterator[tuple[str, float, float, float, float]]:
+    """The text page's characters with their loose boxes, as ``Char``'s five, one at a
+    time (made as they are laid out, no list of them kept)."""
+    count = textpage.count_chars()
+    if count > limits.MAX_PAGE_CHARS:
+        if warnings is not None:
+            warnings.append(f"page text cut at {limits.MAX_PAGE_CHARS} of {count} characters")
+        count = limits.MAX_PAGE_CHARS
+    text = textpage.get_text_range(0, count) if count else ""
+    if len(text) != count:  # surrogate pairs: one character per index, by its code
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i)) for i in range(count))
+    box = pdfium_c.FS_RECTF()
+    into = ctypes.addressof(box)
+    handle = ctypes.cast(textpage.raw, ctypes.c_void_p).value
+    for index, char in enumerate(text):
+        _LOOSE_CHAR_BOX(handle, index, into)
+        yield char, box.left, box.bottom, box.right, box.top
 
 
 def _has_content(page: pdfium.PdfPage, layout: Layout) -> bool:
     """Worth rendering: an invoice title in the text, or any image on the page."""
     if printed.title_type(layout) is not None:
         return True
-    return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3))
+    return bool(_image_objects(page))
+
+
+def _image_objects(page: pdfium.PdfPage, max_depth: int = 3) -> list[ctypes.c_void_p]:
+    """The page's image objects (raw handles, owned by the page), within forms nested
+    up to ``max_depth`` levels; pypdfium2's ``get_objects`` without a Python object
+    made for each of a page's hundreds of text and path objects."""
+    found: list[ctypes.c_void_p] = []
+    kind_of = pdfium_c.FPDFPageObj_GetType
+
+    def walk(form: ctypes.c_void_p | None, level: int) -> None:
+        count = (
+            pdfium_c.FPDFFormObj_CountObjects(form)
+            if form
+            else pdfium_c.FPDFPage_CountObjects(page)
+        )
+        for index in range(count):
+            if form:
+                obj = pdfium_c.FPDFFormObj_GetObject(form, index)
+            else:
+                obj = pdfium_c.FPDFPage_GetObject(page, index)
+            if not obj:
+                continue
+            kind = kind_of(obj)
+            if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                found.append(obj)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and level < max_depth - 1:
+                walk(obj, level + 1)
+
+    walk(None, 0)
+    return found
 
 
 def _qr_texts(page: pdfium.PdfPage, *, square_only: bool) -> list[str]:
@@ -235,14 +278,21 @@ def _qr_texts(page: pdfium.PdfPage, *, square_only: bool) -> list[str]:
     from fapiao.recognize import qr_image
 
     texts: list[str] = []
-    for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
-        width, height = image.get_px_size()
-        if not (min(width, height) >= 21 and width * height <= limits.MAX_QR_IMAGE_PIXELS):
+    width, height = ctypes.c_uint(), ctypes.c_uint()
+    for image in _image_objects(page):
+        if not pdfium_c.FPDFImageObj_GetImagePixelSize(image, width, height):
+            continue  # no pixels to read
+        w, h = width.value, height.value
+        if not (min(w, h) >= 21 and w * h <= limits.MAX_QR_IMAGE_PIXELS):
             continue
-        if square_only and not 0.8 <= width / height <= 1.25:
+        if square_only and not 0.8 <= w / h <= 1.25:
+            continue
+        raw_bitmap = pdfium_c.FPDFImageObj_GetBitmap(image)
+        if not raw_bitmap:
+            logger.debug("image object not decodable")
             continue
         try:
-            picture = _own_pixels(image.get_bitmap(render=False))
+            picture = _own_pixels(pdfium.PdfBitmap.from_raw(raw_bitmap))
         except (pdfium.PdfiumError, ValueError, OSError) as error:
             logger.debug("image object not decodable: %s", error)
             continue

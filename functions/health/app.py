@@ -58,6 +58,7 @@ def openapi_app() -> "APIGatewayRestResolver":
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
     app = APIGatewayRestResolver()
+
     @app.get(
         "/health",
         responses={

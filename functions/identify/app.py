@@ -10,11 +10,14 @@ state machine: submit a file or a URL, get an identify id, poll the result.
 Answers are 004's envelope: ``{"code": 0, "data": ...}``, or ``{"code": -1, "message":
 ...}`` with the HTTP status of the error catalogue's row. A recognition in progress is
 ``{"code": 0, "data": null}``; see ``fapiao.services.identify`` for every decision.
+
+The cold start loads the routes and their wire models; what serves them (the use cases,
+the mapper, the adapters) is loaded by the first request (issue 13).
 """
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -28,18 +31,11 @@ from fapiao.api.requests import form_file
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family, HubError, Problem
 from fapiao.logs import hub_logger, hub_tracer
-from fapiao.mapping.yipiaoyun import to_identify_result
-from fapiao.providers.wiring import fetch_bytes
-from fapiao.services.identify import (
-    IdentifyDeps,
-    IdentifyState,
-    identify_result,
-    submit_file,
-    submit_url,
-)
 from fapiao.settings import HubSettings
-from fapiao.store.executions import S3Drop, StepFunctionsExecutions
 from fapiao.wire.yipiaoyun import ResultRequest, ResultResponse, SendByImageUrlRequest, SendResponse
+
+if TYPE_CHECKING:
+    from fapiao.services.identify import IdentifyDeps
 
 logger = hub_logger()
 tracer = hub_tracer()
@@ -53,11 +49,15 @@ IMAGE_FILE = "imageFile"  # 004's form field
 class Deps:
     """What this function talks to, built at its first call."""
 
-    identify: IdentifyDeps
+    identify: "IdentifyDeps"
 
 
 @cache
 def deps() -> Deps:
+    from fapiao.providers.wiring import fetch_bytes
+    from fapiao.services.identify import IdentifyDeps
+    from fapiao.store.executions import S3Drop, StepFunctionsExecutions
+
     settings = HubSettings.from_env()
     return Deps(
         identify=IdentifyDeps(
@@ -71,12 +71,16 @@ def deps() -> Deps:
 @app.post("/openapi/identify/sendByImageUrl", summary="Submit a file by URL (spec 004)")
 @tracer.capture_method
 def send_by_image_url(request: Annotated[SendByImageUrlRequest, Body()]) -> Response[Any]:
+    from fapiao.services.identify import submit_url
+
     return submitted(submit_url(request.imageUrl, deps().identify))
 
 
 @app.post("/openapi/identify/sendByImageFile", summary="Submit a file, multipart (spec 004)")
 @tracer.capture_method
 def send_by_image_file() -> Response[Any]:
+    from fapiao.services.identify import submit_file
+
     found = form_file(app.current_event, IMAGE_FILE)
     if found is None:
         raise HubError(Problem.INVALID_REQUEST, f"图片文件不能为空 ({IMAGE_FILE})")
@@ -90,6 +94,8 @@ def send_by_image_file() -> Response[Any]:
 )
 @tracer.capture_method
 def result(request: Annotated[ResultRequest, Body()]) -> Response[Any]:
+    from fapiao.services.identify import IdentifyState, identify_result
+
     answer = identify_result(request.identifyId, deps().identify)
     metrics.add_metric(name=f"Identify{answer.state.name.title()}", unit=MetricUnit.Count, value=1)
     if answer.state is IdentifyState.PENDING:
@@ -97,6 +103,8 @@ def result(request: Annotated[ResultRequest, Body()]) -> Response[Any]:
     if answer.state is IdentifyState.FAILED or answer.invoice is None:
         failed = ResultResponse(code=-1, message=answer.message)
         return json_response(200, failed.to_wire(exclude_none=True))
+    from fapiao.mapping.yipiaoyun import to_identify_result
+
     body = ResultResponse(code=0, data=to_identify_result(answer.invoice)).to_wire()
     body.pop("message", None)
     return json_response(200, body)

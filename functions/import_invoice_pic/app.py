@@ -1,11 +1,14 @@
 """POST /api/openapi/invoice/import-invoice-pic (spec 002, Maycur 发票文件导入): a file
 by URL or base64, recognized, verified and bound to a new or given expense of an
 employee; errors in 002's envelope. API Gateway's usage plan holds each client to
-2 requests a second (template.yaml)."""
+2 requests a second (template.yaml).
+
+The cold start loads the route and its wire models; what serves it (the use case, the
+mapper, the adapters) is loaded by the first request (issue 13)."""
 
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -19,16 +22,11 @@ from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family
 from fapiao.dates import now_in_shanghai
 from fapiao.logs import hub_logger, hub_tracer
-from fapiao.mapping.maycur import to_import_answer
-from fapiao.providers.factory import build_verify_deps
-from fapiao.providers.wiring import fetch_bytes
-from fapiao.services.import_pic import ImportCommand, ImportDeps, import_invoice_pic
 from fapiao.settings import HubSettings, VerifierSettings
-from fapiao.store.company import load_company_settings
-from fapiao.store.employees import DynamoEmployeeDirectory
-from fapiao.store.invoices import DynamoInvoiceStore
-from fapiao.store.rechecks import StepFunctionsRecheckScheduler
 from fapiao.wire.maycur import ImportInvoicePicRequest, ImportInvoicePicResponse
+
+if TYPE_CHECKING:
+    from fapiao.services.import_pic import ImportDeps
 
 logger = hub_logger()
 tracer = hub_tracer()
@@ -41,11 +39,19 @@ install_envelope(app, Family.MAYCUR)
 class Deps:
     """What this function talks to, built at its first call."""
 
-    import_pic: ImportDeps
+    import_pic: "ImportDeps"
 
 
 @cache
 def deps() -> Deps:
+    from fapiao.providers.factory import build_verify_deps
+    from fapiao.providers.wiring import fetch_bytes
+    from fapiao.services.import_pic import ImportDeps
+    from fapiao.store.company import load_company_settings
+    from fapiao.store.employees import DynamoEmployeeDirectory
+    from fapiao.store.invoices import DynamoInvoiceStore
+    from fapiao.store.rechecks import StepFunctionsRecheckScheduler
+
     settings = HubSettings.from_env()
     return Deps(
         import_pic=ImportDeps(
@@ -71,6 +77,9 @@ def deps() -> Deps:
 )
 @tracer.capture_method
 def import_pic(request: Annotated[ImportInvoicePicRequest, Body()]) -> Response[Any]:
+    from fapiao.mapping.maycur import to_import_answer
+    from fapiao.services.import_pic import ImportCommand, import_invoice_pic
+
     command = ImportCommand(
         employee_id=request.employee_id,
         file_type=request.file_type,

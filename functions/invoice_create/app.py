@@ -1,33 +1,30 @@
-"""POST /common/invoice/create (spec 001): one invoice and its expense, once per bizId."""
+"""POST /common/invoice/create (spec 001): one invoice and its expense, once per bizId.
+
+The cold start loads the route and its wire models; what serves it (Idempotency, the
+use case, the mapper, the adapters) is loaded by the first request (issue 13)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.api.json_body import load_json_body
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family
 from fapiao.logs import hub_logger, hub_tracer
-from fapiao.mapping.invoice_create import create_command_from_request, to_create_response
 from fapiao.ports import InvoiceStore
-from fapiao.services.create_invoice import create_invoice
 from fapiao.settings import CompanySettings, HubSettings
-from fapiao.store.company import load_company_settings
-from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.wire.invoice_create import CreateRequest, CreateResponse
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 logger = hub_logger()
 tracer = hub_tracer()
@@ -42,12 +39,21 @@ class Deps:
 
     store: InvoiceStore
     company: Callable[[], CompanySettings]
-    idempotency: IdempotencyConfig
+    idempotency: "IdempotencyConfig"
     create: Callable[..., dict[str, Any]]  # create_once, run once per bizId
 
 
 @cache
 def deps() -> Deps:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from fapiao.store.company import load_company_settings
+    from fapiao.store.invoices import DynamoInvoiceStore
+
     settings = HubSettings.from_env()
     idempotency = IdempotencyConfig(
         event_key_jmespath="bizId",
@@ -88,6 +94,9 @@ def create(request: Annotated[CreateRequest, Body()]) -> Response[Any]:
 def create_once(request: dict[str, Any]) -> dict[str, Any]:
     """The use case for one request body, answered as the wire dict the idempotency
     table keeps; ``Deps.create`` runs it (a replay of a bizId answers what it did)."""
+    from fapiao.mapping.invoice_create import create_command_from_request, to_create_response
+    from fapiao.services.create_invoice import create_invoice
+
     command = create_command_from_request(CreateRequest.model_validate(request))
     outcome = create_invoice(command, deps().store, deps().company())
     metrics.add_metric(name=f"Invoice{outcome.status.name.title()}", unit=MetricUnit.Count, value=1)

@@ -1,5 +1,7 @@
 """GET /common/invoice/detail (发票明细查询 of spec 000): stored invoices in 000's shapes,
-each with the fields corrected by hand (``corrections``: field, old, new, at, by)."""
+each with the fields corrected by hand (``corrections``: field, old, new, at, by).
+The cold start loads the route and its wire models; what serves it (the use case, the
+mapper, the store) is loaded by the first request (issue 13)."""
 
 from dataclasses import dataclass
 from functools import cache
@@ -15,11 +17,8 @@ from fapiao.api.json_body import load_json_body
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family
 from fapiao.logs import hub_logger, hub_tracer
-from fapiao.mapping.review import invoice_detail_item
 from fapiao.ports import InvoiceStore
-from fapiao.services.invoice_detail import find_invoices
 from fapiao.settings import HubSettings
-from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.wire.review import InvoiceDetailResponse
 
 logger = hub_logger()
@@ -38,6 +37,8 @@ class Deps:
 
 @cache
 def deps() -> Deps:
+    from fapiao.store.invoices import DynamoInvoiceStore
+
     settings = HubSettings.from_env()
     return Deps(store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table))
 
@@ -58,6 +59,9 @@ def detail(
     invoice_number: Annotated[str | None, Query(max_length=20)] = None,
     expense_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> Response[Any]:
+    from fapiao.mapping.review import invoice_detail_item
+    from fapiao.services.invoice_detail import find_invoices
+
     found = find_invoices(
         deps().store,
         invoice_code=invoice_code,

@@ -1,9 +1,12 @@
 """POST /common/InvoiceOCR/ocrSync (spec 000): recognize and verify a file in one call,
-and create the expense when asked (create_expense Y)."""
+and create the expense when asked (create_expense Y).
+
+The cold start loads the route and its wire models; what serves it (the use case, the
+mapper, the adapters) is loaded by the first request (issue 13)."""
 
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -15,16 +18,11 @@ from fapiao.api.json_body import load_json_body
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family
 from fapiao.logs import hub_logger, hub_tracer
-from fapiao.mapping.ocr_sync import to_ocr_sync_response
-from fapiao.providers.factory import build_verify_deps
-from fapiao.providers.wiring import fetch_bytes
-from fapiao.services.ocr_sync import OcrSyncCommand, OcrSyncDeps, ocr_sync
 from fapiao.settings import HubSettings, VerifierSettings
-from fapiao.store.company import load_company_settings
-from fapiao.store.files import S3FileStore
-from fapiao.store.invoices import DynamoInvoiceStore
-from fapiao.store.rechecks import StepFunctionsRecheckScheduler
 from fapiao.wire.ocr_sync import OcrSyncRequest, OcrSyncResponse
+
+if TYPE_CHECKING:
+    from fapiao.services.ocr_sync import OcrSyncDeps
 
 logger = hub_logger()
 tracer = hub_tracer()
@@ -37,11 +35,19 @@ install_envelope(app, Family.PLATFORM)
 class Deps:
     """What this function talks to, built at its first call."""
 
-    ocr_sync: OcrSyncDeps
+    ocr_sync: "OcrSyncDeps"
 
 
 @cache
 def deps() -> Deps:
+    from fapiao.providers.factory import build_verify_deps
+    from fapiao.providers.wiring import fetch_bytes
+    from fapiao.services.ocr_sync import OcrSyncDeps
+    from fapiao.store.company import load_company_settings
+    from fapiao.store.files import S3FileStore
+    from fapiao.store.invoices import DynamoInvoiceStore
+    from fapiao.store.rechecks import StepFunctionsRecheckScheduler
+
     settings = HubSettings.from_env()
     return Deps(
         ocr_sync=OcrSyncDeps(
@@ -67,6 +73,9 @@ def deps() -> Deps:
 )
 @tracer.capture_method
 def recognize(request: Annotated[OcrSyncRequest, Body()]) -> Response[Any]:
+    from fapiao.mapping.ocr_sync import to_ocr_sync_response
+    from fapiao.services.ocr_sync import OcrSyncCommand, ocr_sync
+
     options = request.options
     command = OcrSyncCommand(
         biz_id=request.biz_id,

@@ -1,11 +1,14 @@
 """The review queue (/common/review): what needs attention, newest first; one entry and
 its history; fix an entry's fields; check an invoice again now. The platform envelope
-of specs 000/001 (``{"resCode", "resMsg", "data"}``)."""
+of specs 000/001 (``{"resCode", "resMsg", "data"}``).
+
+The cold start loads the routes and their wire models; what serves them (the use cases,
+the mappers, the adapters) is loaded by the first request (issue 13)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -17,7 +20,6 @@ from fapiao.api.json_body import load_json_body
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family, HubError, Problem
 from fapiao.logs import hub_logger, hub_tracer
-from fapiao.mapping.review import parse_fields, review_detail, review_item, review_outcome
 from fapiao.model import InvoiceStatus
 from fapiao.model.review import (
     DEFAULT_LIMIT,
@@ -28,20 +30,7 @@ from fapiao.model.review import (
     ReviewQuery,
 )
 from fapiao.ports import InvoiceStore, RecheckScheduler, ReviewQueue, StatusBus, VerifyDeps
-from fapiao.providers.factory import build_verify_deps
-from fapiao.services.recheck import RecheckDeps
-from fapiao.services.review import (
-    ReviewDeps,
-    find_entry,
-    fix_entry,
-    recheck_entry,
-    review_page,
-)
 from fapiao.settings import CompanySettings, HubSettings, VerifierSettings
-from fapiao.store.company import load_company_settings
-from fapiao.store.invoices import DynamoInvoiceStore
-from fapiao.store.rechecks import EventBridgeStatusBus, StepFunctionsRecheckScheduler
-from fapiao.store.review import DynamoReviewQueue
 from fapiao.wire.review import (
     FixRequest,
     ReviewDetailResponse,
@@ -49,6 +38,9 @@ from fapiao.wire.review import (
     ReviewListResponse,
     ReviewOutcomeResponse,
 )
+
+if TYPE_CHECKING:
+    from fapiao.services.review import ReviewDeps
 
 logger = hub_logger()
 tracer = hub_tracer()
@@ -71,7 +63,10 @@ class Deps:
     scheduler: RecheckScheduler
     company: Callable[[], CompanySettings]
 
-    def review(self) -> ReviewDeps:
+    def review(self) -> "ReviewDeps":
+        from fapiao.services.recheck import RecheckDeps
+        from fapiao.services.review import ReviewDeps
+
         recheck = RecheckDeps(
             store=self.store,
             verify=self.verify_stored,
@@ -84,6 +79,12 @@ class Deps:
 
 @cache
 def deps() -> Deps:
+    from fapiao.providers.factory import build_verify_deps
+    from fapiao.store.company import load_company_settings
+    from fapiao.store.invoices import DynamoInvoiceStore
+    from fapiao.store.rechecks import EventBridgeStatusBus, StepFunctionsRecheckScheduler
+    from fapiao.store.review import DynamoReviewQueue
+
     settings, verifier = HubSettings.from_env(), VerifierSettings.from_env()
     return Deps(
         queue=DynamoReviewQueue(settings.invoices_table, settings.outcomes_table),
@@ -107,6 +108,8 @@ def _client() -> str:
 
 
 def _outcome(name: str, outcome: ReviewOutcome) -> Response[Any]:
+    from fapiao.mapping.review import review_outcome
+
     data = review_outcome(name, outcome)
     return json_response(200, ReviewOutcomeResponse(res_code=200000, res_msg="success", data=data))
 
@@ -128,6 +131,9 @@ def list_entries(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> Response[Any]:
+    from fapiao.mapping.review import review_item
+    from fapiao.services.review import review_page
+
     try:
         after = None if cursor is None else ReviewCursor.decode(cursor)
     except ValueError as error:
@@ -154,6 +160,9 @@ def list_entries(
 )
 @tracer.capture_method
 def detail(review_id: ReviewId) -> Response[Any]:
+    from fapiao.mapping.review import review_detail
+    from fapiao.services.review import find_entry
+
     entry = find_entry(review_id, deps().review())
     answer = ReviewDetailResponse(res_code=200000, res_msg="success", data=review_detail(entry))
     return json_response(200, answer)
@@ -171,6 +180,9 @@ def detail(review_id: ReviewId) -> Response[Any]:
 )
 @tracer.capture_method
 def fix(review_id: ReviewId, request: Annotated[FixRequest, Body()]) -> Response[Any]:
+    from fapiao.mapping.review import parse_fields
+    from fapiao.services.review import fix_entry
+
     values = parse_fields(request.set_)
     name, outcome = fix_entry(review_id, values, by=_client(), deps=deps().review())
     return _outcome(name, outcome)
@@ -188,6 +200,8 @@ def fix(review_id: ReviewId, request: Annotated[FixRequest, Body()]) -> Response
 )
 @tracer.capture_method
 def recheck(review_id: ReviewId) -> Response[Any]:
+    from fapiao.services.review import recheck_entry
+
     outcome = recheck_entry(review_id, deps().review())
     return _outcome(outcome.invoice_key or review_id, outcome)
 

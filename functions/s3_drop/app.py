@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fapiao.logs import hub_logger, hub_tracer
-from fapiao.services.pipeline import IDENTIFY_PREFIX, objects_of_s3_event
+from fapiao.services.drops import IDENTIFY_PREFIX, objects_of_s3_event
 from fapiao.settings import HubSettings
 from fapiao.store.executions import start_ingest
 

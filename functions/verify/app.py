@@ -11,33 +11,31 @@ pipeline's verify task.
 - ``task_handler``: the Step Functions task. In ``{"invoice": <canonical invoice JSON>,
   "qr": <QR fields, optional>}``, out the ``Verification`` as JSON (``retry_at`` in UTC
   for a Wait state). A failing provider never raises: it ends in status C.
+
+The cold start loads the route; the form's reader, the use case, the models and the
+verifier are loaded by the first request (issue 13).
 """
 
 import time
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from fapiao.api.errors import describe_error
-from fapiao.api.exocr import read_verify_form, verify_response
 from fapiao.api.responses import exocr_request_id, install_envelope
 from fapiao.catalogue.errors import Family
 from fapiao.logs import hub_logger, hub_tracer
-from fapiao.mapping.exocr import to_exocr_response
-from fapiao.model import Invoice
 from fapiao.ports import VerifyDeps
-from fapiao.providers.factory import build_verify_deps
-from fapiao.results import Verification
-from fapiao.rules.offline_checks import QrFields
-from fapiao.services.verify import answer_check, verify_invoice
 from fapiao.settings import HubSettings, VerifierSettings
+
+if TYPE_CHECKING:
+    from fapiao.results import Verification
 
 logger = hub_logger()
 tracer = hub_tracer()
@@ -60,6 +58,8 @@ class Deps:
 
 @cache
 def deps() -> Deps:
+    from fapiao.providers.factory import build_verify_deps
+
     settings, verifier = HubSettings.from_env(), VerifierSettings.from_env()
     return Deps(
         endpoint=build_verify_deps(settings, verifier, duplicates=False),
@@ -70,6 +70,10 @@ def deps() -> Deps:
 @app.post("/data/v1/verify_invoice")
 @tracer.capture_method
 def verify_invoice_form() -> Response[Any]:
+    from fapiao.api.exocr import read_verify_form, verify_response
+    from fapiao.mapping.exocr import to_exocr_response
+    from fapiao.services.verify import answer_check, verify_invoice
+
     started = time.monotonic()
     asked = read_verify_form(app.current_event)
     verification = verify_invoice(asked, deps().endpoint)
@@ -93,6 +97,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def task_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    from fapiao.model import Invoice
+    from fapiao.rules.offline_checks import QrFields
+    from fapiao.services.verify import verify_invoice
+
     try:
         invoice = Invoice.model_validate(event["invoice"])
         qr = QrFields.model_validate(event["qr"]) if event.get("qr") else None
@@ -103,7 +113,7 @@ def task_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
     return verification.model_dump(mode="json")
 
 
-def record(verification: Verification) -> None:
+def record(verification: "Verification") -> None:
     metrics.add_metric(
         name="ProviderCalls", unit=MetricUnit.Count, value=verification.provider_calls
     )

@@ -84,8 +84,9 @@ FAMILY_OF = {
     "VerifyTaskFunction": "exocr",  # the same module: the pipeline's step
     "IdentifyFunction": "yipiaoyun",
 }
-# Only the function whose requests use Powertools Idempotency loads it.
-IDEMPOTENT = {"InvoiceCreateFunction"}
+# Powertools Idempotency loads boto3's resource layer: the create function builds it at
+# its first request, no function at a cold start.
+IDEMPOTENT: set[str] = set()
 
 
 def _functions() -> list[FunctionDef]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fapiao.services.pipeline import objects_of_s3_event
+from fapiao.services.drops import objects_of_s3_event
 from support import Session
 
 

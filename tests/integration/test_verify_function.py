@@ -284,7 +284,7 @@ def test_an_unexpected_failure_is_4007_in_003s_envelope(
     def explode(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(function, "verify_invoice", explode)
+    monkeypatch.setattr("fapiao.services.verify.verify_invoice", explode)
     status, _, body = post(function, form())
     is_003_envelope(body)
     assert (status, body["error_code"]) == (503, 4007)

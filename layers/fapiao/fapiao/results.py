@@ -26,8 +26,9 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import ConfigDict, Field, field_serializer
 
+from fapiao.basemodel import HubModel
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.dates import to_iso_utc
 from fapiao.model import CheckResult, InvoiceState, InvoiceStatus
@@ -63,7 +64,7 @@ class Source(StrEnum):
     HUB = "hub"  # the hub itself (another verification holds the invoice, a store error)
 
 
-class Verification(BaseModel):
+class Verification(HubModel):
     """The outcome of verifying one invoice; JSON-serialisable for Step Functions."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -184,7 +185,7 @@ class ImportedInvoice:
         return self.outcome is not None and not self.duplicate
 
 
-class CachedVerification(BaseModel):
+class CachedVerification(HubModel):
     """A provider's outcome for one invoice, and the question it answered.
 
     ``question`` is the verify form without credentials (type, code, number, date,

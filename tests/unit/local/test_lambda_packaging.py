@@ -219,8 +219,10 @@ sys.meta_path.insert(0, Block())
 failed = {}
 for i, (function, path) in enumerate(json.loads(sys.argv[2])):
     spec = importlib.util.spec_from_file_location(f"handler{i}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as an import does (dataclasses look it up)
     try:
-        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        spec.loader.exec_module(module)
     except Exception as error:
         failed[function] = repr(error)
 print(json.dumps(failed))

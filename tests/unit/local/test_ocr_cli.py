@@ -11,7 +11,7 @@ import pytest
 from fapiao.local import cli
 from fapiao.local.locate import CommandError, api_key
 from fapiao.local.ocr_cli import OCR_PREFIX, invoice_line, ocr_key, request_body
-from fapiao.services.pipeline import IDENTIFY_PREFIX
+from fapiao.services.drops import IDENTIFY_PREFIX
 from fapiao.settings import LocalHubSettings
 from fapiao.wire.ocr_sync import OcrSyncRequest
 

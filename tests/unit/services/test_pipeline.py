@@ -25,10 +25,10 @@ from fapiao.recognize import recognize
 from fapiao.results import Source, Verification
 from fapiao.rules.offline_checks import Finding
 from fapiao.rules.offline_checks import Outcome as FindingOutcome
+from fapiao.services.drops import objects_of_s3_event
 from fapiao.services.pipeline import (
     MAX_FILE_BYTES,
     create_from_object,
-    objects_of_s3_event,
     poll_pending,
     recognize_object,
 )

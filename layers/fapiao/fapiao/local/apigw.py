@@ -21,6 +21,7 @@ import importlib.util
 import json
 import logging
 import re
+import sys
 import threading
 import time
 import uuid
@@ -179,8 +180,23 @@ def load_module(template: Template, function: FunctionDef, instance: str) -> Mod
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {function.handler} from {source}")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    # While it runs, the module is sys.modules' under its name, as an import makes it:
+    # a dataclass with string annotations (``from __future__ import annotations``)
+    # looks its module up there. Then the name goes back to what it named before.
+    with _LOADING:
+        before = sys.modules.get(spec.name)
+        sys.modules[spec.name] = module
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            if before is None:
+                del sys.modules[spec.name]
+            else:
+                sys.modules[spec.name] = before
     return module
+
+
+_LOADING = threading.Lock()  # one handler module executes at a time (sys.modules above)
 
 
 def openapi_document(template: Template) -> dict[str, Any]:

@@ -159,7 +159,7 @@ class LocalHub:
         idempotent), and a dropped object that no execution has yet gets one (its
         notification may have been lost with the process). Nothing finished runs again."""
         from fapiao.model.pipeline import DroppedObject
-        from fapiao.services.pipeline import IDENTIFY_PREFIX
+        from fapiao.services.drops import IDENTIFY_PREFIX
 
         stepfunctions = session.client("stepfunctions")
         resumed = []

@@ -56,7 +56,7 @@ from fapiao.local.locate import (
     read_file,
 )
 from fapiao.local.pollers import owner_refusal
-from fapiao.services.pipeline import IDENTIFY_PREFIX
+from fapiao.services.drops import IDENTIFY_PREFIX
 from fapiao.settings import LocalHubSettings
 from fapiao.settings.limits import MAX_DOWNLOAD_BYTES
 from fapiao.wire.common import WireError, dump_json, load_json

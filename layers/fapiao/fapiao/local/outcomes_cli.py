@@ -21,7 +21,7 @@ from typing import Any
 
 from fapiao.local.locate import add_hub_flags, locate
 from fapiao.model.pipeline import Outcome
-from fapiao.services.pipeline import IDENTIFY_PREFIX
+from fapiao.services.drops import IDENTIFY_PREFIX
 from fapiao.services.reconcile import Report, listed_object, outcomes_in, reconcile
 from fapiao.settings import LocalHubSettings
 from fapiao.store.outcomes import DynamoOutcomes

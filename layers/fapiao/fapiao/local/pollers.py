@@ -244,7 +244,7 @@ def owner_refusal(text: str) -> str | None:
     ``identify`` (keys under ``identify/`` start no pipeline)."""
     # Here, not at the top, as hub.py does: the pipeline's use cases are not needed to
     # start the hub (0.16 s of imports).
-    from fapiao.services.pipeline import IDENTIFY_PREFIX
+    from fapiao.services.drops import IDENTIFY_PREFIX
 
     if not text:
         return "empty"

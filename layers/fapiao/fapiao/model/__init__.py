@@ -21,8 +21,9 @@ import re
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from fapiao.basemodel import HubModel
 from fapiao.catalogue.types import InvoiceType
 
 
@@ -48,7 +49,7 @@ class InvoiceState(StrEnum):
     FULLY_RED_REVERSED = "fully_red_reversed"  # 50 全额红冲
 
 
-class _Canonical(BaseModel):
+class _Canonical(HubModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from fapiao.basemodel import HubModel
 
 __all__ = ["Employee"]
 
 
-class Employee(BaseModel):
+class Employee(HubModel):
     """An employee of Maycur's (002 employeeId), and whose invoices they are."""
 
     employee_id: str  # 002 employeeId, e.g. MK00001

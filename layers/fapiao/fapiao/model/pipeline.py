@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
+from fapiao.basemodel import HubModel
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import InvoiceType, UnknownTypeCode, from_platform_code
 from fapiao.model import Invoice, InvoiceStatus
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-class _Json(BaseModel):
+class _Json(HubModel):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -28,8 +28,9 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from fapiao.basemodel import HubModel
 from fapiao.model import InvoiceStatus
 from fapiao.model.pipeline import Outcome
 from fapiao.model.stored import StoredInvoice
@@ -62,7 +63,7 @@ REVIEW_STATUSES: frozenset[InvoiceStatus] = frozenset(
 _OUTCOME_PREFIX = "U-"
 
 
-class OpenOutcome(BaseModel):
+class OpenOutcome(HubModel):
     """An invoice of a file that needs attention: the pipeline's terminal outcome (U or
     failed) as the OutcomesTable keeps it; ``resolved_by`` names the invoice a fix
     created (then it is out of the queue)."""

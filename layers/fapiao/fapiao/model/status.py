@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from fapiao.basemodel import HubModel
 from fapiao.catalogue.types import InvoiceType, TypeNotInVocabulary, to_platform_code
 from fapiao.model import InvoiceStatus
 
 __all__ = ["InvoiceTypeName", "StatusChange"]
 
 
-class InvoiceTypeName(BaseModel):
+class InvoiceTypeName(HubModel):
     """An invoice type as the ERP reads it: the platform's code and the Chinese name."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -40,7 +41,7 @@ class InvoiceTypeName(BaseModel):
         return cls(code=code, name=invoice_type.value)
 
 
-class StatusChange(BaseModel):
+class StatusChange(HubModel):
     """One status an invoice entered after its create: the event's ``detail``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -12,8 +12,9 @@ import time
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from fapiao.basemodel import HubModel
 from fapiao.catalogue.errors import Family, Problem, by_code, lookup
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
 
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-class Transition(BaseModel):
+class Transition(HubModel):
     """A status an invoice entered, when and why (the catalogue's code and message).
 
     The first is the create's, told to the ERP by the create's own answer or outcome
@@ -53,7 +54,7 @@ class Transition(BaseModel):
     published: bool = True
 
 
-class Correction(BaseModel):
+class Correction(HubModel):
     """One field corrected or completed by hand (``fapiao review fix``), kept for good."""
 
     model_config = ConfigDict(frozen=True)
@@ -65,7 +66,7 @@ class Correction(BaseModel):
     by: str  # the client name of the API key that asked
 
 
-class StoredInvoice(BaseModel):
+class StoredInvoice(HubModel):
     """The invoice record: what the invoice says, its check, its status and history."""
 
     invoice_key: str
@@ -122,7 +123,7 @@ class ExpenseState(StrEnum):
 EXPENSE_CODE_PREFIX = "FD"  # Maycur's expense codes read FD123293507650590747
 
 
-class Expense(BaseModel):
+class Expense(HubModel):
     """The expense (消费记录) invoices are bound to."""
 
     expense_id: int

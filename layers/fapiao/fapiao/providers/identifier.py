@@ -31,15 +31,16 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from fapiao.basemodel import HubModel
 from fapiao.catalogue.errors import Problem
 from fapiao.model import Invoice
 
 __all__ = ["Identifier", "Poll", "PollState", "Submission"]
 
 
-class Submission(BaseModel):
+class Submission(HubModel):
     """One file (or one page of a PDF) handed to the provider: its identify id, or why not."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -61,7 +62,7 @@ class PollState(StrEnum):
     FAILED = "failed"  # polling again will not change the answer
 
 
-class Poll(BaseModel):
+class Poll(HubModel):
     """What one poll of an identify id answered."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

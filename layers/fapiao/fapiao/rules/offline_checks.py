@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 from stdnum.cn import ric, uscc
 
+from fapiao.basemodel import HubModel
 from fapiao.catalogue.types import ExocrTotal, InvoiceType
 from fapiao.model import Invoice
 
@@ -55,7 +56,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # the check does not apply (a field absent, another type)
 
 
-class Finding(BaseModel):
+class Finding(HubModel):
     """What one check found. ``code`` is the 003 code a failure answers with."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -67,7 +68,7 @@ class Finding(BaseModel):
     fields: tuple[str, ...] = ()  # 001 names of the fields it is about (missing, wrong)
 
 
-class QrFields(BaseModel):
+class QrFields(HubModel):
     """The fields of the QR code printed on a VAT invoice, as the QR parser reads them.
 
     The QR code says ``01,<type>,<code>,<number>,<amount>,<yyyyMMdd>,<check code>,...``;

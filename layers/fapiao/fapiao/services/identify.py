@@ -47,7 +47,7 @@ from fapiao.model.pipeline import Execution, ExecutionStatus, Found
 from fapiao.ports import Executions, FileLoader, Uploads
 from fapiao.recognize import FileKind
 from fapiao.recognize.detect import detect
-from fapiao.services.pipeline import IDENTIFY_PREFIX
+from fapiao.services.drops import IDENTIFY_PREFIX
 from fapiao.settings.limits import IDENTIFY_MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
 from fapiao.settings.limits import MAX_DOWNLOAD_BYTES
 

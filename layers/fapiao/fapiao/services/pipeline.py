@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote_plus
 
 from fapiao.catalogue.errors import Family, HubError, Problem, invoice_message, lookup
 from fapiao.dates import now_in_shanghai
@@ -28,31 +27,12 @@ from fapiao.providers.identifier import Identifier, PollState
 from fapiao.recognize import recognize
 from fapiao.results import Verification
 from fapiao.services.create_invoice import create_invoice
+from fapiao.services.drops import IDENTIFY_PREFIX
 from fapiao.services.process_file import create_command
 from fapiao.settings import CompanySettings, IdentifierSettings
 from fapiao.settings.limits import MAX_FILE_BYTES
 
-IDENTIFY_PREFIX = "identify/"  # objects of the async identify API: recognized, not imported
-
 logger = logging.getLogger(__name__)
-
-
-def objects_of_s3_event(event: dict[str, Any]) -> list[DroppedObject]:
-    """The objects an S3 event notification names (keys arrive URL-encoded)."""
-    objects = []
-    for record in event.get("Records", []):
-        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        s3 = record["s3"]
-        objects.append(
-            DroppedObject(
-                bucket=s3["bucket"]["name"],
-                key=unquote_plus(s3["object"]["key"]),
-                etag=str(s3["object"].get("eTag") or s3["object"].get("etag") or ""),
-                version_id=s3["object"].get("versionId"),
-            )
-        )
-    return objects
 
 
 def recognize_object(

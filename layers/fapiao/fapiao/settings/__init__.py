@@ -24,13 +24,11 @@ so ``company.py`` is imported only when a name of it is first asked for.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 from fapiao.settings import limits
 from fapiao.settings.base import EnvSettings, Secret, SettingsError, reset_settings
-from fapiao.settings.fetch import FetchSettings
-from fapiao.settings.hub import HubSettings
-from fapiao.settings.identifier import IdentifierKind, IdentifierSettings
 from fapiao.settings.limits import (
     API_GATEWAY_MAX_BODY_BYTES,
     IDENTIFY_MAX_UPLOAD_BYTES,
@@ -39,22 +37,42 @@ from fapiao.settings.limits import (
     MAYCUR_MAX_FILE_BYTES,
     YIPIAOYUN_MAX_UPLOAD_BYTES,
 )
-from fapiao.settings.local import LocalHubSettings
-from fapiao.settings.verifier import VerifierKind, VerifierSettings
 
 if TYPE_CHECKING:
     from fapiao.settings.company import CompanySettings, CompanyTitle
+    from fapiao.settings.fetch import FetchSettings
+    from fapiao.settings.hub import HubSettings
+    from fapiao.settings.identifier import IdentifierKind, IdentifierSettings
+    from fapiao.settings.local import LocalHubSettings
+    from fapiao.settings.verifier import VerifierKind, VerifierSettings
+
+    ALL_SETTINGS: tuple[type[EnvSettings], ...]
 else:
+    # Each group's module is imported when a name of it is first asked for: a function
+    # loads the groups it reads (the authorizer: HubSettings), and ``company.py`` brings
+    # pydantic (issue 13).
+    _MODULES = {
+        "CompanySettings": "company",
+        "CompanyTitle": "company",
+        "FetchSettings": "fetch",
+        "HubSettings": "hub",
+        "IdentifierKind": "identifier",
+        "IdentifierSettings": "identifier",
+        "LocalHubSettings": "local",
+        "VerifierKind": "verifier",
+        "VerifierSettings": "verifier",
+    }
 
     def __getattr__(name: str) -> object:
-        """``CompanySettings`` and ``CompanyTitle``, imported (with pydantic) on first use."""
-        if name in ("CompanySettings", "CompanyTitle"):
-            from fapiao.settings import company
-
-            value = getattr(company, name)
-            globals()[name] = value
-            return value
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        if name == "ALL_SETTINGS":
+            value = _all_settings()
+        elif name in _MODULES:
+            module = importlib.import_module(f"{__name__}.{_MODULES[name]}")
+            value = getattr(module, name)
+        else:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        globals()[name] = value
+        return value
 
 
 __all__ = [
@@ -82,20 +100,22 @@ __all__ = [
     "reset_settings",
 ]
 
-# Every group of environment variables, in the README table's order.
-ALL_SETTINGS: tuple[type[EnvSettings], ...] = (
-    HubSettings,
-    LocalHubSettings,
-    VerifierSettings,
-    IdentifierSettings,
-    FetchSettings,
-)
+
+def _all_settings() -> tuple[type[EnvSettings], ...]:
+    """Every group of environment variables, in the README table's order."""
+    from fapiao.settings.fetch import FetchSettings
+    from fapiao.settings.hub import HubSettings
+    from fapiao.settings.identifier import IdentifierSettings
+    from fapiao.settings.local import LocalHubSettings
+    from fapiao.settings.verifier import VerifierSettings
+
+    return (HubSettings, LocalHubSettings, VerifierSettings, IdentifierSettings, FetchSettings)
 
 
 def markdown_table() -> str:
     """The README's settings table: every variable of every group in ``ALL_SETTINGS``."""
     lines = ["| variable | default | meaning |", "|---|---|---|"]
-    for model in ALL_SETTINGS:
+    for model in _all_settings():
         for field in model.settings_fields():
             lines.append(f"| `{field.alias}` | `{field.default}` | {field.description} |")
     return "\n".join(lines)

@@ -13,7 +13,6 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
@@ -29,9 +28,6 @@ from fapiao.model.stored import (
     StaleInvoice,
     StoredInvoice,
 )
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def _plain(value: Any) -> Any:
@@ -57,11 +53,46 @@ def _plain(value: Any) -> Any:
 
 def to_item(model: BaseModel) -> dict[str, Any]:
     plain = _plain(model.model_dump(mode="python"))
-    return {k: _serializer.serialize(v) for k, v in plain.items()}
+    return {k: _attribute(v) for k, v in plain.items()}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+    return {k: _value(v) for k, v in item.items()}
+
+
+# DynamoDB's attribute values for what ``_plain`` leaves (text, whole numbers, booleans,
+# lists, maps): boto3's TypeSerializer and TypeDeserializer for these five would import
+# all of boto3 into every storing function's cold start, ~15 ms (issue 13). A test holds
+# them equal to boto3's.
+def _attribute(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):  # before int: a bool is an int
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, list):
+        return {"L": [_attribute(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {str(k): _attribute(v) for k, v in value.items()}}
+    raise TypeError(f"{type(value).__name__} is not stored")
+
+
+def _value(attribute: dict[str, Any]) -> Any:
+    ((kind, value),) = attribute.items()
+    if kind in ("S", "BOOL"):
+        return value
+    if kind == "N":
+        return Decimal(value)
+    if kind == "NULL":
+        return None
+    if kind == "L":
+        return [_value(v) for v in value]
+    if kind == "M":
+        return {k: _value(v) for k, v in value.items()}
+    if kind == "SS":
+        return set(value)
+    raise TypeError(f"attribute type {kind} is not stored")
 
 
 # Statuses that need someone's attention: the InvoicesTable's sparse ``Attention`` index

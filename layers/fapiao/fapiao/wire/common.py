@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from fapiao.basemodel import HubModel
 from fapiao.jsontext import WireError, dump_json, load_json
 
 __all__ = ["StrictWireModel", "WireError", "WireModel", "dump_json", "load_json"]
 
 
-class WireModel(BaseModel):
+class WireModel(HubModel):
     """Base of request models: tolerant of extra fields and of names or aliases."""
 
     model_config = ConfigDict(

@@ -1,10 +1,14 @@
 """The PDF hot path's own shortcuts give what pypdfium2's helpers and the plain
 algorithm give: the image objects walked by raw handle, the characters and loose boxes
-read through a plain prototype, and runs of characters made into segments in one pass."""
+read through a plain prototype into one array, runs of characters made into segments in
+one pass (from columns), lines laid out as before, and a label looked for only on the
+lines where the page's text has it."""
 
 from __future__ import annotations
 
 import ctypes
+import re
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,9 +18,19 @@ import pytest
 from fixtures.generate import invoice_pdf, rail_spec, scanned_pdf, vat_spec
 
 from fapiao.catalogue.types import InvoiceType
-from fapiao.recognize import native
-from fapiao.recognize.layout import Char, Segment, _radical, segments_from_chars
-from fapiao.recognize.pdf import _chars, _image_objects
+from fapiao.recognize import labels, native, printed
+from fapiao.recognize.layout import (
+    WHITESPACE,
+    Char,
+    Layout,
+    Segment,
+    _join,
+    _radical,
+    label,
+    segments_from_chars,
+    segments_from_columns,
+)
+from fapiao.recognize.pdf import _chars, _image_objects, page_layout
 
 PDFS = {
     "vat": lambda: invoice_pdf(vat_spec(3)),
@@ -59,7 +73,7 @@ def test_chars_are_pypdfium2s_text_and_loose_boxes(name: str) -> None:
     with _first_page(PDFS[name]()) as page:
         textpage = page.get_textpage()
         try:
-            ours = list(_chars(textpage, []))
+            ours = list(zip(*_chars(textpage, []), strict=True))
             theirs = [
                 (textpage.get_text_range(index, 1), *textpage.get_charbox(index, loose=True))
                 for index in range(textpage.count_chars())
@@ -112,9 +126,11 @@ def test_segments_are_those_of_the_first_algorithm(name: str) -> None:
     with _first_page(PDFS[name]()) as page:
         textpage = page.get_textpage()
         try:
-            chars = [Char(*char) for char in _chars(textpage, [])]
+            columns = _chars(textpage, [])
         finally:
             textpage.close()
+    chars = [Char(*char) for char in zip(*columns, strict=True)]
+    assert segments_from_columns(*columns) == _segments_as_before(chars)
     assert segments_from_chars(chars) == _segments_as_before(chars)
     assert segments_from_chars(tuple(c) for c in chars) == _segments_as_before(chars)
 
@@ -135,3 +151,124 @@ def test_segments_split_and_join_as_before_on_edge_cases() -> None:
     ]
     assert segments_from_chars(chars) == _segments_as_before(chars)
     assert [s.text for s in segments_from_chars(chars)] == ["发 票金", "号", "码", "上", "x"]
+    # as a page's text comes: one string, and the boxes column by column
+    text = "".join(c.text for c in chars)
+    columns = [[getattr(c, name) for c in chars] for name in ("x0", "y0", "x1", "y1")]
+    assert segments_from_columns(text, *columns) == _segments_as_before(chars)
+    assert segments_from_columns("", [], [], [], []) == segments_from_chars([]) == []
+
+
+def _lines_as_before(segments: list[Segment]) -> list[tuple[object, ...]]:
+    """``Layout``'s lines as the algorithm was first written (builtin min and max, each
+    line's extent from its segments): text, starts, top, bottom, segments."""
+    ordered = sorted(segments, key=lambda s: -(s.y0 + s.y1) / 2)
+    lines: list[tuple[float, float, float, list[Segment]]] = []
+    for segment in ordered:
+        best: list[Segment] | None = None
+        best_share = 0.5
+        for low, high, tall, members in lines[-6:]:
+            share = max(min(high, segment.y1) - max(low, segment.y0), 0.0) / min(
+                tall, segment.height
+            )
+            if share >= best_share:
+                best, best_share = members, share
+        if best is None:
+            lines.append((segment.y0, segment.y1, segment.height, [segment]))
+        else:
+            best.append(segment)
+    made = []
+    for *_, members in lines:
+        members.sort(key=lambda s: s.x0)
+        text, starts = _join(members)
+        top, bottom = max(s.y1 for s in members), min(s.y0 for s in members)
+        made.append((text, starts, top, bottom, members))
+    made.sort(key=lambda line: -typing.cast(float, line[2]))
+    return made
+
+
+def _layout_of(data: bytes) -> Layout:
+    with _first_page(data) as page:
+        return page_layout(page)
+
+
+@pytest.mark.parametrize("name", ["vat", "digital", "rail"])
+def test_lines_are_those_of_the_first_algorithm(name: str) -> None:
+    layout = _layout_of(PDFS[name]())
+    segments = [s for line in layout for s in line.segments]
+    ours = [(ln.text, ln.starts, ln.top, ln.bottom, ln.segments) for ln in layout]
+    assert ours == _lines_as_before(segments)
+    assert layout.text == "\n".join(line.text for line in layout)
+    assert all(line.compact == WHITESPACE.sub("", line.text) for line in layout)
+    assert layout.compact == WHITESPACE.sub("", layout.text)
+    assert printed.title_type(layout) is printed.type_in_text(layout.text) is not None
+
+
+def test_overlapping_and_degenerate_segments_make_the_same_lines() -> None:
+    segments = [
+        Segment("发票", 10, 100, 30, 110),
+        Segment("号码", 40, 104, 60, 114),  # overlaps the first by 0.6 of its height
+        Segment("扁", 70, 102, 75, 102.5),  # under 1 tall: counted 1
+        Segment("下", 10, 90, 20, 100),  # touches the first line's bottom only
+        Segment("同高", 30, 90, 50, 100),
+        Segment("零", 80, 95, 80, 95),
+    ]
+    layout = Layout(segments)
+    ours = [(ln.text, ln.starts, ln.top, ln.bottom, ln.segments) for ln in layout]
+    assert ours == _lines_as_before(segments)
+
+
+def _values_on_every_line(layout: Layout, label_pattern: str, value_pattern: str) -> list[object]:
+    """``Layout.values`` (plain) as first written: the label looked for on every line."""
+    label_re, value_re = re.compile(label_pattern), re.compile(value_pattern)
+    found: list[object] = []
+    for line in layout:
+        for match in label_re.finditer(line.text):
+            value = value_re.match(line.text, match.end())
+            if value is None:
+                found.append(None)
+                continue
+            group = next(
+                (g for g in range(1, len(value.groups()) + 1) if value.group(g) is not None), 0
+            )
+            found.append(value.group(group))
+    return found
+
+
+LABELS = [
+    (labels.CODE, labels.SEP + r"(\d{12}|\d{10})(?!\d)"),
+    (labels.NUMBER, labels.SEP + r"(\d{20}|\d{8})(?!\d)"),
+    (labels.DATE, labels.SEP + r"(\S+)"),
+    (labels.CHECK, labels.SEP + r"((?:\d ?){20})"),
+    (labels.NAME, labels.NEAR + labels.TEXT),
+    (labels.TAX_ID, labels.SEP + labels.TAX_ID_VALUE),
+    (labels.ADDRESS, labels.NEAR + labels.TEXT),
+    (labels.ACCOUNT, labels.NEAR + labels.TEXT),
+    (label("号码"), labels.SEP + r"(\d+)"),
+    (r"[\s\S]", r"(.)"),  # on every line, and across line breaks in the page's text
+    (r"^\S", r"(.)"),  # an anchor: every line is tried
+    (r"(?<!\s)码", r"(.?)"),  # a lookbehind that sees line breaks: every line is tried
+]
+
+
+@pytest.mark.parametrize("name", ["vat", "digital", "rail"])
+def test_a_label_is_found_where_looking_on_every_line_finds_it(name: str) -> None:
+    layout = _layout_of(PDFS[name]())
+    for label_pattern, value_pattern in LABELS:
+        assert layout.values(label_pattern, value_pattern) == _values_on_every_line(
+            layout, label_pattern, value_pattern
+        ), label_pattern
+
+
+def test_a_label_spaced_over_a_line_break_is_still_found_on_its_line() -> None:
+    layout = Layout(
+        [
+            Segment("发票", 10, 100, 30, 110),
+            Segment("号码 12345678", 10, 80, 90, 90),
+            Segment("号 码 87654321", 10, 60, 90, 70),
+        ]
+    )
+    pattern = r"(?:票\s*)?" + label("号码")  # in the page's text, "票\n号码" is one match
+    assert layout.values(pattern, labels.SEP + r"(\d{8})") == ["12345678", "87654321"]
+    assert layout.values(pattern, labels.SEP + r"(\d{8})") == _values_on_every_line(
+        layout, pattern, labels.SEP + r"(\d{8})"
+    )

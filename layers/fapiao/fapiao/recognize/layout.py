@@ -10,18 +10,21 @@ can say "up to the next column".
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 # A label pattern: its characters may be spaced out ("校 验 码") or full-width spaced.
 _GAP = r"[\s\u3000]*"
+WHITESPACE = re.compile(r"[\s\u3000]+")  # what ``Line.compact`` leaves out (as ``labels``')
 _NOTHING = " \u3000\t:："  # what a label's value is not made of
 _MAX_WRAPPED_LINES = 2  # lines a wrapped value may go on for (a name or address: 3 in all)
 # Text that is a label itself: a few ideographs and a colon ("纳税人识别号:", "电 话：").
+# What in a pattern sees a line's ends differently in the page's text: an anchor, a word
+# boundary, a lookaround (but a lookbehind for none of a few characters: no line break).
+_LINE_BOUND = re.compile(r"[\^$]|\\[AZbB]|\(\?(?:=|!|<=)|\(\?<!(?!\[[^\]\\^]*\]\))")
 _LABEL_LIKE = re.compile(r"[\u4e00-\u9fff\s\u3000、/]{1,16}[:：]")
 
 
@@ -38,8 +41,7 @@ class Char(NamedTuple):  # a tuple: a page makes hundreds of them, cheaply
     y1: float  # top
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):  # a tuple too: made by the hundred, read everywhere
     text: str
     x0: float
     y0: float
@@ -55,20 +57,19 @@ class Segment:
         return (self.x0 + self.x1) / 2
 
 
-@dataclass
 class Line:
-    segments: list[Segment] = field(default_factory=list)
-    text: str = ""
-    starts: list[int] = field(default_factory=list)  # where each segment begins in text
+    """One line of a page (made by ``Layout``): its segments left to right, their text
+    (``_join``) and where each segment begins in it, its extent, and its text without
+    any spacing (``compact``: what a reader matches a title or a heading against)."""
 
-    # A line's segments are settled when it is made (``Layout``): its extent, once.
-    @cached_property
-    def top(self) -> float:
-        return max(s.y1 for s in self.segments)
+    __slots__ = ("bottom", "compact", "segments", "starts", "text", "top")
 
-    @cached_property
-    def bottom(self) -> float:
-        return min(s.y0 for s in self.segments)
+    def __init__(self, segments: list[Segment]) -> None:
+        self.segments = segments
+        self.text, self.starts = _join(segments)
+        self.top = max(s.y1 for s in segments)
+        self.bottom = min(s.y0 for s in segments)
+        self.compact = WHITESPACE.sub("", self.text)
 
     def segment_at(self, offset: int) -> int:
         """The index of the segment that holds text offset ``offset`` (or precedes it)."""
@@ -93,52 +94,86 @@ def _radical(char: str) -> str:
     return unicodedata.normalize("NFKC", char) if "\u2e80" <= char <= "\u2fdf" else char
 
 
+# Kangxi and supplementary radicals as ``_radical`` reads them, for ``str.translate``.
+_RADICALS = {code: _radical(chr(code)) for code in range(0x2E80, 0x2FE0)}
+_ANY_RADICAL = re.compile("[\u2e80-\u2fdf]")
+
+
 def segments_from_chars(chars: Iterable[tuple[str, float, float, float, float]]) -> list[Segment]:
     """Runs of characters that touch on one baseline; line breaks and wide gaps split.
-    ``chars``: ``Char``s, or tuples of the same five (a PDF page's, made as read)."""
+    ``chars``: ``Char``s, or tuples of the same five."""
+    columns = list(zip(*chars, strict=True)) or [(), (), (), (), ()]
+    texts, x0, y0, x1, y1 = columns
+    return segments_from_columns(texts, x0, y0, x1, y1)
+
+
+def segments_from_columns(
+    text: Sequence[str],
+    x0: Sequence[float],
+    y0: Sequence[float],
+    x1: Sequence[float],
+    y1: Sequence[float],
+) -> list[Segment]:
+    """``segments_from_chars`` of characters given column by column: ``text`` (a string
+    of one character per box, as a PDF text page gives it, or the characters' texts),
+    and the boxes' left, bottom, right and top edges. A run is kept as where it starts,
+    its box and text sliced out when it closes."""
     segments: list[Segment] = []
-    run: list[str] = []  # the run's characters; its box so far in x0, y0, x1, y1
-    x0 = y0 = x1 = y1 = 0.0
-    last_y0 = last_y1 = last_x1 = 0.0  # the run's last character
-    for text, cx0, cy0, cx1, cy1 in chars:  # a page's hot loop: no call it can spare
-        if text in "\r\n" or (text.isspace() and cx1 - cx0 < 0.1):
-            _close(segments, run, x0, y0, x1, y1)
+    radicals = isinstance(text, str) and _ANY_RADICAL.search(text) is not None
+    start = -1  # the run's first character; -1: no run
+    last_x1 = last_sum = last_height = 0.0  # the run's last character
+    index = -1
+    for char, cx0, cy0, cx1, cy1 in zip(text, x0, y0, x1, y1, strict=True):  # the hot loop
+        index += 1
+        if char in "\r\n" or (cx1 - cx0 < 0.1 and char.isspace()):
+            if start >= 0:
+                _close(segments, text, start, index, radicals, x0, y0, x1, y1)
+                start = -1
             continue
-        if run:
-            height = max(last_y1 - last_y0, cy1 - cy0, 1.0)
+        char_height = cy1 - cy0
+        if start < 0:
+            start = index
+        else:
+            # max(last_height, char_height, 1.0), written out (as max picks among equals)
+            height = char_height if char_height > last_height else last_height
+            if height < 1.0:
+                height = 1.0
             gap = cx0 - last_x1
             if (
                 gap > 0.6 * height
                 or gap < -0.5 * height
-                or abs((cy0 + cy1) - (last_y0 + last_y1)) / 2 > 0.5 * height  # off the line
+                or abs((cy0 + cy1) - last_sum) / 2 > 0.5 * height  # off the line
             ):
-                _close(segments, run, x0, y0, x1, y1)
-        if run:
-            if cx0 < x0:
-                x0 = cx0
-            if cy0 < y0:
-                y0 = cy0
-            if cx1 > x1:
-                x1 = cx1
-            if cy1 > y1:
-                y1 = cy1
-        else:
-            x0, y0, x1, y1 = cx0, cy0, cx1, cy1
-        run.append(_radical(text) if "\u2e80" <= text <= "\u2fdf" else text)
-        last_y0, last_y1, last_x1 = cy0, cy1, cx1
-    _close(segments, run, x0, y0, x1, y1)
+                _close(segments, text, start, index, radicals, x0, y0, x1, y1)
+                start = index
+        last_x1, last_sum, last_height = cx1, cy0 + cy1, char_height
+    if start >= 0:
+        _close(segments, text, start, index + 1, radicals, x0, y0, x1, y1)
     return segments
 
 
 def _close(
-    segments: list[Segment], run: list[str], x0: float, y0: float, x1: float, y1: float
+    segments: list[Segment],
+    text: Sequence[str],
+    start: int,
+    end: int,
+    radicals: bool,
+    x0: Sequence[float],
+    y0: Sequence[float],
+    x1: Sequence[float],
+    y1: Sequence[float],
 ) -> None:
-    """The run, if it has more than spaces, as a segment; the run is emptied."""
-    if run:
-        text = "".join(run).strip()
-        if text:
-            segments.append(Segment(text, x0, y0, x1, y1))
-        run.clear()
+    """The run of characters ``start:end``, if it has more than spaces, as a segment.
+    ``radicals``: a string ``text`` may hold radicals (``_radical``); without any, its
+    run is sliced out as it is."""
+    run = text[start:end]
+    if isinstance(run, str):
+        kept = (run.translate(_RADICALS) if radicals else run).strip()
+    else:
+        kept = "".join(map(_radical, run)).strip()
+    if kept:
+        box = min(x0[start:end]), min(y0[start:end]), max(x1[start:end]), max(y1[start:end])
+        segments.append(Segment(kept, *box))
 
 
 def _join(segments: list[Segment]) -> tuple[str, list[int]]:
@@ -174,11 +209,17 @@ class Layout:
         lines: list[tuple[float, float, float, list[Segment]]] = []
         for segment in ordered:
             y0, y1 = segment.y0, segment.y1
-            height = max(y1 - y0, 1.0)
+            height = y1 - y0
+            if height < 1.0:  # max(y1 - y0, 1.0)
+                height = 1.0
             best: list[Segment] | None = None
             best_share = 0.5
             for low, high, tall, members in lines[-6:]:  # lines are met top to bottom
-                share = max(min(high, y1) - max(low, y0), 0.0) / min(tall, height)
+                # max(min(high, y1) - max(low, y0), 0.0) / min(tall, height), written out
+                overlap = (y1 if y1 < high else high) - (y0 if y0 > low else low)
+                if overlap < 0.0:
+                    overlap = 0.0
+                share = overlap / (height if height < tall else tall)
                 if share >= best_share:
                     best, best_share = members, share
             if best is None:
@@ -188,10 +229,16 @@ class Layout:
         self.lines: list[Line] = []
         for *_, members in lines:
             members.sort(key=lambda s: s.x0)
-            text, starts = _join(members)
-            self.lines.append(Line(members, text, starts))
+            self.lines.append(Line(members))
         self.lines.sort(key=lambda line: -line.top)
         self.text = "\n".join(line.text for line in self.lines)
+        # the page's text without spacing or line breaks (WHITESPACE.sub("", text))
+        self.compact = "".join(line.compact for line in self.lines)
+        self._starts: list[int] = []  # where each line begins in ``text``
+        offset = 0
+        for line in self.lines:
+            self._starts.append(offset)
+            offset += len(line.text) + 1
 
     def __iter__(self) -> Iterator[Line]:
         return iter(self.lines)
@@ -213,10 +260,10 @@ class Layout:
         label_re = re.compile(label_pattern)
         value_re = re.compile(value_pattern)
         found: list[str | None] = []
-        for index, line in enumerate(self.lines):
+        for index in self._lines_with(label_re):
+            line = self.lines[index]
             for match in label_re.finditer(line.text):
                 where, value = index, value_re.match(line.text, match.end())
-                label_x = line.x_at(match.start())
                 if beside and (value is None or not value.group(0).strip(_NOTHING)):
                     where, value = self._beside(index, match.start(), match.end(), value_re)
                 if value is None:
@@ -229,8 +276,23 @@ class Layout:
                 text = value.group(group)
                 if continued and text.strip():
                     start = value.start(group) + len(text) - len(text.lstrip())
+                    label_x = line.x_at(match.start())
                     text += "".join(self._continuation(where, label_x, start))
                 found.append(text)
+        return found
+
+    def _lines_with(self, label_re: re.Pattern[str]) -> Iterable[int]:
+        """The indices of the lines (in order) where ``label_re`` may match: every line
+        a match in the page's text touches. A pattern found on a line is found at the
+        same place in the page's text (or inside a match that begins earlier), unless
+        it tells a line's ends from a line break: then every line is tried."""
+        if _LINE_BOUND.search(label_re.pattern):
+            return range(len(self.lines))
+        found: list[int] = []
+        for match in label_re.finditer(self.text):
+            first = bisect.bisect_right(self._starts, match.start()) - 1
+            last = bisect.bisect_right(self._starts, max(match.end() - 1, match.start())) - 1
+            found.extend(range(max(first, found[-1] + 1 if found else 0), last + 1))
         return found
 
     def _beside(

@@ -15,9 +15,9 @@ page left out, such as the totals on the last page) join the invoice they belong
 from __future__ import annotations
 
 import ctypes
+import itertools
 import logging
 import typing
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
@@ -27,7 +27,7 @@ from PIL import Image
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.recognize import limits, native, printed
 from fapiao.recognize.detect import FileKind
-from fapiao.recognize.layout import Layout, segments_from_chars
+from fapiao.recognize.layout import Layout, segments_from_columns
 from fapiao.recognize.qr import QrPayload, invoice_payloads
 from fapiao.recognize.result import Reading, RecognizedInvoice, Source, merge
 
@@ -175,16 +175,19 @@ def _page(page: pdfium.PdfPage, number: int) -> list[_Draft]:
     if printed.is_list_page(layout):
         return [_Draft(number, [], warnings, listed=printed.list_reading(layout))]
     invoice_type = printed.title_type(layout)
+    images = _image_objects(page)
+    # Worth rendering: a page with an invoice title in its text, or any image on it.
+    has_content = invoice_type is not None or bool(images)
     # An invoice page draws its QR code as a small square image; a scan is one picture.
-    payloads, notes = invoice_payloads(_qr_texts(page, square_only=invoice_type is not None))
-    if not payloads and _has_content(page, layout):
+    payloads, notes = invoice_payloads(_qr_texts(images, square_only=invoice_type is not None))
+    if not payloads and has_content:
         payloads, more = invoice_payloads(_rendered_qr_texts(page))
         notes.extend(more)
     warnings.extend(notes)
     if invoice_type is None:
         # No invoice title in the text layer (a scan saved as PDF): the page as a picture,
         # QR codes and OCR; without any image on it, nothing to read.
-        if _has_content(page, layout):
+        if has_content:
             return [_Draft(number, [], list(warnings), picture=_scanned(page))]
         return [_Draft(number, [(Source.QR, p.reading())], list(warnings)) for p in payloads]
     reading = printed.read(layout, invoice_type)
@@ -202,24 +205,46 @@ def page_layout(page: pdfium.PdfPage, warnings: list[str] | None = None) -> Layo
     with native.PDFIUM_LOCK:
         textpage = page.get_textpage()
         try:
-            segments = segments_from_chars(_chars(textpage, warnings))
+            segments = segments_from_columns(*_chars(textpage, warnings))
         finally:
             textpage.close()
     return Layout(segments)
 
 
-# FPDFText_GetLooseCharBox with plain pointer arguments: called once per character, it
-# costs a third less than through pypdfium2's checked prototype (same symbol, same ABI).
-_LOOSE_CHAR_BOX = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)(
-    typing.cast(int, ctypes.cast(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_void_p).value)
-)
+# The PDFium functions called once per character or page object, through plain
+# prototypes: no argument types declared (except where an argument is not a C int or a
+# pointer), so that ctypes passes a handle (a c_void_p), an int and a box (by reference)
+# without converting them; handles come back as ``_Handle``s, to be passed on as they
+# are. Same symbols, same ABI; they cost a third less than pypdfium2's checked ones.
+class _Handle(ctypes.c_void_p):
+    """A PDFium handle as a plain prototype returns it (a c_void_p, not an int)."""
+
+
+def _plain(symbol: typing.Any, restype: typing.Any, *argtypes: typing.Any) -> typing.Any:
+    address = typing.cast(int, ctypes.cast(symbol, ctypes.c_void_p).value)
+    return ctypes.CFUNCTYPE(restype, *argtypes)(address)
+
+
+_CHAR_BOX = _plain(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int)  # (text page, int, FS_RECTF*)
+_PAGE_OBJECT = _plain(pdfium_c.FPDFPage_GetObject, _Handle)  # (page, int)
+_OBJECT_TYPE = _plain(pdfium_c.FPDFPageObj_GetType, ctypes.c_int)  # (page object)
+_FORM_COUNT = _plain(pdfium_c.FPDFFormObj_CountObjects, ctypes.c_int)  # (form object)
+# (form object, unsigned long): a 64-bit index, declared
+_FORM_OBJECT = _plain(pdfium_c.FPDFFormObj_GetObject, _Handle, ctypes.c_void_p, ctypes.c_ulong)
+_RECT_FLOATS = 4  # FS_RECTF: left, top, right, bottom
+
+
+def _handle(wrapped: typing.Any) -> _Handle:
+    """The raw handle of a pypdfium2 object, for a plain prototype."""
+    return _Handle(ctypes.cast(wrapped.raw, ctypes.c_void_p).value)
 
 
 def _chars(
     textpage: pdfium.PdfTextPage, warnings: list[str] | None
-) -> Iterator[tuple[str, float, float, float, float]]:
-    """The text page's characters with their loose boxes, as ``Char``'s five, one at a
-    time (made as they are laid out, no list of them kept)."""
+) -> tuple[str, list[float], list[float], list[float], list[float]]:
+    """The text page's characters (one per index) and their loose boxes, column by
+    column: text, left, bottom, right, top (``segments_from_columns``). Every box is read
+    into one array, in one pass over the indices without a Python loop."""
     count = textpage.count_chars()
     if count > limits.MAX_PAGE_CHARS:
         if warnings is not None:
@@ -228,42 +253,40 @@ def _chars(
     text = textpage.get_text_range(0, count) if count else ""
     if len(text) != count:  # surrogate pairs: one character per index, by its code
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i)) for i in range(count))
-    box = pdfium_c.FS_RECTF()
-    into = ctypes.addressof(box)
-    handle = ctypes.cast(textpage.raw, ctypes.c_void_p).value
-    for index, char in enumerate(text):
-        _LOOSE_CHAR_BOX(handle, index, into)
-        yield char, box.left, box.bottom, box.right, box.top
+    boxes = (ctypes.c_float * (_RECT_FLOATS * count))()
+    size = ctypes.sizeof(ctypes.c_float) * _RECT_FLOATS
+    read = list(
+        map(
+            _CHAR_BOX,
+            itertools.repeat(_handle(textpage), count),
+            range(count),
+            map(ctypes.byref, itertools.repeat(boxes, count), range(0, size * count, size)),
+        )
+    )
+    if not all(read):  # no box (only for an index out of range): the one before it
+        for index in range(1, count):
+            if not read[index]:
+                at = index * _RECT_FLOATS
+                boxes[at : at + _RECT_FLOATS] = boxes[at - _RECT_FLOATS : at]
+    floats = boxes[:]
+    return text, floats[0::4], floats[3::4], floats[2::4], floats[1::4]
 
 
-def _has_content(page: pdfium.PdfPage, layout: Layout) -> bool:
-    """Worth rendering: an invoice title in the text, or any image on the page."""
-    if printed.title_type(layout) is not None:
-        return True
-    return bool(_image_objects(page))
-
-
-def _image_objects(page: pdfium.PdfPage, max_depth: int = 3) -> list[ctypes.c_void_p]:
+def _image_objects(page: pdfium.PdfPage, max_depth: int = 3) -> list[_Handle]:
     """The page's image objects (raw handles, owned by the page), within forms nested
     up to ``max_depth`` levels; pypdfium2's ``get_objects`` without a Python object
     made for each of a page's hundreds of text and path objects."""
-    found: list[ctypes.c_void_p] = []
-    kind_of = pdfium_c.FPDFPageObj_GetType
+    found: list[_Handle] = []
 
-    def walk(form: ctypes.c_void_p | None, level: int) -> None:
-        count = (
-            pdfium_c.FPDFFormObj_CountObjects(form)
-            if form
-            else pdfium_c.FPDFPage_CountObjects(page)
-        )
-        for index in range(count):
-            if form:
-                obj = pdfium_c.FPDFFormObj_GetObject(form, index)
-            else:
-                obj = pdfium_c.FPDFPage_GetObject(page, index)
-            if not obj:
-                continue
-            kind = kind_of(obj)
+    def walk(form: _Handle | None, level: int) -> None:
+        if form:
+            count = _FORM_COUNT(form)
+            listed = map(_FORM_OBJECT, itertools.repeat(form, count), range(count))
+        else:
+            count = pdfium_c.FPDFPage_CountObjects(page)
+            listed = map(_PAGE_OBJECT, itertools.repeat(_handle(page), count), range(count))
+        objects = [obj for obj in listed if obj]
+        for obj, kind in zip(objects, map(_OBJECT_TYPE, objects), strict=True):
             if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
                 found.append(obj)
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and level < max_depth - 1:
@@ -273,13 +296,15 @@ def _image_objects(page: pdfium.PdfPage, max_depth: int = 3) -> list[ctypes.c_vo
     return found
 
 
-def _qr_texts(page: pdfium.PdfPage, *, square_only: bool) -> list[str]:
-    """QR codes in the page's image objects, decoded from their own pixels."""
+def _qr_texts(images: list[_Handle], *, square_only: bool) -> list[str]:
+    """QR codes in the page's image objects (``_image_objects``), decoded from their own
+    pixels."""
     from fapiao.recognize import qr_image
 
     texts: list[str] = []
     width, height = ctypes.c_uint(), ctypes.c_uint()
-    for image in _image_objects(page):
+    for handle in images:
+        image = ctypes.cast(handle, pdfium_c.FPDF_PAGEOBJECT)
         if not pdfium_c.FPDFImageObj_GetImagePixelSize(image, width, height):
             continue  # no pixels to read
         w, h = width.value, height.value

@@ -40,29 +40,36 @@ from fapiao.recognize.transport import read_flight, read_rail
 
 T = InvoiceType
 
-_TITLES: tuple[tuple[str, InvoiceType], ...] = (
-    (r"电子发票[（(]铁路电子客票[)）]", T.DIGITAL_RAIL),
-    (r"电子发票[（(]航空运输电子客票行程单[)）]", T.DIGITAL_FLIGHT),
-    (r"电子发票[（(]增值税专用发票[)）]", T.DIGITAL_SPECIAL),
-    (r"电子发票[（(]普通发票[)）]", T.DIGITAL_NORMAL),
-    (r"增值税电子专用发票", T.VAT_ELECTRONIC_SPECIAL),
-    (r"增值税电子普通发票", T.VAT_ELECTRONIC_NORMAL),
-    (r"增值税专用发票", T.VAT_SPECIAL),
-    (r"增值税普通发票", T.VAT_NORMAL),
+_TITLES: tuple[tuple[re.Pattern[str], InvoiceType], ...] = tuple(
+    (re.compile(pattern), invoice_type)
+    for pattern, invoice_type in (
+        (r"电子发票[（(]铁路电子客票[)）]", T.DIGITAL_RAIL),
+        (r"电子发票[（(]航空运输电子客票行程单[)）]", T.DIGITAL_FLIGHT),
+        (r"电子发票[（(]增值税专用发票[)）]", T.DIGITAL_SPECIAL),
+        (r"电子发票[（(]普通发票[)）]", T.DIGITAL_NORMAL),
+        (r"增值税电子专用发票", T.VAT_ELECTRONIC_SPECIAL),
+        (r"增值税电子普通发票", T.VAT_ELECTRONIC_NORMAL),
+        (r"增值税专用发票", T.VAT_SPECIAL),
+        (r"增值税普通发票", T.VAT_NORMAL),
+    )
 )
 _TOLL_CODE_SUFFIX = "12"  # 电子普通发票(通行费): the code's last two digits
 
 
 def title_type(layout: Layout) -> InvoiceType | None:
     """The invoice type its title names, or None for a page that names none."""
-    return type_in_text(layout.text)
+    return _type_in_compact(layout.compact)
 
 
 def type_in_text(text: str) -> InvoiceType | None:
     """The first invoice type named in ``text`` (a title, an XBRL TypeOfInvoice)."""
-    compact = WHITESPACE.sub("", text)
+    return _type_in_compact(WHITESPACE.sub("", text))
+
+
+def _type_in_compact(compact: str) -> InvoiceType | None:
+    """``type_in_text`` of a text without spacing (``Layout.compact``)."""
     for pattern, invoice_type in _TITLES:
-        if re.search(pattern, compact):
+        if pattern.search(compact):
             return invoice_type
     return None
 
@@ -74,10 +81,7 @@ _LIST_TITLE = re.compile(r"[^\d:：()（）]{0,24}清单")
 
 def is_list_page(layout: Layout) -> bool:
     """A page that lists an invoice's goods (销货清单), not an invoice itself."""
-    return any(
-        _LIST_TITLE.fullmatch(WHITESPACE.sub("", line.text)) and "详见" not in line.text
-        for line in layout
-    )
+    return any(_LIST_TITLE.fullmatch(line.compact) and "详见" not in line.text for line in layout)
 
 
 def list_reading(layout: Layout) -> Reading:
@@ -182,7 +186,7 @@ def _sum_line(layout: Layout) -> tuple[Decimal | None, Decimal | None]:
     """合计: the pre-tax amount and the tax (*** when exempt), in that order; some
     writers print them without ¥."""
     for line in layout:
-        match = re.search(r"(?<![税价])合\s*计", line.text)
+        match = _SUM.search(line.text)
         if match is None or "价税" in line.text:
             continue
         rest = line.text[match.end() :]
@@ -194,13 +198,17 @@ def _sum_line(layout: Layout) -> tuple[Decimal | None, Decimal | None]:
     return None, None
 
 
+_SUM = re.compile(r"(?<![税价])合\s*计")
 _BARE_MONEY = re.compile(r"(?<![\d.])-?\d+\.\d{2}(?![\d.])")
+
+
+_IN_FIGURES = re.compile(label("小写"))
 
 
 def _total(layout: Layout, amount: Decimal | None, tax: Decimal | None) -> Decimal | None:
     """价税合计(小写): on the 小写 line; else the printed ¥ value that equals amount + tax."""
     for line in layout:
-        match = re.search(label("小写"), line.text)
+        match = _IN_FIGURES.search(line.text)
         if match is not None:
             tokens = _money_tokens(line.text[match.end() :]) or _money_tokens(line.text)
             if tokens:
@@ -217,6 +225,7 @@ def _total(layout: Layout, amount: Decimal | None, tax: Decimal | None) -> Decim
 
 
 _MAX_REMARK_LINES = 8  # a remark box holds four or five
+_ISSUER = re.compile(label("开票人"))
 
 
 def read_remark(layout: Layout) -> str | None:
@@ -236,10 +245,10 @@ def read_remark(layout: Layout) -> str | None:
         left = label_segment.x0 + (label_segment.x1 - label_segment.x0) * share - 0.2 * height
     upper, lower = label_segment.y1 + 2 * height, bottom_segment.y0 - 3 * height
     for line in layout:  # the box: under the nearest 价税合计 row, over the 开票人 row
-        compact = WHITESPACE.sub("", line.text)
+        compact = line.compact
         if line.bottom >= label_segment.y1 and ("价税合计" in compact or "小写" in compact):
             upper = line.bottom
-        elif line.top <= bottom_segment.y0 and re.search(label("开票人"), line.text):
+        elif line.top <= bottom_segment.y0 and _ISSUER.search(line.text):
             lower = line.top
             break
     parts = [rest] if rest else []
@@ -260,6 +269,8 @@ def _remark_label(layout: Layout) -> tuple[Segment, Segment, str] | None:
     upright: list[Segment] = []
     for line in layout:
         for segment in line.segments:
+            if "备" not in segment.text and "注" not in segment.text:
+                continue  # neither the label nor a part of it
             compact = WHITESPACE.sub("", segment.text)
             if compact.startswith("备注"):
                 return segment, segment, compact[2:].lstrip(":：")

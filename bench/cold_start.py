@@ -16,10 +16,14 @@ sizes when `make build` has built them (.aws-sam/build). Asserts nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,13 @@ def _text(value: Any, parameters: dict[str, Any]) -> str:
     return str(value)
 
 
+# Lambda gives a function CPU in proportion to its memory, one vCPU at 1,769 MB. The
+# memory printed for each function is the least (in 64 MB steps) at which its cold
+# import, as measured here on one core, takes at most TARGET_SECONDS: template.yaml's
+# MemorySize values come from it (and from the RSS, which is far below any of them).
+FULL_CPU_MB = 1769
+TARGET_SECONDS = 0.5
+
 # Issue 13's bounds: these two answer every request (or none), so they must be quick.
 BOUNDS = {"AuthorizerFunction": 1.3, "HealthFunction": 1.3}
 DEFAULT_BOUND = 2.0
@@ -50,6 +61,21 @@ def seconds_to_import(module: str, cwd: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+def rss_mib(module: str, cwd: Path, env: dict[str, str]) -> float:
+    """The peak resident memory of a process that imported ``module``."""
+    code = f"import resource, {module}; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    return int(done.stdout.split()[-1]) / 1024
+
+
+def memory_for(seconds: float) -> int:
+    """The least memory (64 MB steps) whose CPU share imports in TARGET_SECONDS."""
+    needed = FULL_CPU_MB * seconds / TARGET_SECONDS
+    return max(128, -(-int(needed) // 64) * 64)
+
+
 def folder_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1024 / 1024
 
@@ -57,6 +83,14 @@ def folder_mib(path: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--bytecode",
+        metavar="FUNCTION",
+        default="VerifyFunction",
+        help="also time this function's import from a copy of what it loads, as a layer "
+        "ships it: sources only (Lambda's /opt is read-only: compiled at every cold "
+        "start), then with bytecode as layers/*/Makefile makes it ('' to skip)",
+    )
     args = parser.parse_args()
 
     from fapiao.local.template import Template, load_template
@@ -95,8 +129,11 @@ def main() -> None:
             times[name].append(seconds_to_import(module, folder, env))
     boto3 = statistics.median(times["import boto3"])
     print(f"import boto3: {boto3 * 1000:.0f} ms (median of {args.runs}, interleaved)")
-    print(f"{'function':<26} {'layers':<22} {'ms':>6} {'x boto3':>8} {'bound':>6}")
-    for name, *_ in targets[1:]:
+    print(
+        f"{'function':<26} {'layers':<22} {'ms':>6} {'x boto3':>8} {'bound':>6}     "
+        f"{'RSS MiB':>7} {'MB for 0.5 s':>12}"
+    )
+    for name, module, folder, env in targets[1:]:
         props = resources[name]["Properties"]
         layers = ["FapiaoLayer", *(_text(ref, {}) for ref in props.get("Layers", []))]
         took = statistics.median(times[name])
@@ -104,14 +141,94 @@ def main() -> None:
         verdict = "ok" if took / boto3 <= bound else "OVER"
         print(
             f"{name:<26} {', '.join(layers):<22} {took * 1000:>6.0f} "
-            f"{took / boto3:>8.2f} {bound:>5.1f}x {verdict}"
+            f"{took / boto3:>8.2f} {bound:>5.1f}x {verdict:<4} "
+            f"{rss_mib(module, folder, env):>7.0f} {memory_for(took):>12}"
         )
+    if args.bytecode:
+        name, module, folder, env = next(t for t in targets if t[0] == args.bytecode)
+        bytecode_figures(name, module, folder, env, args.runs)
     for name in ("FapiaoLayer", "OcrLayer"):
         built = BUILD / name
         if built.is_dir():
             print(f"{name} unzipped: {folder_mib(built):.1f} MiB ({built})")
         else:
             print(f"{name} unzipped: not built here (make build builds it)")
+
+
+def _NO_BYTECODE(folder: str, names: list[str]) -> set[str]:  # noqa: N802
+    """What a layer does not ship: bytecode of this interpreter, the local hub."""
+    local = {"local"} if Path(folder).name == "fapiao" else set()
+    return {n for n in names if n == "__pycache__" or n.endswith(".pyc")} | local
+
+
+def bytecode_figures(name: str, module: str, folder: Path, env: dict[str, str], runs: int) -> None:
+    """The function's import from a copy of the files it loads outside the standard
+    library (the layer's part), without bytecode and then compiled as the layer
+    Makefiles compile: the hub's package with its sources, the rest bytecode only."""
+    code = (
+        f"import json, sys, {module}; "
+        "print(json.dumps([getattr(m, '__file__', None) for m in list(sys.modules.values())]))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    roots = [Path(p).resolve() for p in sys.path if "site-packages" in p] + [
+        ROOT / "layers" / "fapiao"
+    ]
+    with tempfile.TemporaryDirectory() as temp:
+        layer = Path(temp) / "python"
+        for file in json.loads(found.stdout.splitlines()[-1]):
+            if not file:
+                continue
+            path = Path(file).resolve()
+            if path.is_relative_to(stdlib) and "site-packages" not in path.parts:
+                continue
+            root = next((r for r in roots if path.is_relative_to(r)), None)
+            if root is None:
+                continue
+            top = path.relative_to(root).parts[0]  # its package, data files and all
+            if not (layer / top).exists():
+                if (root / top).is_dir():
+                    shutil.copytree(root / top, layer / top, ignore=_NO_BYTECODE)
+                else:
+                    layer.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(root / top, layer / top)
+        # what a layer holds, nothing else: no site-packages, no bytecode written
+        bare = {**env, "PYTHONPATH": str(layer), "PYTHONDONTWRITEBYTECODE": "1"}
+        command = [sys.executable, "-S", "-c", f"import {module}"]
+
+        def median(run_env: dict[str, str]) -> float:
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                subprocess.run(command, cwd=folder, env=run_env, check=True)
+                times.append(time.perf_counter() - started)
+            return statistics.median(times)
+
+        sources_only = median(bare)
+        subprocess.run(
+            [
+                "make",
+                "--no-print-directory",
+                "-C",
+                str(ROOT / "layers" / "fapiao"),
+                "bytecode",
+                f"SITE={layer}",
+                f"LAMBDA_PYTHON_BIN={sys.executable}",
+            ],
+            check=True,
+        )
+        compiled = median(bare)
+    print(
+        f"{name} from a layer copy: sources only {sources_only * 1000:.0f} ms (compiled at "
+        f"every cold start), with the layer's bytecode {compiled * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -20,15 +20,7 @@ from fapiao.api.json_body import load_json_body
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family, HubError, Problem
 from fapiao.logs import hub_logger, hub_tracer
-from fapiao.model import InvoiceStatus
-from fapiao.model.review import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    REVIEW_STATUSES,
-    ReviewCursor,
-    ReviewOutcome,
-    ReviewQuery,
-)
+from fapiao.model.paging import DEFAULT_LIMIT, MAX_LIMIT
 from fapiao.ports import InvoiceStore, RecheckScheduler, ReviewQueue, StatusBus, VerifyDeps
 from fapiao.settings import CompanySettings, HubSettings, VerifierSettings
 from fapiao.wire.review import (
@@ -40,6 +32,7 @@ from fapiao.wire.review import (
 )
 
 if TYPE_CHECKING:
+    from fapiao.model.review import ReviewOutcome
     from fapiao.services.review import ReviewDeps
 
 logger = hub_logger()
@@ -107,7 +100,7 @@ def _client() -> str:
     return authorizer.principal_id or "unknown"
 
 
-def _outcome(name: str, outcome: ReviewOutcome) -> Response[Any]:
+def _outcome(name: str, outcome: "ReviewOutcome") -> Response[Any]:
     from fapiao.mapping.review import review_outcome
 
     data = review_outcome(name, outcome)
@@ -132,6 +125,8 @@ def list_entries(
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> Response[Any]:
     from fapiao.mapping.review import review_item
+    from fapiao.model import InvoiceStatus
+    from fapiao.model.review import REVIEW_STATUSES, ReviewCursor, ReviewQuery
     from fapiao.services.review import review_page
 
     try:

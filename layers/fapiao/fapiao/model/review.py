@@ -32,6 +32,7 @@ from pydantic import ConfigDict
 
 from fapiao.basemodel import HubModel
 from fapiao.model import InvoiceStatus
+from fapiao.model.paging import DEFAULT_LIMIT, MAX_LIMIT
 from fapiao.model.pipeline import Outcome
 from fapiao.model.stored import StoredInvoice
 
@@ -54,8 +55,6 @@ __all__ = [
     "review_id",
 ]
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 # What the queue holds: unresolved files (U), refused invoices (F), unchecked ones (C).
 REVIEW_STATUSES: frozenset[InvoiceStatus] = frozenset(
     {InvoiceStatus.UNRECOGNISABLE, InvoiceStatus.CHECK_FAILED, InvoiceStatus.AWAITING_CHECK}

@@ -69,9 +69,12 @@ bench: setup
 # The Lambda packages under .aws-sam/build, and each function's unzipped size (code and
 # layers) against Lambda's 250 MB: fails when one is over. `sam build` builds them when
 # the sam CLI is installed, fapiao.local.build otherwise (same layout, same Makefiles).
+# The layer's bytecode needs the runtime's Python (python3.12): on PATH, or in SAM's
+# build image with SAM_BUILD_FLAGS=--use-container.
+SAM_BUILD_FLAGS ?=
 build: setup
 	@if command -v sam >/dev/null; then \
-		sam build && $(BIN)/python -m fapiao.local.build --measure-only; \
+		sam build $(SAM_BUILD_FLAGS) && $(BIN)/python -m fapiao.local.build --measure-only; \
 	else $(BIN)/python -m fapiao.local.build; fi
 
 deploy:

@@ -359,3 +359,54 @@ def test_a_layer_is_built_again_only_when_its_sources_change(project: Path) -> N
     (project / "layers" / "big" / "requirements.txt").write_text("something==2\n")
     assert build.main(args) == 0
     assert (_runs(project, "SharedLayer"), _runs(project, "BigLayer")) == (1, 2)
+
+
+def _layer_site(root: Path) -> Path:
+    """A layer's python/ folder in small: a third-party package with a data file, a
+    module in Python 2 (compileall cannot compile it), and the hub's package."""
+    site = root / "python"
+    (site / "thirdparty").mkdir(parents=True)
+    (site / "thirdparty" / "__init__.py").write_text(
+        "import pathlib\nDATA = (pathlib.Path(__file__).parent / 'data.json').read_text()\n"
+    )
+    (site / "thirdparty" / "data.json").write_text('{"ok": true}')
+    (site / "old.py").write_text("print 'python 2'\n")
+    (site / "fapiao").mkdir()
+    (site / "fapiao" / "__init__.py").write_text("")
+    (site / "fapiao" / "mod.py").write_text("import thirdparty\nVALUE = thirdparty.DATA\n")
+    return site
+
+
+def _bytecode(site: Path, python: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(LAYER_SOURCE), "bytecode",
+         f"SITE={site}", f"LAMBDA_PYTHON_BIN={python}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+
+def test_the_layer_ships_bytecode_third_party_in_place_of_sources(tmp_path: Path) -> None:
+    site = _layer_site(tmp_path)
+    _bytecode(site, sys.executable)
+    assert sorted(p.name for p in (site / "thirdparty").iterdir()) == ["__init__.pyc", "data.json"]
+    assert (site / "old.py").exists()  # not compiled: its source stays
+    assert (site / "fapiao" / "mod.py").exists()  # the hub's own: sources and bytecode
+    assert list((site / "fapiao" / "__pycache__").glob("mod.*.pyc"))
+    # read-only as in Lambda: nothing compiled or written at import
+    imported = subprocess.run(
+        [sys.executable, "-S", "-c", "import sys, fapiao.mod; print(fapiao.mod.VALUE);"
+         "print(sys.modules['thirdparty'].__spec__.loader.__class__.__name__)"],
+        env={"PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert imported.stdout.split() == ['{"ok":', "true}", "SourcelessFileLoader"]
+
+
+def test_without_the_runtimes_python_the_layer_keeps_its_sources_and_says_so(
+    tmp_path: Path,
+) -> None:
+    site = _layer_site(tmp_path)
+    done = _bytecode(site, "python-not-here")
+    assert "no python-not-here here" in done.stderr
+    assert not list(site.rglob("*.pyc"))
+    assert (site / "thirdparty" / "__init__.py").exists()

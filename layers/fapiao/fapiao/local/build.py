@@ -151,6 +151,12 @@ def build_layer(layer_id: str, source: Path, build_dir: Path, pip: str) -> bool:
     return True
 
 
+def bytecode_files(layer: Path) -> int:
+    """How many .pyc files a layer holds: none means each cold start compiles what it
+    imports (Lambda's /opt is read-only; layers/fapiao/Makefile explains)."""
+    return sum(1 for _ in layer.rglob("*.pyc"))
+
+
 def copy_function(package: Package, root: Path, build_dir: Path) -> None:
     """The function's CodeUri, as `sam build` copies it (bytecode left out)."""
     source = root / package.code_uri
@@ -220,7 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for layer_id, source in layer_sources(template).items():
             built = build_layer(layer_id, template.root / source, args.build_dir, pip)
             size = _mb(tree_bytes(args.build_dir / layer_id))
-            print(f"{layer_id}: {size} MB, {'built' if built else 'unchanged, reused'}")
+            pyc = bytecode_files(args.build_dir / layer_id)
+            print(
+                f"{layer_id}: {size} MB, {pyc} bytecode files, "
+                f"{'built' if built else 'unchanged, reused'}"
+            )
         for package in found:
             copy_function(package, template.root, args.build_dir)
     rows = measure(found, args.build_dir, args.limit)

@@ -221,6 +221,7 @@ def bytecode_figures(name: str, module: str, folder: Path, env: dict[str, str], 
                 "bytecode",
                 f"SITE={layer}",
                 f"LAMBDA_PYTHON_BIN={sys.executable}",
+                "LAMBDA_PYTHON={}.{}".format(*sys.version_info[:2]),
             ],
             check=True,
         )

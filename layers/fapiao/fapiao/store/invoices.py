@@ -84,14 +84,10 @@ def _value(attribute: dict[str, Any]) -> Any:
         return value
     if kind == "N":
         return Decimal(value)
-    if kind == "NULL":
-        return None
     if kind == "L":
         return [_value(v) for v in value]
     if kind == "M":
         return {k: _value(v) for k, v in value.items()}
-    if kind == "SS":
-        return set(value)
     raise TypeError(f"attribute type {kind} is not stored")
 
 

@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Callable
 
 import pytest
-from fixtures.generate import T, _zip, drawn_ofd, invoice_ofd, outline_ofd, vat_spec
+from fixtures.generate import T, drawn_ofd, invoice_ofd, outline_ofd, vat_spec, zip_files
 from PIL import Image
 
 from fapiao.model import InvoiceStatus
@@ -106,7 +106,7 @@ def test_a_page_with_nothing_to_read_is_unrecognisable_after_being_rendered(
         b'<ofd:PathObject ID="1" Boundary="3 25 204 1"><ofd:AbbreviatedData>M 0 0 L 204 0'
         b"</ofd:AbbreviatedData></ofd:PathObject></ofd:Layer></ofd:Content></ofd:Page>"
     )
-    (result,) = recognize(_zip(files))
+    (result,) = recognize(zip_files(files))
     assert result.status is InvoiceStatus.UNRECOGNISABLE
     assert result.reason
     assert len(pictures) == 1

@@ -14,19 +14,12 @@ import binascii
 import hashlib
 from collections.abc import Callable
 
-from cryptography.hazmat.primitives import hashes
-
 from fapiao.recognize import xml
 from fapiao.recognize.result import SignatureState
 from fapiao.recognize.safezip import SafeZip, resolve
+from fapiao.recognize.signatures.sm2 import sm3
 
 _ROOT = "OFD.xml"
-
-
-def _sm3(data: bytes) -> bytes:
-    digest = hashes.Hash(hashes.SM3())
-    digest.update(data)
-    return digest.finalize()
 
 
 def _hashlib(name: str) -> Callable[[bytes], bytes]:
@@ -34,18 +27,13 @@ def _hashlib(name: str) -> Callable[[bytes], bytes]:
 
 
 _METHODS: dict[str, Callable[[bytes], bytes]] = {
-    "1.2.156.10197.1.401": _sm3,
-    "sm3": _sm3,
+    "1.2.156.10197.1.401": sm3,
+    "sm3": sm3,
     "1.3.14.3.2.26": _hashlib("sha1"),
     "sha1": _hashlib("sha1"),
     "2.16.840.1.101.3.4.2.1": _hashlib("sha256"),
     "sha256": _hashlib("sha256"),
 }
-
-
-def sm3(data: bytes) -> bytes:
-    """The SM3 digest of ``data`` (GB/T 32905)."""
-    return _sm3(data)
 
 
 def check(archive: SafeZip, location: str | None, warnings: list[str]) -> SignatureState:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 from asn1crypto import core  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import hashes
+from fixtures.generate import zip_files
 
 from fapiao.recognize.safezip import SafeZip
 from fapiao.recognize.signatures import certs
@@ -58,19 +59,11 @@ def _files(data: bytes) -> dict[str, bytes]:
         }
 
 
-def _zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, data in files.items():
-            archive.writestr(path, data)
-    return buffer.getvalue()
-
-
 def _changed(data: bytes, path: str, change: Callable[[bytes], bytes]) -> bytes:
     files = _files(data)
     (name,) = (n for n in files if n.lstrip("/").lower() == path.lower())
     files[name] = change(files[name])
-    return _zip(files)
+    return zip_files(files)
 
 
 def _flip(offset: int) -> Callable[[bytes], bytes]:
@@ -260,7 +253,7 @@ def signed_ofd(
     files["Doc_0/Signs/Signatures.xml"] = (
         f"{XML}<ofd:Signatures {NS}>{entries}</ofd:Signatures>"
     ).encode()
-    return _zip(files)
+    return zip_files(files)
 
 
 @pytest.fixture(scope="module")
@@ -346,8 +339,7 @@ def test_an_altered_corpus_signature_value_is_tampered(name: str) -> None:
 @pytest.mark.parametrize("name", SIGNED_CORPUS)
 def test_an_altered_corpus_seal_is_never_valid(name: str) -> None:
     data = _corpus(name)
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        value = archive.read(SIGNED_VALUE)
+    value = _files(data)[SIGNED_VALUE]
     seal_info = core.Sequence.load(core.Sequence.load(value)[0].dump())[1]
     # one byte inside SES_SealInfo (its picture), then the DER still reads
     offset = value.index(seal_info.dump()) + 600
@@ -360,7 +352,7 @@ def test_a_corpus_page_removed_is_tampered(name: str) -> None:
     data = _corpus(name)
     files = _files(data)
     del files[_first_page(data)]
-    check = _check(_zip(files))
+    check = _check(zip_files(files))
     assert check.state is CheckState.TAMPERED
     assert check.reason is not None and "missing" in check.reason
 
@@ -523,12 +515,12 @@ def test_a_page_added_after_signing_is_modified_after_signing(v4_ofd: bytes) -> 
     files = _files(v4_ofd)
     files["Doc_0/Document.xml"] = extra["Doc_0/Document.xml"]
     files["Doc_0/Pages/Page_1/Content.xml"] = extra["Doc_0/Pages/Page_1/Content.xml"]
-    assert _check(_zip(files)).state is CheckState.TAMPERED  # Document.xml was signed
+    assert _check(zip_files(files)).state is CheckState.TAMPERED  # Document.xml was signed
     files = _files(v4_ofd)  # the signed document intact, OFD.xml pointing elsewhere
     files["Doc_0/Unsigned.xml"] = extra["Doc_0/Document.xml"]
     files["Doc_0/Pages/Page_1/Content.xml"] = extra["Doc_0/Pages/Page_1/Content.xml"]
     files["OFD.xml"] = files["OFD.xml"].replace(b"Document.xml", b"Unsigned.xml")
-    check = _check(_zip(files))
+    check = _check(zip_files(files))
     assert check.state is CheckState.MODIFIED_AFTER_SIGNING
     assert check.reason is not None and "Unsigned.xml is not signed" in check.reason
 
@@ -546,7 +538,7 @@ def test_a_page_not_covered_is_modified_after_signing(
     assert b"Page_1" not in _files(data)[SIGNATURE_XML] and b"Page_1" in signature_xml
     added = _files(data)
     added["Doc_0/Pages/Page_1/Content.xml"] = page_2
-    check = _check(_zip(added))
+    check = _check(zip_files(added))
     assert check.state is CheckState.MODIFIED_AFTER_SIGNING
     assert check.reason is not None and "Page_1" in check.reason
 
@@ -559,16 +551,16 @@ def test_no_signatures_is_absent(v4_ofd: bytes) -> None:
     files["OFD.xml"] = _base_files()["OFD.xml"].replace(
         b"<ofd:Signatures>Doc_0/Signs/Signatures.xml</ofd:Signatures>", b""
     )
-    assert _check(_zip(files)).state is CheckState.ABSENT
+    assert _check(zip_files(files)).state is CheckState.ABSENT
     files = _files(v4_ofd)
     files["Doc_0/Signs/Signatures.xml"] = f"{XML}<ofd:Signatures {NS}/>".encode()
-    assert _check(_zip(files)).state is CheckState.ABSENT
+    assert _check(zip_files(files)).state is CheckState.ABSENT
 
 
 def test_a_missing_signature_list_is_tampered(v4_ofd: bytes) -> None:
     files = _files(v4_ofd)
     del files["Doc_0/Signs/Signatures.xml"]
-    assert _check(_zip(files)).state is CheckState.TAMPERED
+    assert _check(zip_files(files)).state is CheckState.TAMPERED
 
 
 @pytest.mark.parametrize(
@@ -627,7 +619,7 @@ def test_too_many_signatures_are_unverifiable(v4_ofd: bytes) -> None:
     files["Doc_0/Signs/Signatures.xml"] = (
         f"{XML}<ofd:Signatures {NS}>{entries}</ofd:Signatures>"
     ).encode()
-    check = _check(_zip(files))
+    check = _check(zip_files(files))
     assert check.state is CheckState.UNVERIFIABLE
 
 

@@ -366,52 +366,74 @@ def _fill(out: bytearray, sign: Callable[[bytes], bytes]) -> bytes:
     return bytes(out)
 
 
+def signed_data(
+    cert: asn1_x509.Certificate,
+    covered: bytes,
+    *,
+    digest: type[hashes.HashAlgorithm],
+    digest_algorithm: str,
+    signature_algorithm: str,
+    data_type: str,
+    sign: Callable[[bytes], bytes],
+    with_attributes: bool,
+) -> cms.SignedData:
+    """A detached CMS SignedData over ``covered`` by ``cert``'s key (``sign``), with the
+    signed attributes (content type, signing time, message digest) or without."""
+    hashed = hashes.Hash(digest())
+    hashed.update(covered)
+    signer_info: dict[str, object] = {
+        "version": "v1",
+        "sid": cms.SignerIdentifier(
+            {
+                "issuer_and_serial_number": {
+                    "issuer": cert.issuer,
+                    "serial_number": cert.serial_number,
+                }
+            }
+        ),
+        "digest_algorithm": {"algorithm": digest_algorithm},
+        "signature_algorithm": {"algorithm": signature_algorithm},
+    }
+    signed = covered
+    if with_attributes:
+        attributes = cms.CMSAttributes(
+            [
+                {"type": "content_type", "values": [data_type]},
+                {"type": "signing_time", "values": [cms.Time({"utc_time": _SIGNED_AT})]},
+                {"type": "message_digest", "values": [hashed.finalize()]},
+            ]
+        )
+        signer_info["signed_attrs"] = attributes
+        signed = attributes.dump()
+    signer_info["signature"] = sign(signed)
+    return cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [{"algorithm": digest_algorithm}],
+            "encap_content_info": {"content_type": data_type},
+            "certificates": [cert],
+            "signer_infos": [cms.SignerInfo(signer_info)],
+        }
+    )
+
+
 def cms_signer(
     key: rsa.RSAPrivateKey, cert_der: bytes, *, with_attributes: bool
 ) -> Callable[[bytes], bytes]:
     cert = asn1_x509.Certificate.load(cert_der)
 
     def sign(covered: bytes) -> bytes:
-        digest = hashes.Hash(hashes.SHA256())
-        digest.update(covered)
-        signer_info: dict[str, object] = {
-            "version": "v1",
-            "sid": cms.SignerIdentifier(
-                {
-                    "issuer_and_serial_number": {
-                        "issuer": cert.issuer,
-                        "serial_number": cert.serial_number,
-                    }
-                }
-            ),
-            "digest_algorithm": {"algorithm": "sha256"},
-            "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
-        }
-        if with_attributes:
-            attributes = cms.CMSAttributes(
-                [
-                    {"type": "content_type", "values": ["data"]},
-                    {"type": "signing_time", "values": [cms.Time({"utc_time": _SIGNED_AT})]},
-                    {"type": "message_digest", "values": [digest.finalize()]},
-                ]
-            )
-            signer_info["signed_attrs"] = attributes
-            signed = attributes.dump()
-        else:
-            signed = covered
-        signer_info["signature"] = key.sign(signed, padding.PKCS1v15(), hashes.SHA256())
-        signed_data = cms.SignedData(
-            {
-                "version": "v1",
-                "digest_algorithms": [{"algorithm": "sha256"}],
-                "encap_content_info": {"content_type": "data"},
-                "certificates": [cert],
-                "signer_infos": [cms.SignerInfo(signer_info)],
-            }
+        data = signed_data(
+            cert,
+            covered,
+            digest=hashes.SHA256,
+            digest_algorithm="sha256",
+            signature_algorithm="rsassa_pkcs1v15",
+            data_type="data",
+            sign=lambda signed: key.sign(signed, padding.PKCS1v15(), hashes.SHA256()),
+            with_attributes=with_attributes,
         )
-        return bytes(
-            cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
-        )
+        return bytes(cms.ContentInfo({"content_type": "signed_data", "content": data}).dump())
 
     return sign
 
@@ -551,44 +573,18 @@ def gm_signer(
     cert = asn1_x509.Certificate.load(cert_der)
 
     def sign(covered: bytes) -> bytes:
-        digest = hashes.Hash(hashes.SM3())
-        digest.update(covered)
-        signer_info: dict[str, object] = {
-            "version": "v1",
-            "sid": cms.SignerIdentifier(
-                {
-                    "issuer_and_serial_number": {
-                        "issuer": cert.issuer,
-                        "serial_number": cert.serial_number,
-                    }
-                }
-            ),
-            "digest_algorithm": {"algorithm": SM3},
-            "signature_algorithm": {"algorithm": signature_oid},
-        }
-        signed = covered
-        if with_attributes:
-            attributes = cms.CMSAttributes(
-                [
-                    {"type": "content_type", "values": [GM_DATA]},
-                    {"type": "signing_time", "values": [cms.Time({"utc_time": _SIGNED_AT})]},
-                    {"type": "message_digest", "values": [digest.finalize()]},
-                ]
-            )
-            signer_info["signed_attrs"] = attributes
-            signed = attributes.dump()
-        signer_info["signature"] = key.sign(signed)
-        signed_data = cms.SignedData(
-            {
-                "version": "v1",
-                "digest_algorithms": [{"algorithm": SM3}],
-                "encap_content_info": {"content_type": GM_DATA},
-                "certificates": [cert],
-                "signer_infos": [cms.SignerInfo(signer_info)],
-            }
+        data = signed_data(
+            cert,
+            covered,
+            digest=hashes.SM3,
+            digest_algorithm=SM3,
+            signature_algorithm=signature_oid,
+            data_type=GM_DATA,
+            sign=key.sign,
+            with_attributes=with_attributes,
         )
         content_type = core.ObjectIdentifier(GM_SIGNED_DATA).dump()
-        return tlv(0x30, content_type + tlv(0xA0, signed_data.dump()))  # ContentInfo
+        return tlv(0x30, content_type + tlv(0xA0, data.dump()))  # ContentInfo
 
     return sign
 

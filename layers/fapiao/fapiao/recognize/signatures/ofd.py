@@ -31,11 +31,11 @@ from asn1crypto import core  # type: ignore[import-untyped]
 
 from fapiao.catalogue.errors import HubError
 from fapiao.recognize import xml
-from fapiao.recognize.ofd_signature import sm3
 from fapiao.recognize.safezip import SafeZip, resolve
 from fapiao.recognize.signatures import sm2
 from fapiao.recognize.signatures.certs import SM2_SIGN, SM2_WITH_SM3, Certificate
 from fapiao.recognize.signatures.model import CheckState, SignatureCheck
+from fapiao.recognize.signatures.sm2 import sm3
 
 __all__ = ["ALGORITHM", "verify_ofd"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from asn1crypto.algos import DSASignature  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import hashes
 
-__all__ = ["DEFAULT_USER_ID", "public_point", "verify", "za"]
+__all__ = ["DEFAULT_USER_ID", "public_point", "sm3", "verify", "za"]
 
 DEFAULT_USER_ID = b"1234567812345678"  # GM/T 0009's default signer id
 
@@ -43,7 +43,7 @@ def verify(
     point = public_point(public_key)
     if point is None or len(user_id) > _MAX_USER_ID:
         return False
-    digest = _sm3(za(point, user_id) + message)
+    digest = sm3(za(point, user_id) + message)
     e = int.from_bytes(digest, "big")
     return any(_check(e, r, s, point) for r, s in _candidates(signature))
 
@@ -67,10 +67,11 @@ def za(point: _Affine, user_id: bytes = DEFAULT_USER_ID) -> bytes:
     data = bytes(parts) + user_id
     for value in (_A, _B, _GX, _GY, point[0], point[1]):
         data += value.to_bytes(_SIZE, "big")
-    return _sm3(data)
+    return sm3(data)
 
 
-def _sm3(data: bytes) -> bytes:
+def sm3(data: bytes) -> bytes:
+    """The SM3 digest of ``data`` (GB/T 32905), by cryptography."""
     digest = hashes.Hash(hashes.SM3())
     digest.update(data)
     return digest.finalize()

@@ -16,8 +16,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from fapiao.model.signature import CheckState, SignatureCheck
 from fapiao.recognize.safezip import SafeZip
-from fapiao.recognize.signatures.model import CheckState, SignatureCheck
 from fapiao.recognize.signatures.ofd import verify_ofd
 from fapiao.recognize.signatures.pdf import verify_pdf
 

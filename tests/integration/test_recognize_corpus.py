@@ -16,10 +16,18 @@ from typing import Any
 import pytest
 from fixtures.accuracy import Tally, expected_of, same, wire_value
 from fixtures.generate import generated_ofd, generated_pdf, generated_specs
+from unit.recognize.signatures.test_ofd_signatures import SIGNED_CORPUS  # issuer kinds
 
 from fapiao.catalogue.types import InvoiceType
 from fapiao.model import Invoice
-from fapiao.recognize import KEY_FIELDS, RecognizedInvoice, Source, recognize
+from fapiao.model.signature import CheckState
+from fapiao.recognize import (
+    KEY_FIELDS,
+    RecognizedInvoice,
+    Source,
+    recognize,
+    recognize_with_signatures,
+)
 from support import CORPUS
 
 # expected.json names no type: the corpus README's descriptions do, first match wins.
@@ -154,11 +162,14 @@ def test_corpus_ofd_signatures() -> None:
     for name, entry in corpus.items():
         if entry["kind"] != "ofd":
             continue
-        (result,) = recognize((CORPUS / "files" / name).read_bytes())
-        has_signs = b"Signatures" in (CORPUS / "files" / name).read_bytes()
-        assert (result.signature.value if result.signature else None) == (
-            "intact" if has_signs else "absent"
-        ), name
+        data = (CORPUS / "files" / name).read_bytes()
+        (result,) = recognize_with_signatures(data)
+        assert result.signature is not None, name
+        if b"Signatures" in data:
+            assert result.signature.state is CheckState.VALID, (name, result.signature.reason)
+            assert result.signature.issuer_kind is SIGNED_CORPUS[name], name
+        else:
+            assert result.signature.state is CheckState.ABSENT, name
 
 
 def _generated() -> list[tuple[str, bytes, dict[str, str]]]:

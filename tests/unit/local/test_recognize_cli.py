@@ -3,6 +3,7 @@ a folder is its files; a file that cannot be read is one line on stderr, never a
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -54,7 +55,10 @@ def test_json_is_one_array_an_element_per_file(
     assert rail["invoice_type"] == "67"
     assert rail["name"] == rail_spec(52).passenger_name  # 001's name for the passenger
     (ofd,) = output[1]["invoices"]
-    assert ofd["signature"] == "intact"
+    signature = ofd["signature"]
+    assert signature["state"] == "valid"
+    assert signature["issuer_kind"] == "unknown"  # the tests' own "Test CA"
+    assert dt.datetime.fromisoformat(signature["signed_at"]).tzinfo is not None
     assert ofd["sources"]["invoice_code"] == ["ofd_xml", "ofd_text", "qr"]
     (photo,) = output[2]["invoices"]
     assert "total_amount" not in photo  # the QR code of an old invoice carries no total

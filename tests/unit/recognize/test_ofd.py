@@ -20,14 +20,22 @@ from fixtures.generate import (
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import InvoiceType
 from fapiao.model import InvoiceStatus
-from fapiao.recognize import FileKind, RecognizedInvoice, SignatureState, Source, recognize
+from fapiao.model.signature import CheckState, IssuerKind
+from fapiao.recognize import (
+    FileKind,
+    RecognizedInvoice,
+    Source,
+    recognize,
+    recognize_with_signatures,
+)
 from fapiao.recognize.xml import parse, repair
 
 T = InvoiceType
 
 
 def _one(data: bytes) -> RecognizedInvoice:
-    (result,) = recognize(data)
+    """The one invoice of ``data``, with the check of the file's signatures."""
+    (result,) = recognize_with_signatures(data)
     assert result.status is InvoiceStatus.RECOGNIZED, result.reason
     assert result.kind is FileKind.OFD
     return result
@@ -57,7 +65,8 @@ def test_digital_ofd_is_read_through_its_custom_tags() -> None:
     _matches(result, spec)
     assert result.sources["buyer_tax_code"] == [Source.OFD_TEXT]
     assert result.sources["total_amount"] == [Source.OFD_TEXT, Source.QR]
-    assert result.signature is SignatureState.ABSENT
+    assert result.signature is not None
+    assert result.signature.state is CheckState.ABSENT
 
 
 def test_well_formed_custom_tags_read_the_same() -> None:
@@ -87,21 +96,46 @@ def test_exempt_ofd_reads_tax_as_zero() -> None:
     assert result.sources["tax_amount"] == [Source.OFD_XML, Source.OFD_TEXT]
 
 
-def test_intact_signature() -> None:
-    assert _one(invoice_ofd(vat_spec(37))).signature is SignatureState.INTACT
+def test_a_generated_signature_is_valid_and_its_issuer_unknown() -> None:
+    check = _one(invoice_ofd(vat_spec(37))).signature
+    assert check is not None
+    assert check.state is CheckState.VALID, check.reason
+    assert check.issuer_kind is IssuerKind.UNKNOWN
+    assert check.issuer == "C=CN, CN=Test CA"
+    assert check.algorithm == "SM2-SM3"
+    assert check.signed_at is not None and check.signed_at.tzinfo is not None
+    assert check.certificate_valid_at_signing is True
+
+
+def test_signed_by_the_test_tax_ca_is_tax_bureau_test() -> None:
+    check = _one(invoice_ofd(vat_spec(37), signed_by="tax_bureau_test")).signature
+    assert check is not None
+    assert check.state is CheckState.VALID, check.reason
+    assert check.issuer_kind is IssuerKind.TAX_BUREAU_TEST
+    assert check.issuer is not None and "税务测试CA2(SM2)" in check.issuer
+
+
+def test_every_route_is_signed_for_real() -> None:
+    for route in ("original", "tags", "xbrl"):
+        spec = vat_spec(40, T.DIGITAL_SPECIAL if route == "tags" else T.VAT_ELECTRONIC_NORMAL)
+        check = _one(invoice_ofd(spec, route=route)).signature
+        assert check is not None and check.state is CheckState.VALID, (route, check)
 
 
 def test_changed_file_means_tampered_and_sources_disagree() -> None:
     spec = vat_spec(38)
     result = _one(invoice_ofd(spec, tamper=True))
-    assert result.signature is SignatureState.TAMPERED
-    assert any("differs from what was signed" in w for w in result.warnings)
+    assert result.signature is not None
+    assert result.signature.state is CheckState.TAMPERED
+    reason = result.signature.reason
+    assert reason is not None and "original_invoice.xml differs" in reason
     assert [d.field for d in result.disagreements] == ["total_amount"]
     assert any("total" in w for w in result.warnings)
 
 
 def test_unsigned_ofd_is_absent() -> None:
-    assert _one(invoice_ofd(vat_spec(39), signed=False)).signature is SignatureState.ABSENT
+    check = _one(invoice_ofd(vat_spec(39), signed=False)).signature
+    assert check is not None and check.state is CheckState.ABSENT
 
 
 def test_malformed_custom_tag_root_is_repaired() -> None:

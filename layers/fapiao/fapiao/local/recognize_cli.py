@@ -25,7 +25,8 @@ from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import to_platform_code
 from fapiao.local.locate import CommandError, files_of, read_file
 from fapiao.mapping.invoice_create import to_ocr_invoice
-from fapiao.recognize import RecognizedInvoice, recognize
+from fapiao.model.signature import SignatureCheck
+from fapiao.recognize import RecognizedInvoice, recognize_with_signatures
 from fapiao.settings import LocalHubSettings
 from fapiao.wire.common import dump_json
 
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace, settings: LocalHubSettings | None = None) -> i
 
 def _entry(path: Path) -> dict[str, Any]:
     try:
-        results = recognize(read_file(path))
+        results = recognize_with_signatures(read_file(path))
     except CommandError as error:
         return _failed(path, Problem.FILE_UNREACHABLE, str(error).removeprefix(f"{path}: "))
     except HubError as error:
@@ -150,7 +151,7 @@ def invoice_json(result: RecognizedInvoice, path: str) -> dict[str, Any]:
     if result.page is not None:
         body["page"] = result.page
     if result.signature is not None:
-        body["signature"] = result.signature.value
+        body["signature"] = result.signature.to_json()
     if result.confidence:
         body["confidence"] = {
             _WIRE_NAMES.get(name, name): score
@@ -158,6 +159,18 @@ def invoice_json(result: RecognizedInvoice, path: str) -> dict[str, Any]:
             if _WIRE_NAMES.get(name, name) in body
         }
     return body
+
+
+def signature_line(check: SignatureCheck) -> str:
+    """The table's line for a file's signatures: the state, then who signed or why."""
+    words = [f"signature {check.state.value}"]
+    if check.issuer_kind is not None:
+        words.append(f"({check.issuer_kind.value})")
+    if check.signer:
+        words.append(f"signer {check.signer}")
+    if check.reason:
+        words.append(f"- {check.reason}")
+    return " ".join(words)
 
 
 _COLUMNS = ("file", "page", "status", "type", "code", "number", "date", "amount", "tax", "total")
@@ -182,7 +195,7 @@ def table(entries: list[dict[str, Any]]) -> str:
                 lines.append(f"seller {invoice.seller_name or '-'} {invoice.seller_tax_code or ''}")
                 lines.append(f"check code {invoice.check_code or '-'}")
             if result.signature is not None:
-                lines.append(f"signature {result.signature.value}")
+                lines.append(signature_line(result.signature))
             lines.extend(result.warnings)
             notes[len(rows) - 1] = lines
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]

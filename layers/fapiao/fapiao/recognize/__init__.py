@@ -10,6 +10,9 @@ A file that cannot be read at all raises ``HubError``: UNSUPPORTED_FILE_TYPE (no
 of the formats), FILE_TOO_LARGE (past a bound in ``limits``), UNRECOGNISABLE (damaged,
 encrypted, hostile).
 
+``recognize_with_signatures`` adds the check of the file's signatures to each invoice
+(``signatures``, issue 15).
+
 Where it runs: ``recognize_here`` reads the file in the calling process, safe from any
 number of threads (PDFium, which is not thread-safe, is behind one lock: ``native``).
 ``use_workers(pool)`` makes ``recognize`` hand every file to a pool of worker processes
@@ -30,7 +33,6 @@ from fapiao.recognize.result import (
     KEY_FIELDS,
     Disagreement,
     RecognizedInvoice,
-    SignatureState,
     Source,
 )
 
@@ -42,11 +44,11 @@ __all__ = [
     "Disagreement",
     "FileKind",
     "RecognizedInvoice",
-    "SignatureState",
     "Source",
     "detect",
     "recognize",
     "recognize_here",
+    "recognize_with_signatures",
     "use_workers",
 ]
 
@@ -82,6 +84,22 @@ def _kind(data: bytes) -> FileKind:
             f"the file has {len(data)} bytes; at most {limits.MAX_FILE_BYTES} are read",
         )
     return detect(data)
+
+
+def recognize_with_signatures(data: bytes) -> list[RecognizedInvoice]:
+    """``recognize``, then the file's signatures checked (``signatures.verify_file``) and
+    the check set on each invoice: what the services and ``fapiao recognize`` answer.
+
+    The check runs in this process, whether or not a worker pool reads the file: it is
+    pure Python over bounded parsers, with nothing native to crash. It is a step of its
+    own, timed apart from the reading (bench/signatures.py, bench/recognize_pdf.py)."""
+    found = recognize(data)
+    from fapiao.recognize.signatures import verify_file
+
+    check = verify_file(data, detect(data))
+    for recognized in found:
+        recognized.signature = check
+    return found
 
 
 def recognize_here(data: bytes) -> list[RecognizedInvoice]:

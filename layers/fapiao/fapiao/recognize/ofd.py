@@ -30,10 +30,10 @@ from PIL import Image, UnidentifiedImageError
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import InvoiceType
-from fapiao.recognize import limits, ofd_fields, ofd_render, ofd_signature, printed, xml
+from fapiao.recognize import limits, ofd_fields, ofd_render, printed, xml
 from fapiao.recognize.detect import FileKind
 from fapiao.recognize.qr import QrPayload, invoice_payloads
-from fapiao.recognize.result import Reading, RecognizedInvoice, SignatureState, Source, merge
+from fapiao.recognize.result import Reading, RecognizedInvoice, Source, merge
 from fapiao.recognize.safezip import SafeZip, resolve
 
 logger = logging.getLogger(__name__)
@@ -54,16 +54,14 @@ def recognize_ofd(data: bytes) -> list[RecognizedInvoice]:
         document = xml.text(xml.child(body, "DocRoot"))
         if document is None:
             continue
-        signatures = xml.text(xml.child(body, "Signatures"))
-        results.append(_document(archive, resolve(_ROOT, document), signatures))
+        results.append(_document(archive, resolve(_ROOT, document)))
     if not results:
         raise HubError(Problem.UNRECOGNISABLE, "the OFD file names no document (DocRoot)")
     return results
 
 
-def _document(archive: SafeZip, path: str, signatures: str | None) -> RecognizedInvoice:
+def _document(archive: SafeZip, path: str) -> RecognizedInvoice:
     warnings: list[str] = []
-    signature = ofd_signature.check(archive, signatures, warnings)
     document = _xml(archive, path)
     if document is None:
         return RecognizedInvoice.unrecognisable(
@@ -86,10 +84,10 @@ def _document(archive: SafeZip, path: str, signatures: str | None) -> Recognized
         readings.append((Source.QR, payload.reading()))
     _settle_type(readings, title_type)
     if not any(r.get("invoice_number") for s, r in readings if s is not Source.QR):
-        rendered = _rendered(archive, path, document, payload, warnings, signature)
+        rendered = _rendered(archive, path, document, payload, warnings)
         if rendered is not None:
             return rendered
-    return merge(readings, kind=FileKind.OFD, page=1, warnings=warnings, signature=signature)
+    return merge(readings, kind=FileKind.OFD, page=1, warnings=warnings)
 
 
 def _printed_pages(
@@ -122,7 +120,6 @@ def _rendered(
     document: Element,
     payload: QrPayload | None,
     warnings: list[str],
-    signature: SignatureState | None,
 ) -> RecognizedInvoice | None:
     """The first page drawn and read like a photo (QR code, then OCR), for a page with no
     text to read; None when it cannot be drawn or the picture gives no invoice (the QR
@@ -142,7 +139,6 @@ def _rendered(
     if chosen is None:
         return None
     chosen.warnings = [*warnings, *rendered.notes, *chosen.warnings]
-    chosen.signature = signature
     chosen.page = 1
     return chosen
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from fapiao.catalogue.types import InvoiceType
 from fapiao.model import Invoice, InvoiceStatus
+from fapiao.model.signature import SignatureCheck
 from fapiao.recognize import values
 from fapiao.recognize.detect import FileKind
 
@@ -30,12 +31,6 @@ class Source(StrEnum):
     OFD_TEXT = "ofd_text"  # the OFD's page text: through its CustomTags, or laid out in lines
     QR = "qr"  # the QR code's payload
     OCR = "ocr"  # text read from the pixels of a photo, scan or rendered page
-
-
-class SignatureState(StrEnum):
-    INTACT = "intact"  # every digest the signature lists matches its file
-    TAMPERED = "tampered"  # a listed file is missing or its digest differs
-    ABSENT = "absent"  # the file carries no signature
 
 
 KEY_FIELDS = (
@@ -79,7 +74,9 @@ class RecognizedInvoice:
     warnings: list[str] = field(default_factory=list)
     reason: str | None = None
     page: int | None = None  # 1-based page (PDF, OFD) the invoice was read on
-    signature: SignatureState | None = None  # OFD only
+    # The check of the file's signatures (every invoice of a file shares it); None until
+    # ``recognize`` has checked them.
+    signature: SignatureCheck | None = None
     # The OCR model's confidence (0..1) in each field it read: only where OCR is a source.
     confidence: dict[str, float] = field(default_factory=dict)
 
@@ -107,7 +104,6 @@ def merge(
     kind: FileKind,
     page: int | None = None,
     warnings: list[str] | None = None,
-    signature: SignatureState | None = None,
     confidence: dict[str, float] | None = None,
 ) -> RecognizedInvoice:
     """One invoice from the readings of its sources (see the module's docstring).
@@ -135,7 +131,6 @@ def merge(
         disagreements=disagreements,
         warnings=notes,
         page=page,
-        signature=signature,
         confidence={
             name: score
             for name, score in (confidence or {}).items()

@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from fapiao.model.signature import IssuerKind
 from fapiao.recognize.signatures import certs
 from fapiao.recognize.signatures.certs import Certificate, issuer_kind
-from fapiao.recognize.signatures.model import IssuerKind
 from support import CORPUS
 
 from .conftest import Sm2Key

@@ -3,7 +3,6 @@ structures the tests sign themselves (a test SM2 key pair, a "Test CA" certifica
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 import random
@@ -12,16 +11,14 @@ from collections.abc import Callable
 
 import pytest
 from asn1crypto import core  # type: ignore[import-untyped]
-from cryptography.hazmat.primitives import hashes
 from fixtures.generate import zip_files
+from fixtures.signing import SIGNED_AT, Sm2Key, base_files, new_key, ses_v1, ses_v4, signed_ofd
 
+from fapiao.model.signature import CheckState, IssuerKind, SignatureCheck
 from fapiao.recognize.safezip import SafeZip
 from fapiao.recognize.signatures import certs
-from fapiao.recognize.signatures.model import CheckState, IssuerKind, SignatureCheck
 from fapiao.recognize.signatures.ofd import MAX_SIGNATURES, verify_ofd
 from support import CORPUS
-
-from .conftest import Sm2Key, new_key
 
 UTC = dt.UTC
 SIGNED_CORPUS = {
@@ -36,7 +33,6 @@ UNSIGNED_CORPUS = ("ofdrw__ofdrw__20240531141733.ofd", "ofdrw__ofdrw__no_page_co
 SIGNED_VALUE = "Doc_0/Signs/Sign_0/SignedValue.dat"
 SIGNATURE_XML = "Doc_0/Signs/Sign_0/Signature.xml"
 PAGE = "Doc_0/Pages/Page_0/Content.xml"
-SIGNED_AT = dt.datetime(2024, 5, 31, 6, 17, 33, tzinfo=UTC)
 NS = 'xmlns:ofd="http://www.ofdspec.org/2016"'
 XML = '<?xml version="1.0" encoding="UTF-8"?>'
 
@@ -74,186 +70,7 @@ def _flip(offset: int) -> Callable[[bytes], bytes]:
     return flip
 
 
-# --- SES structures, built by the test ------------------------------------------------
-
-
-def _sequence(*parts: bytes) -> bytes:
-    body = b"".join(parts)
-    if len(body) < 0x80:
-        return b"\x30" + bytes([len(body)]) + body
-    size = (len(body).bit_length() + 7) // 8
-    return b"\x30" + bytes([0x80 | size]) + len(body).to_bytes(size, "big") + body
-
-
-def _sm3(data: bytes) -> bytes:
-    digest = hashes.Hash(hashes.SM3())
-    digest.update(data)
-    return digest.finalize()
-
-
-def _ia5(text: str) -> bytes:
-    return core.IA5String(text).dump()
-
-
-def _oid(dotted: str) -> bytes:
-    return core.ObjectIdentifier(dotted).dump()
-
-
-def _bits(data: bytes) -> bytes:
-    return core.OctetBitString(data).dump()
-
-
-def _octets(data: bytes) -> bytes:
-    return core.OctetString(data).dump()
-
-
-def _int(value: int) -> bytes:
-    return core.Integer(value).dump()
-
-
-def _seal_info(version: int, signer_certificate: bytes) -> bytes:
-    start = dt.datetime(2020, 1, 1, tzinfo=UTC)
-    end = dt.datetime(2040, 1, 1, tzinfo=UTC)
-    if version == 4:
-        times = [core.GeneralizedTime(t).dump() for t in (start, start, end)]
-        certificates = [_int(1), _sequence(_octets(signer_certificate))]
-    else:
-        times = [core.UTCTime(t).dump() for t in (start, start, end)]
-        certificates = [_sequence(_octets(signer_certificate))]
-    return _sequence(
-        _sequence(_ia5("ES"), _int(version), _ia5("TEST")),
-        _ia5("TEST-SEAL-0001"),
-        _sequence(_int(1), core.UTF8String("测试印章").dump(), *certificates, *times),
-        _sequence(_ia5("PNG"), _octets(b"\x89PNG not really"), _int(40), _int(40)),
-    )
-
-
-def ses_v4(
-    signature_xml: bytes,
-    signer: tuple[Sm2Key, bytes],
-    maker: tuple[Sm2Key, bytes],
-    *,
-    when: dt.datetime = SIGNED_AT,
-    maker_signs: Sm2Key | None = None,
-    signer_signs: Sm2Key | None = None,
-) -> bytes:
-    """GB/T 38540 SES_Signature v4; ``*_signs``: a key other than the certificate's."""
-    (signer_key, signer_certificate), (maker_key, maker_certificate) = signer, maker
-    seal_info = _seal_info(4, signer_certificate)
-    seal = _sequence(
-        seal_info,
-        _octets(maker_certificate),
-        _oid(certs.SM2_WITH_SM3),
-        _bits((maker_signs or maker_key).sign(seal_info)),
-    )
-    tbs = _sequence(
-        _int(4),
-        seal,
-        core.GeneralizedTime(when).dump(),
-        _bits(_sm3(signature_xml)),
-        _ia5("/Doc_0/Signs/Sign_0/Signature.xml"),
-    )
-    return _sequence(
-        tbs,
-        _octets(signer_certificate),
-        _oid(certs.SM2_WITH_SM3),
-        _bits((signer_signs or signer_key).sign(tbs)),
-    )
-
-
-def ses_v1(
-    signature_xml: bytes,
-    signer: tuple[Sm2Key, bytes],
-    maker: tuple[Sm2Key, bytes],
-    *,
-    when: dt.datetime = SIGNED_AT,
-    raw_signature: bool = False,
-) -> bytes:
-    """GM/T 0031-2014 SES_Signature v1: the maker signs SEQUENCE(sealInfo, cert, alg)."""
-    (signer_key, signer_certificate), (maker_key, maker_certificate) = signer, maker
-    seal_info = _seal_info(1, signer_certificate)
-    maker_message = _sequence(seal_info, _octets(maker_certificate), _oid(certs.SM2_WITH_SM3))
-    seal = _sequence(
-        seal_info,
-        _sequence(
-            _octets(maker_certificate),
-            _oid(certs.SM2_WITH_SM3),
-            _bits(maker_key.sign(maker_message)),
-        ),
-    )
-    tbs = _sequence(
-        _int(1),
-        seal,
-        _bits(core.UTCTime(when).dump()),
-        _bits(_sm3(signature_xml)),
-        _ia5("/Doc_0/Signs/Sign_0/Signature.xml"),
-        _octets(signer_certificate),
-        _oid(certs.SM2_WITH_SM3),
-    )
-    signature = signer_key.sign_raw(tbs) if raw_signature else signer_key.sign(tbs)
-    return _sequence(tbs, _bits(signature))
-
-
-def _base_files(pages: int = 1) -> dict[str, bytes]:
-    page_list = "".join(
-        f'<ofd:Page ID="{n + 1}" BaseLoc="Pages/Page_{n}/Content.xml"/>' for n in range(pages)
-    )
-    files = {
-        "OFD.xml": (
-            f'{XML}<ofd:OFD {NS} DocType="OFD" Version="1.1"><ofd:DocBody>'
-            "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot>"
-            "<ofd:Signatures>Doc_0/Signs/Signatures.xml</ofd:Signatures></ofd:DocBody></ofd:OFD>"
-        ).encode(),
-        "Doc_0/Document.xml": (
-            f"{XML}<ofd:Document {NS}><ofd:Pages>{page_list}</ofd:Pages></ofd:Document>"
-        ).encode(),
-    }
-    for n in range(pages):
-        files[f"Doc_0/Pages/Page_{n}/Content.xml"] = (
-            f'{XML}<ofd:Page {NS}><ofd:Content><ofd:Layer ID="9"><ofd:TextObject ID="10">'
-            f"<ofd:TextCode>价税合计 {n}: ¥113.00</ofd:TextCode></ofd:TextObject>"
-            "</ofd:Layer></ofd:Content></ofd:Page>"
-        ).encode()
-    return files
-
-
-def _signature_xml(
-    files: dict[str, bytes], index: int, method: str = "1.2.156.10197.1.401"
-) -> bytes:
-    references = "".join(
-        f'<ofd:Reference FileRef="/{path}"><ofd:CheckValue>'
-        f"{base64.b64encode(_sm3(data)).decode()}</ofd:CheckValue></ofd:Reference>"
-        for path, data in files.items()
-        if path.startswith("Doc_0/") and "/Signs/" not in path
-    )
-    return (
-        f"{XML}<ofd:Signature {NS}><ofd:SignedInfo>"
-        '<ofd:Provider ProviderName="fapiao-tests" Version="1.0"/>'
-        "<ofd:SignatureMethod>1.2.156.10197.1.501</ofd:SignatureMethod>"
-        f'<ofd:References CheckMethod="{method}">{references}</ofd:References>'
-        f"</ofd:SignedInfo><ofd:SignedValue>/Doc_0/Signs/Sign_{index}/SignedValue.dat"
-        "</ofd:SignedValue></ofd:Signature>"
-    ).encode()
-
-
-def signed_ofd(
-    make_ses: Callable[[bytes], bytes],
-    *,
-    signatures: int = 1,
-    files: dict[str, bytes] | None = None,
-    method: str = "1.2.156.10197.1.401",
-) -> bytes:
-    files = dict(files or _base_files())
-    entries = ""
-    for index in range(signatures):
-        signature_xml = _signature_xml(files, index, method)
-        files[f"Doc_0/Signs/Sign_{index}/Signature.xml"] = signature_xml
-        files[f"Doc_0/Signs/Sign_{index}/SignedValue.dat"] = make_ses(signature_xml)
-        entries += f'<ofd:Signature ID="{index + 1}" BaseLoc="Sign_{index}/Signature.xml"/>'
-    files["Doc_0/Signs/Signatures.xml"] = (
-        f"{XML}<ofd:Signatures {NS}>{entries}</ofd:Signatures>"
-    ).encode()
-    return zip_files(files)
+# --- SES structures, built by the test (fixtures.signing) -----------------------------
 
 
 @pytest.fixture(scope="module")
@@ -311,11 +128,14 @@ def _first_page(data: bytes) -> str:
 @pytest.mark.parametrize("name", SIGNED_CORPUS)
 def test_one_byte_changed_in_a_corpus_page_is_tampered(name: str) -> None:
     data = _corpus(name)
+    valid = _check(data)
     page = _first_page(data)
     for offset in (0, 200, -2):
         check = _check(_changed(data, page, _flip(offset)))
         assert check.state is CheckState.TAMPERED, offset
         assert check.reason is not None and "Content.xml" in check.reason
+        # the edited file still says who had signed it, and under which CA
+        assert (check.signer, check.issuer_kind) == (valid.signer, valid.issuer_kind), offset
 
 
 @pytest.mark.parametrize("name", SIGNED_CORPUS)
@@ -366,7 +186,7 @@ def test_a_generated_signature_is_valid_and_its_issuer_unknown(
 ) -> None:
     check = _check(request.getfixturevalue(f"{version}_ofd"))
     assert check == SignatureCheck(
-        CheckState.VALID,
+        state=CheckState.VALID,
         algorithm="SM2-SM3",
         signer="C=CN, CN=Test Signer",
         issuer="C=CN, CN=Test CA",
@@ -511,7 +331,7 @@ def test_all_of_several_signatures_must_be_valid(
 
 
 def test_a_page_added_after_signing_is_modified_after_signing(v4_ofd: bytes) -> None:
-    extra = _base_files(pages=2)
+    extra = base_files(pages=2)
     files = _files(v4_ofd)
     files["Doc_0/Document.xml"] = extra["Doc_0/Document.xml"]
     files["Doc_0/Pages/Page_1/Content.xml"] = extra["Doc_0/Pages/Page_1/Content.xml"]
@@ -528,7 +348,7 @@ def test_a_page_added_after_signing_is_modified_after_signing(v4_ofd: bytes) -> 
 def test_a_page_not_covered_is_modified_after_signing(
     signer: tuple[Sm2Key, bytes], maker: tuple[Sm2Key, bytes]
 ) -> None:
-    files = _base_files(pages=2)
+    files = base_files(pages=2)
     data = signed_ofd(lambda xml: ses_v4(xml, signer, maker), files=files)
     signature_xml = _files(data)[SIGNATURE_XML]
     # a signer that left page 2 out, honestly signed: what page 2 shows was never signed
@@ -548,7 +368,7 @@ def test_a_page_not_covered_is_modified_after_signing(
 
 def test_no_signatures_is_absent(v4_ofd: bytes) -> None:
     files = _files(v4_ofd)
-    files["OFD.xml"] = _base_files()["OFD.xml"].replace(
+    files["OFD.xml"] = base_files()["OFD.xml"].replace(
         b"<ofd:Signatures>Doc_0/Signs/Signatures.xml</ofd:Signatures>", b""
     )
     assert _check(zip_files(files)).state is CheckState.ABSENT

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from fapiao.model.signature import CheckState, IssuerKind, SignatureCheck
 from fapiao.recognize import native
-from fapiao.recognize.signatures.model import CheckState, IssuerKind, SignatureCheck
 from fapiao.recognize.signatures.pdf import verify_pdf
 from support import CORPUS
 
@@ -138,7 +138,7 @@ def test_didi_pdf_was_modified_after_signing() -> None:
 
 @pytest.mark.parametrize("name", UNSIGNED)
 def test_unsigned_corpus_pdf_is_absent(name: str) -> None:
-    assert verify_pdf(corpus(name)) == SignatureCheck(CheckState.ABSENT)
+    assert verify_pdf(corpus(name)) == SignatureCheck(state=CheckState.ABSENT)
 
 
 @pytest.mark.parametrize("name", [*sorted(SIGNED), DIDI, *UNSIGNED])

@@ -18,7 +18,7 @@ from typing import Any
 
 from asn1crypto import algos, cms, core, keys, x509  # type: ignore[import-untyped]
 
-from fapiao.recognize.signatures.model import IssuerKind
+from fapiao.model.signature import IssuerKind
 
 __all__ = ["GM_OIDS", "Certificate", "issuer_kind"]
 

@@ -30,11 +30,11 @@ from xml.etree.ElementTree import Element
 from asn1crypto import core  # type: ignore[import-untyped]
 
 from fapiao.catalogue.errors import HubError
+from fapiao.model.signature import CheckState, SignatureCheck
 from fapiao.recognize import xml
 from fapiao.recognize.safezip import SafeZip, resolve
 from fapiao.recognize.signatures import sm2
 from fapiao.recognize.signatures.certs import SM2_SIGN, SM2_WITH_SM3, Certificate
-from fapiao.recognize.signatures.model import CheckState, SignatureCheck
 from fapiao.recognize.signatures.sm2 import sm3
 
 __all__ = ["ALGORITHM", "verify_ofd"]
@@ -59,7 +59,7 @@ def verify_ofd(archive: SafeZip) -> SignatureCheck:
     except _Failure as failure:
         return failure.check()
     except HubError as error:  # a zip limit, a damaged entry, hostile XML
-        return SignatureCheck(CheckState.UNVERIFIABLE, reason=str(error))
+        return SignatureCheck(state=CheckState.UNVERIFIABLE, reason=str(error))
 
 
 class _Failure(Exception):
@@ -72,7 +72,7 @@ class _Failure(Exception):
     def check(self) -> SignatureCheck:
         signer = self.signer
         return SignatureCheck(
-            self.state,
+            state=self.state,
             algorithm=ALGORITHM if signer is not None else None,
             signer=None if signer is None else signer.subject,
             issuer=None if signer is None else signer.issuer,
@@ -97,7 +97,7 @@ class _Verified:
 
 def _verify(archive: SafeZip) -> SignatureCheck:
     if not archive.exists(_ROOT):
-        return SignatureCheck(CheckState.UNVERIFIABLE, reason="a zip without OFD.xml")
+        return SignatureCheck(state=CheckState.UNVERIFIABLE, reason="a zip without OFD.xml")
     root = xml.parse(archive.read(_ROOT), _ROOT)
     documents: list[tuple[str, list[tuple[str, str]]]] = []  # DocRoot, its signatures
     for body in xml.children(root, "DocBody"):
@@ -107,7 +107,7 @@ def _verify(archive: SafeZip) -> SignatureCheck:
             documents.append((document, _signature_paths(archive, listing)))
     paths = [path for _, signature_paths in documents for path in signature_paths]
     if not paths:
-        return SignatureCheck(CheckState.ABSENT)
+        return SignatureCheck(state=CheckState.ABSENT)
     if len(paths) > MAX_SIGNATURES:
         raise _unverifiable(f"{len(paths)} signatures; at most {MAX_SIGNATURES} are checked")
     failures: list[_Failure] = []
@@ -129,7 +129,7 @@ def _verify(archive: SafeZip) -> SignatureCheck:
     first = verified[0]
     signed_at = first.signed_at
     return SignatureCheck(
-        CheckState.VALID,
+        state=CheckState.VALID,
         algorithm=ALGORITHM,
         signer=first.signer.subject,
         issuer=first.signer.issuer,
@@ -164,7 +164,11 @@ def _verify_one(archive: SafeZip, path: str, location: str, covered: set[str]) -
         raise _tampered(f"the signature file {location} is missing")
     signature_xml = archive.read(path)
     signature = xml.parse(signature_xml, path)
-    covered.update(_check_references(archive, signature))
+    try:
+        covered.update(_check_references(archive, signature))
+    except _Failure as failure:  # an edited file still says who had signed it
+        failure.signer = failure.signer or _readable_signer(archive, path, signature)
+        raise
     value_location = xml.text(next(xml.descendants(signature, "SignedValue"), None))
     if value_location is None:
         raise _unverifiable(f"{location} names no signed value")
@@ -186,6 +190,20 @@ def _verify_one(archive: SafeZip, path: str, location: str, covered: set[str]) -
         raise _tampered("the signer's certificate is not one the seal lists", signer)
     _check_seal_file(archive, path, signature, ses.seal, signer)
     return _Verified(signer, ses.signed_at)
+
+
+def _readable_signer(archive: SafeZip, path: str, signature: Element) -> Certificate | None:
+    """The signer's certificate in the signed value, when it can be read; else None."""
+    value_location = xml.text(next(xml.descendants(signature, "SignedValue"), None))
+    try:
+        if value_location is None:
+            return None
+        value_path = resolve(path, value_location)
+        if not archive.exists(value_path):
+            return None
+        return _certificate(_parse_ses(archive.read(value_path)).signer_der, "signer")
+    except (_Failure, HubError):
+        return None
 
 
 def _check_references(archive: SafeZip, signature: Element) -> set[str]:

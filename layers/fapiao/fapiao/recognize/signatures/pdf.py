@@ -40,8 +40,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
+from fapiao.model.signature import CheckState, IssuerKind, SignatureCheck
 from fapiao.recognize.signatures import certs, sm2
-from fapiao.recognize.signatures.model import CheckState, IssuerKind, SignatureCheck
 
 __all__ = ["verify_pdf"]
 
@@ -376,9 +376,9 @@ def verify_pdf(data: bytes) -> SignatureCheck:
     try:
         found = _signature_dicts(data)
     except (_Malformed, ValueError, IndexError):
-        return SignatureCheck(CheckState.UNVERIFIABLE, reason="unreadable PDF structure")
+        return SignatureCheck(state=CheckState.UNVERIFIABLE, reason="unreadable PDF structure")
     if not found:
-        return SignatureCheck(CheckState.ABSENT)
+        return SignatureCheck(state=CheckState.ABSENT)
     outcomes = [_check(data, sig) for sig in found]
     return _file_check(len(data), outcomes)
 

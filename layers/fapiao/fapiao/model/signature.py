@@ -1,4 +1,6 @@
-"""What a file's signature check says: one ``SignatureCheck`` per file.
+"""What a file's signature check says: one ``SignatureCheck`` per file (issue 15), the
+``signature`` object of ``fapiao recognize --json``, the detail query and the outcome
+events. The verifier that makes it is ``fapiao.recognize.signatures``.
 
 ``valid`` proves that the file is unchanged since a holder of the signer's certificate
 signed it; it does not prove that the certificate's issuer is genuine (the files carry
@@ -10,8 +12,11 @@ bureau.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from enum import StrEnum
+
+from pydantic import ConfigDict
+
+from fapiao.basemodel import HubModel
 
 __all__ = ["CheckState", "IssuerKind", "SignatureCheck"]
 
@@ -31,8 +36,9 @@ class IssuerKind(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
-class SignatureCheck:
+class SignatureCheck(HubModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     state: CheckState
     algorithm: str | None = None  # e.g. "SM2-SM3", "RSA-SHA256", "RSA-SHA1"
     signer: str | None = None  # the signer certificate's subject, as text
@@ -43,14 +49,5 @@ class SignatureCheck:
     reason: str | None = None  # why, for tampered, modified_after_signing, unverifiable
 
     def to_json(self) -> dict[str, object]:
-        """The ``signature`` object of ``fapiao recognize --json`` and the outcomes."""
-        return {
-            "state": self.state.value,
-            "algorithm": self.algorithm,
-            "signer": self.signer,
-            "issuer": self.issuer,
-            "issuer_kind": None if self.issuer_kind is None else self.issuer_kind.value,
-            "signed_at": None if self.signed_at is None else self.signed_at.isoformat(),
-            "certificate_valid_at_signing": self.certificate_valid_at_signing,
-            "reason": self.reason,
-        }
+        """The ``signature`` object: every field, ``signed_at`` in ISO 8601 with its zone."""
+        return self.model_dump(mode="json")

@@ -72,6 +72,7 @@ def recognize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str
         deps().files,
         deps().identifier,
         deps().identifier_settings,
+        company=deps().company,
     )
     return found.model_dump(mode="json")
 

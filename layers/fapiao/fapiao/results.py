@@ -62,6 +62,7 @@ class Source(StrEnum):
     STORE = "store"  # the invoice store: the invoice is imported already
     NO_PROVIDER = "no_provider"  # no provider is configured (OfflineVerifier)
     HUB = "hub"  # the hub itself (another verification holds the invoice, a store error)
+    FILE_SIGNATURE = "file_signature"  # the file's signature, before anything was paid
 
 
 class Verification(HubModel):
@@ -111,8 +112,8 @@ class Verification(HubModel):
         return Problem.CHECK_DEFERRED
 
     def _failure_cause(self) -> Problem:
-        if self.problem is Problem.DUPLICATE_INVOICE:
-            return Problem.DUPLICATE_INVOICE
+        if self.problem is Problem.DUPLICATE_INVOICE or self.source is Source.FILE_SIGNATURE:
+            return self.problem or Problem.CHECK_FAILED
         if self.code == _TOO_OLD:
             return Problem.TOO_OLD_TO_CHECK
         if self.source is Source.OFFLINE_CHECKS:
@@ -135,6 +136,8 @@ class Verification(HubModel):
         ]
         if self.status is InvoiceStatus.AWAITING_CHECK and missing:
             return ", ".join(missing)
+        if self.source is Source.FILE_SIGNATURE:
+            return self.reason
         if self.status is InvoiceStatus.CHECK_FAILED and self.source is Source.OFFLINE_CHECKS:
             return "; ".join(f.reason or "" for f in self.findings if f.outcome is Outcome.FAILED)
         check = self.check

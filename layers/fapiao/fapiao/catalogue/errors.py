@@ -68,6 +68,10 @@ class Problem(StrEnum):
     CHECK_MISMATCH = "check_mismatch"  # what was read disagrees with the tax authority
     TOO_OLD_TO_CHECK = "too_old_to_check"
     INVOICE_IRREGULAR = "invoice_irregular"  # an offline rule refused a printed field
+    # the file's signature, with the company's verify_file_signatures on (issue 15)
+    FILE_TAMPERED = "file_tampered"  # a signed digest or signature does not match
+    FILE_MODIFIED_AFTER_SIGNING = "file_modified_after_signing"  # bytes added after signing
+    FILE_SIGNED_BY_TEST_CA = "file_signed_by_test_ca"  # a tax test CA's: not a real invoice
     # why an invoice is C (not checked yet) or I (not a type the tax authority checks)
     AWAITING_COMPLETION = "awaiting_completion"  # read too incompletely to check
     CHECK_DEFERRED = "check_deferred"  # the provider was busy or unreachable
@@ -135,6 +139,30 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.PLATFORM_INVOICE, "907007", 200, "识别结果与查验结果不一致", False, P.CHECK_MISMATCH),
     E(F.PLATFORM_INVOICE, "907008", 200, "开票日期超过五年,无法查验", False, P.TOO_OLD_TO_CHECK),
     E(F.PLATFORM_INVOICE, "907009", 200, "发票信息不规范", False, P.INVOICE_IRREGULAR),
+    E(
+        F.PLATFORM_INVOICE,
+        "907016",
+        200,
+        "发票文件签名验证失败,文件已被篡改",
+        False,
+        P.FILE_TAMPERED,
+    ),
+    E(
+        F.PLATFORM_INVOICE,
+        "907017",
+        200,
+        "发票文件签名后被修改",
+        False,
+        P.FILE_MODIFIED_AFTER_SIGNING,
+    ),
+    E(
+        F.PLATFORM_INVOICE,
+        "907018",
+        200,
+        "发票文件由税务测试证书签名,不是正式发票",
+        False,
+        P.FILE_SIGNED_BY_TEST_CA,
+    ),
     # status C: not checked yet, and why; status I: a type the tax authority does not check
     E(F.PLATFORM_INVOICE, "907010", 200, "发票信息不全,补全后查验", False, P.AWAITING_COMPLETION),
     E(

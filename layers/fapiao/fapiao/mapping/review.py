@@ -334,4 +334,5 @@ def invoice_detail_item(record: StoredInvoice) -> InvoiceDetailItem:
         ocr_result=item.ocr_result,
         check_result=item.check_result,
         corrections=[_correction(c) for c in record.corrections],
+        signature=record.signature,
     )

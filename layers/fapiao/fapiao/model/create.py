@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from fapiao.catalogue.errors import Family, Problem, invoice_message, lookup
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
+from fapiao.model.signature import SignatureCheck
 
 __all__ = ["CreateCommand", "CreateOutcome"]
 
@@ -31,6 +32,9 @@ class CreateCommand:
     cause_detail: str | None = None
     bind_to: int | None = None  # an existing expense to add the invoice to (002 expenseCode)
     employee_id: str | None = None
+    # The check of the file's signatures (None: the invoice came without its file, as
+    # 001's own request does): stored, and refused by ``verify_file_signatures``.
+    signature: SignatureCheck | None = None
 
     @property
     def claimed(self) -> bool:

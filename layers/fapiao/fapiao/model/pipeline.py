@@ -20,6 +20,7 @@ from fapiao.basemodel import HubModel
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import InvoiceType, UnknownTypeCode, from_platform_code
 from fapiao.model import Invoice, InvoiceStatus
+from fapiao.model.signature import SignatureCheck
 from fapiao.model.status import InvoiceTypeName
 
 __all__ = [
@@ -75,6 +76,7 @@ class Found(_Json):
     reason: str | None = None
     page: int | None = None
     identify_id: str | None = None  # the provider is still reading it
+    signature: SignatureCheck | None = None  # the check of the file's signatures
 
 
 class Recognized(_Json):
@@ -127,6 +129,12 @@ class Outcome(_Json):
         None,
         description="the catalogue's code (907xxx, 400xxx, 500000), an integer as 000/001's "
         "`invoice_message_code`",
+    )
+    signature: SignatureCheck | None = Field(
+        None,
+        description="the check of the file's signatures (README: File signatures): `state` "
+        "valid, tampered, modified_after_signing, absent or unverifiable; `issuer_kind` "
+        "tax_bureau, tax_bureau_test, commercial_ca or unknown; null when the file was not read",
     )
     at: dt.datetime = Field(description="when the outcome was decided (Asia/Shanghai)")
 

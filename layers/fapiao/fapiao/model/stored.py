@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field
 from fapiao.basemodel import HubModel
 from fapiao.catalogue.errors import Family, Problem, by_code, lookup
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
+from fapiao.model.signature import SignatureCheck
 
 __all__ = [
     "EXPENSE_CODE_PREFIX",
@@ -80,6 +81,7 @@ class StoredInvoice(HubModel):
     title_conflict: bool = False
     invoice: Invoice
     check: CheckResult | None = None
+    signature: SignatureCheck | None = None  # of the file it was read from (issue 15)
     created_at: dt.datetime
     transitions: list[Transition] = Field(default_factory=list)
     # Written by ``InvoiceStore.replace`` (a re-check, a correction, a completion):

@@ -31,6 +31,7 @@ from fapiao.model.stored import (
 )
 from fapiao.ports import InvoiceStore
 from fapiao.rules import create as rules
+from fapiao.rules.file_signatures import signature_refusal
 from fapiao.settings import CompanySettings
 
 _ID_ATTEMPTS = 5  # expense-id collisions need 22 equal random bits in one millisecond
@@ -60,6 +61,7 @@ def create_invoice(
             title_conflict=title_conflict,
             invoice=invoice,
             check=command.check,
+            signature=command.signature,
             created_at=created_at,
             transitions=[
                 Transition(
@@ -147,7 +149,10 @@ def _answer(
         # Checked, but not what was read: a void or red-letter invoice says so first.
         status, problem = InvoiceStatus.CHECK_FAILED, Problem.CHECK_MISMATCH
         detail = "; ".join(accepted.differences)
-    if command.cause is not None:
+    refusal = signature_refusal(command.signature, company.verify_file_signatures)
+    if refusal is not None:  # not the file that was issued, whatever its check said
+        status, problem, detail = InvoiceStatus.CHECK_FAILED, refusal.problem, refusal.detail
+    elif command.cause is not None:
         problem, detail = command.cause, command.cause_detail
         status = status_of_cause(command.cause)
     elif command.check is None and command.awaiting_check and invoice.invoice_type.is_vat:
@@ -210,6 +215,7 @@ def _completed(existing: StoredInvoice, reading: StoredInvoice) -> StoredInvoice
         update={
             "invoice": reading.invoice,
             "check": reading.check,
+            "signature": reading.signature,
             "currency": reading.currency,
             "title_conflict": reading.title_conflict,
             "status": reading.status,

@@ -160,11 +160,17 @@ def import_invoice_pic(command: ImportCommand, deps: ImportDeps) -> list[Importe
     declared = require_file_type(command.file_type)
     data = load_import_file(command, deps.fetch)
     require_declared_kind(data, declared)
-    found = [item for item in recognize_and_verify(data, deps.verify) if item.recognized.invoice]
+    company = deps.company()
+    found = [
+        item
+        for item in recognize_and_verify(
+            data, deps.verify, verify_file_signatures=company.verify_file_signatures
+        )
+        if item.recognized.invoice
+    ]
     if not found:
         raise HubError(Problem.UNRECOGNISABLE, "no invoice could be read from the file")
 
-    company = deps.company()
     # 002: expenseCode binds every invoice to it; otherwise one new expense for all
     # (allInvoiceBindToOneExpense) or one each.
     bind_to = None if expense is None else expense.expense_id
@@ -179,6 +185,7 @@ def import_invoice_pic(command: ImportCommand, deps: ImportDeps) -> list[Importe
             attachment_url=(command.file_url or "").strip() or "base64",
             bind_to=bind_to,
             employee_id=employee.employee_id,
+            signature=item.recognized.signature,
         )
         try:
             outcome = create_invoice(invoice_command, deps.store, company)

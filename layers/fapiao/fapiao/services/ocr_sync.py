@@ -47,7 +47,10 @@ def ocr_sync(command: OcrSyncCommand, deps: OcrSyncDeps) -> list[OcrSyncResult]:
     rules.require_biz_id(command.biz_id)
     user_code = require_user_code(command)
     data = load_file(command.attachment_url, MAX_FILE_BYTES, deps.fetch, deps.files)
-    found = recognize_and_verify(data, deps.verify)
+    company = deps.company()
+    found = recognize_and_verify(
+        data, deps.verify, verify_file_signatures=company.verify_file_signatures
+    )
     for item in found:  # every answer names the file the invoice came from
         if item.recognized.invoice is not None:
             item.recognized.invoice = item.recognized.invoice.model_copy(
@@ -56,7 +59,6 @@ def ocr_sync(command: OcrSyncCommand, deps: OcrSyncDeps) -> list[OcrSyncResult]:
     if not command.create_expense:
         return [OcrSyncResult(item) for item in found]
     assert user_code is not None
-    company = deps.company()
     results = []
     for item in found:
         if item.recognized.invoice is None:
@@ -68,6 +70,7 @@ def ocr_sync(command: OcrSyncCommand, deps: OcrSyncDeps) -> list[OcrSyncResult]:
             biz_id=command.biz_id,
             user_code=user_code,
             attachment_url=command.attachment_url,
+            signature=item.recognized.signature,
         )
         created = create_invoice(invoice_command, deps.store, company)
         schedule_created(

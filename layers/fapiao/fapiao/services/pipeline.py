@@ -24,8 +24,9 @@ from fapiao.model.status import InvoiceTypeName
 from fapiao.model.stored import StoredInvoice
 from fapiao.ports import FileStore, InvoiceStore, OutcomeBus, OutcomeOutbox
 from fapiao.providers.identifier import Identifier, PollState
-from fapiao.recognize import recognize
+from fapiao.recognize import recognize_with_signatures
 from fapiao.results import Verification
+from fapiao.rules.file_signatures import signature_refusal
 from fapiao.services.create_invoice import create_invoice
 from fapiao.services.drops import IDENTIFY_PREFIX
 from fapiao.services.process_file import create_command
@@ -40,16 +41,25 @@ def recognize_object(
     files: FileStore,
     identifier: Identifier | None,
     settings: IdentifierSettings,
+    company: Callable[[], CompanySettings] | None = None,
 ) -> Recognized:
-    """Embedded engine first; what it answers U for goes to the provider if there is one."""
+    """Embedded engine first; what it answers U for goes to the provider if there is one.
+    With the company's ``verify_file_signatures``, an invoice its file's signature refuses
+    is F now (``rules.file_signatures``): the state machine creates it unpaid."""
     mode = "identify" if obj.key.startswith(IDENTIFY_PREFIX) else "import"
     if mode == "import":
         obj.owner  # noqa: B018 - refuse a key without an owner before reading the file
     try:
         data = files.get(obj.key, MAX_FILE_BYTES)
         found = [
-            Found(status=r.status, invoice=r.invoice, reason=r.reason, page=r.page)
-            for r in recognize(data)
+            Found(
+                status=r.status,
+                invoice=r.invoice,
+                reason=r.reason,
+                page=r.page,
+                signature=r.signature,
+            )
+            for r in recognize_with_signatures(data)
         ]
     except HubError as refused:
         if refused.problem is Problem.FILE_UNREACHABLE:
@@ -59,6 +69,8 @@ def recognize_object(
             mode=mode,
             invoices=[Found(status=InvoiceStatus.UNRECOGNISABLE, reason=refused.detail)],
         )
+    if mode == "import":
+        _refuse_by_signature(found, company)
     unread = [f for f in found if f.invoice is None]
     if identifier is not None and unread:
         pages = [f.page for f in unread if f.page is not None]
@@ -76,6 +88,24 @@ def recognize_object(
         pending_count=pending,
         wait_seconds=settings.wait_seconds(1) if pending else 0,
     )
+
+
+def _refuse_by_signature(found: list[Found], company: Callable[[], CompanySettings] | None) -> None:
+    """Mark F the invoices their file's signature refuses, when the company says so. The
+    settings are read only for such a file; unusable settings refuse nothing here (the
+    create step applies the rule again, and fails the invoice with the settings' error)."""
+    refusable = [f for f in found if f.invoice and signature_refusal(f.signature, True)]
+    if not refusable or company is None:
+        return
+    try:
+        enforced = company().verify_file_signatures
+    except HubError as error:
+        logger.warning("company settings unusable", extra={"problem": error.problem.value})
+        return
+    for item in refusable:
+        refusal = signature_refusal(item.signature, enforced)
+        if refusal is not None:
+            item.status, item.reason = InvoiceStatus.CHECK_FAILED, refusal.detail
 
 
 def poll_pending(
@@ -134,6 +164,7 @@ def create_from_object(
         biz_id=biz_id,
         user_code=obj.owner,
         attachment_url=f"s3://{obj.bucket}/{obj.key}",
+        signature=found.signature,
     )
     invoice_type = InvoiceTypeName.of(found.invoice.invoice_type)
     try:
@@ -154,6 +185,7 @@ def create_from_object(
             status=InvoiceStatus.CHECK_FAILED,
             message=message,
             message_code=code,
+            signature=found.signature,
             at=now(),
         )
     kind, stored = _settle(created, store, biz_id)
@@ -168,6 +200,7 @@ def create_from_object(
         status=stored.status,
         message=stored.message,
         message_code=None if stored.message_code is None else int(stored.message_code),
+        signature=found.signature,
         at=now(),
     )
 
@@ -238,6 +271,7 @@ def failure_outcome(
         status=status,
         message=message,
         message_code=code,
+        signature=None if found is None else found.signature,
         at=now(),
     )
 

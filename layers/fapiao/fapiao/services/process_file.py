@@ -6,9 +6,11 @@ from __future__ import annotations
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.create import CreateCommand
+from fapiao.model.signature import SignatureCheck
 from fapiao.ports import FileLoader, FileStore, VerifyDeps
-from fapiao.recognize import recognize
-from fapiao.results import FileInvoice, Verification
+from fapiao.recognize import recognize_with_signatures
+from fapiao.results import FileInvoice, Source, Verification
+from fapiao.rules.file_signatures import SignatureRefusal, signature_refusal
 from fapiao.services.verify import verify_invoice
 
 
@@ -26,14 +28,33 @@ def load_file(reference: str, max_bytes: int, fetch: FileLoader, files: FileStor
     return files.get(reference.lstrip("/"), max_bytes)
 
 
-def recognize_and_verify(data: bytes, verify: VerifyDeps) -> list[FileInvoice]:
+def recognize_and_verify(
+    data: bytes, verify: VerifyDeps, *, verify_file_signatures: bool = False
+) -> list[FileInvoice]:
+    """The file's invoices, each verified; with ``verify_file_signatures`` an invoice of a
+    file whose signature refuses it is F without a paid check (``rules.file_signatures``)."""
     found: list[FileInvoice] = []
-    for recognized in recognize(data):
+    for recognized in recognize_with_signatures(data):
         if recognized.invoice is None:
             found.append(FileInvoice(recognized, None))
             continue
+        refusal = signature_refusal(recognized.signature, verify_file_signatures)
+        if refusal is not None:
+            found.append(FileInvoice(recognized, refused_file(recognized.invoice, refusal)))
+            continue
         found.append(FileInvoice(recognized, verify_invoice(recognized.invoice, verify)))
     return found
+
+
+def refused_file(invoice: Invoice, refusal: SignatureRefusal) -> Verification:
+    """The verification of an invoice whose file's signature refuses it: F, unpaid."""
+    return Verification(
+        invoice_key=invoice.invoice_key,
+        status=InvoiceStatus.CHECK_FAILED,
+        source=Source.FILE_SIGNATURE,
+        problem=refusal.problem,
+        reason=refusal.detail,
+    )
 
 
 def create_command(
@@ -45,6 +66,7 @@ def create_command(
     attachment_url: str,
     bind_to: int | None = None,
     employee_id: str | None = None,
+    signature: SignatureCheck | None = None,
 ) -> CreateCommand:
     """The create_invoice command for one recognized and verified invoice."""
     check = None if verification is None else verification.check
@@ -66,4 +88,5 @@ def create_command(
         cause_detail=None if cause is None else cause.detail,
         bind_to=bind_to,
         employee_id=employee_id,
+        signature=signature,
     )

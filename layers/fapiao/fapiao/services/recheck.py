@@ -55,6 +55,7 @@ from fapiao.ports import (
 from fapiao.providers.verifier import next_shanghai_day
 from fapiao.results import CachedVerification, Verification
 from fapiao.rules import create as rules
+from fapiao.rules.file_signatures import signature_refusal
 from fapiao.services.create_invoice import status_of_cause
 from fapiao.services.verify import verify_invoice
 from fapiao.settings import CompanySettings
@@ -312,9 +313,11 @@ def _over_daily_limit(
 
 
 def outcome_of(
-    invoice: Invoice, verification: Verification, company: CompanySettings
+    record: StoredInvoice, verification: Verification, company: CompanySettings
 ) -> tuple[InvoiceStatus, Problem | None, str | None, bool]:
-    """Status, problem, detail and title conflict, by create's rules (services.create_invoice)."""
+    """Status, problem, detail and title conflict, by create's rules (services.create_invoice):
+    a file its signature refuses stays F, whatever the check says."""
+    invoice = record.invoice
     check = verification.check
     status, problem = rules.status_of(invoice, check)
     detail = None
@@ -325,6 +328,9 @@ def outcome_of(
         assert cause is not None  # only Y has no cause
         problem, detail = cause, verification.detail
         status = status_of_cause(cause)
+    refusal = signature_refusal(record.signature, company.verify_file_signatures)
+    if refusal is not None:
+        status, problem, detail = InvoiceStatus.CHECK_FAILED, refusal.problem, refusal.detail
     title = rules.check_buyer_title(invoice, company)
     if problem is None and title is not None:
         problem, detail = Problem.TITLE_MISMATCH, title
@@ -336,7 +342,7 @@ def checked_record(
 ) -> StoredInvoice:
     """The record as the verification leaves it: status, message, check, the attempt,
     the next retry time, and a transition (unpublished) when the status changed."""
-    status, problem, detail, title_conflict = outcome_of(record.invoice, verification, deps.company)
+    status, problem, detail, title_conflict = outcome_of(record, verification, deps.company)
     code, message = (None, None) if problem is None else invoice_message(problem, detail)
     attempted = record.model_copy(update={"check_attempts": [*record.check_attempts, now]})
     retry_at = next_check_at(attempted, verification, now, deps.verify.retry_after)

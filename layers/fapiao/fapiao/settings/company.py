@@ -34,7 +34,9 @@ class CompanySettings(BaseModel):
         {"CNY", "HKD", "MOP", "TWD", "USD", "EUR", "GBP", "JPY", "KRW", "SGD", "AUD", "CAD", "CHF"}
     )
     default_currency: str | None = None  # the company's currency; CNY when unset
-    verify_file_signatures: bool = False  # refuse files whose signature is not intact
+    # Refuse (F) files whose signature is tampered, modified after signing or a tax test
+    # CA's (rules/file_signatures.py, issue 15); unsigned files pass.
+    verify_file_signatures: bool = False
 
     @model_validator(mode="after")
     def _default_currency_is_supported(self) -> Self:

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from fapiao.model import InvoiceStatus
+from fapiao.model.signature import SignatureCheck
 from fapiao.wire.common import StrictWireModel, WireModel
 from fapiao.wire.invoice_create import ReceiptCheck
 from fapiao.wire.ocr_sync import OcrSyncItem
@@ -136,6 +137,9 @@ class InvoiceDetailItem(OcrSyncItem):
     """000's element (``ocrResult``, ``checkResult``) plus the fields corrected by hand."""
 
     corrections: list[ReviewCorrection] = Field(default_factory=list)
+    # The check of the file the invoice was read from (issue 15); null when it came
+    # without its file (001's own request) or was stored before files were checked.
+    signature: SignatureCheck | None = None
 
 
 class InvoiceDetailResponse(StrictWireModel):

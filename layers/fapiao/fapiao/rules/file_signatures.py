@@ -4,7 +4,7 @@ is not the file that was issued is refused, before anything is paid to verify it
 With the setting on, an invoice is F when its file's signature check is
 - ``tampered``: a signed digest or signature does not match (907016);
 - ``modified_after_signing``: bytes were added after the signature (907017);
-- ``valid`` but signed under a tax test CA (``tax_bureau_test``): a vendor's test file,
+- ``valid`` and signed under a tax test CA (``tax_bureau_test``): a vendor's test file,
   not an invoice the tax bureau issued (907018).
 ``absent`` passes (数电 PDFs and photos carry no signature), and so does
 ``unverifiable``: a signature the hub cannot check (an algorithm it does not know) is not
@@ -44,7 +44,7 @@ def signature_refusal(
             Problem.FILE_MODIFIED_AFTER_SIGNING,
             signature.reason or "the file has bytes its signature does not cover",
         )
-    if signature.issuer_kind is IssuerKind.TAX_BUREAU_TEST:
+    if signature.state is CheckState.VALID and signature.issuer_kind is IssuerKind.TAX_BUREAU_TEST:
         return SignatureRefusal(
             Problem.FILE_SIGNED_BY_TEST_CA, f"issuer {signature.issuer or 'a tax test CA'}"
         )

@@ -57,6 +57,7 @@ from fapiao.results import CachedVerification, Verification
 from fapiao.rules import create as rules
 from fapiao.rules.file_signatures import signature_refusal
 from fapiao.services.create_invoice import status_of_cause
+from fapiao.services.process_file import refused_file
 from fapiao.services.verify import verify_invoice
 from fapiao.settings import CompanySettings
 
@@ -235,7 +236,12 @@ def check_again(
             if _checks_on(record, now.astimezone(SHANGHAI).date()) >= DAILY_CHECKS:
                 return _over_daily_limit(record, deps, now, by_hand=by_hand)
             verified = record.invoice
-            verification = verify_invoice(record.invoice, _verify_deps(deps.verify, by_hand))
+            refusal = signature_refusal(record.signature, deps.company.verify_file_signatures)
+            verification = (
+                verify_invoice(record.invoice, _verify_deps(deps.verify, by_hand))
+                if refusal is None
+                else refused_file(record.invoice, refusal)  # nothing to pay for
+            )
         updated = checked_record(record, verification, deps, now)
         try:
             stored = deps.store.replace(updated)

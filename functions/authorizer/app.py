@@ -3,7 +3,10 @@
 A refusal carries the route family's own 401 envelope in its context; template.yaml's
 ACCESS_DENIED gateway response returns it verbatim, so each API refuses in its envelope.
 An allowed call carries the envelopes of the gateway's later refusals the same way:
-``throttled`` (429, THROTTLED) and ``busy`` (503, INTEGRATION_FAILURE).
+``throttled`` (429, THROTTLED) and ``busy`` (503, INTEGRATION_FAILURE). Every known key
+is allowed: the key's ``role`` goes in the context, and the handler behind the route
+answers 403 when the role may not call it (``fapiao.api.access``), since a Deny can
+only be ACCESS_DENIED's 401.
 """
 
 from dataclasses import dataclass
@@ -61,6 +64,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         {
             "client_id": client.client_id,
             "client_name": client.name,  # who corrected an invoice (the review queue)
+            "role": client.role.value,  # what it may call (fapiao.api.access checks)
             "throttled": dump_json(throttled),
             "busy": dump_json(busy),
         },

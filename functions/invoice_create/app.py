@@ -15,6 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fapiao.api.access import refuse_outside_role
 from fapiao.api.json_body import load_json_body
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family
@@ -107,5 +108,7 @@ def create_once(request: dict[str, Any]) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if refused := refuse_outside_role(event):  # 403, before anything reads the request
+        return refused
     deps().idempotency.register_lambda_context(context)
     return app.resolve(event, context)

@@ -16,9 +16,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fapiao.api.access import refuse_outside_role, role_named
 from fapiao.api.json_body import load_json_body
 from fapiao.api.responses import install_envelope, json_response
 from fapiao.catalogue.errors import Family, HubError, Problem
+from fapiao.clients import Role
 from fapiao.logs import hub_logger, hub_tracer
 from fapiao.model.paging import DEFAULT_LIMIT, MAX_LIMIT
 from fapiao.ports import InvoiceStore, RecheckScheduler, ReviewQueue, StatusBus, VerifyDeps
@@ -90,14 +92,16 @@ def deps() -> Deps:
     )
 
 
-def _client() -> str:
-    """Who asks: the API client the authorizer named (its context), for corrections."""
+def _caller() -> tuple[str, str]:
+    """Who asks, for corrections and re-checks: the API client the authorizer named (its
+    context) and its key's role (admin without one, as a direct invocation has)."""
     authorizer = app.current_event.request_context.authorizer
+    role = role_named(authorizer) or Role.ADMIN  # an unknown role was refused already
     for name in ("client_name", "client_id"):
         value = authorizer.get(name)
         if isinstance(value, str) and value:
-            return value
-    return authorizer.principal_id or "unknown"
+            return value, role.value
+    return authorizer.principal_id or "unknown", role.value
 
 
 def _outcome(name: str, outcome: "ReviewOutcome") -> Response[Any]:
@@ -179,7 +183,8 @@ def fix(review_id: ReviewId, request: Annotated[FixRequest, Body()]) -> Response
     from fapiao.services.review import fix_entry
 
     values = parse_fields(request.set_)
-    name, outcome = fix_entry(review_id, values, by=_client(), deps=deps().review())
+    by, role = _caller()
+    name, outcome = fix_entry(review_id, values, by=by, role=role, deps=deps().review())
     return _outcome(name, outcome)
 
 
@@ -197,7 +202,8 @@ def fix(review_id: ReviewId, request: Annotated[FixRequest, Body()]) -> Response
 def recheck(review_id: ReviewId) -> Response[Any]:
     from fapiao.services.review import recheck_entry
 
-    outcome = recheck_entry(review_id, deps().review())
+    by, role = _caller()
+    outcome = recheck_entry(review_id, deps().review(), by=by, role=role)
     return _outcome(outcome.invoice_key or review_id, outcome)
 
 
@@ -205,4 +211,4 @@ def recheck(review_id: ReviewId) -> Response[Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return refuse_outside_role(event) or app.resolve(event, context)  # 403 before validation

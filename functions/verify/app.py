@@ -27,6 +27,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fapiao.api.access import refuse_outside_role
 from fapiao.api.errors import describe_error
 from fapiao.api.responses import exocr_request_id, install_envelope
 from fapiao.catalogue.errors import Family
@@ -90,7 +91,7 @@ def verify_invoice_form() -> Response[Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return refuse_outside_role(event) or app.resolve(event, context)  # 403 before validation
 
 
 @logger.inject_lambda_context

@@ -1,4 +1,5 @@
-"""A client of the hub's API, as its key identifies it (the key itself is never kept).
+"""A client of the hub's API, as its key identifies it (the key itself is never kept),
+and the role the key was given.
 
 A plain frozen dataclass, not a pydantic model: the authorizer reads one per request
 and imports no pydantic (its cold start; issue 13). The store builds it from a DynamoDB
@@ -9,8 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
-__all__ = ["ApiClient"]
+__all__ = ["ApiClient", "Role"]
+
+
+class Role(StrEnum):
+    """What a key may call (the routes of each: ``fapiao.api.roles``)."""
+
+    SUBMIT = "submit"  # the five wire APIs and the detail query: an expense platform, a scanner
+    REVIEW = "review"  # the review API, the detail query, the console's data: finance staff
+    ERP = "erp"  # the ERP event feed
+    ADMIN = "admin"  # everything; a key stored without a role (made before roles) is one
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,3 +32,4 @@ class ApiClient:
     created_at: dt.datetime
     disabled: bool = False
     usage_key: str | None = None  # API Gateway key of the client's usage plan (throttling)
+    role: Role = Role.ADMIN  # as an item without one reads (every key made before roles)

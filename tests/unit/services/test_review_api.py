@@ -179,8 +179,15 @@ def test_the_detail_has_the_check_history_and_corrections(review: ModuleType, wo
         ("C", None),
         ("Y", None),
     ]
-    assert detail["corrections"] == [
-        {"field": "total_amount", "old": None, "new": "113", "at": NOW.isoformat(), "by": CLIENT}
+    assert detail["corrections"] == [  # the context names no role: a key from before roles
+        {
+            "field": "total_amount",
+            "old": None,
+            "new": "113",
+            "at": NOW.isoformat(),
+            "by": CLIENT,
+            "role": "admin",
+        }
     ]
 
 
@@ -332,6 +339,13 @@ def test_the_invoice_detail_shows_the_corrections(monkeypatch: pytest.MonkeyPatc
     (item,) = body["data"]
     assert item["ocrResult"]["invoice_num"] == "20000001"
     assert item["checkResult"]["result"] == 1
-    assert item["corrections"] == [
-        {"field": "total_amount", "old": None, "new": "113.00", "at": NOW.isoformat(), "by": CLIENT}
+    assert item["corrections"] == [  # stored before roles: admin's
+        {
+            "field": "total_amount",
+            "old": None,
+            "new": "113.00",
+            "at": NOW.isoformat(),
+            "by": CLIENT,
+            "role": "admin",
+        }
     ]

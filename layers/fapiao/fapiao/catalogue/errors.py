@@ -28,6 +28,7 @@ class Problem(StrEnum):
 
     INVALID_REQUEST = "invalid_request"
     UNAUTHORISED = "unauthorised"
+    FORBIDDEN = "forbidden"  # a known key outside its role (fapiao.api.roles)
     NOT_FOUND = "not_found"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     RATE_LIMITED = "rate_limited"
@@ -102,6 +103,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.PLATFORM, "200000", 200, "success", False, None, "000/001"),
     E(F.PLATFORM, "400000", 400, "请求参数错误", False, P.INVALID_REQUEST),
     E(F.PLATFORM, "401000", 401, "未授权的调用", False, P.UNAUTHORISED),
+    E(F.PLATFORM, "403000", 403, "无权调用该接口", False, P.FORBIDDEN),
     E(F.PLATFORM, "404000", 404, "记录不存在", False, P.NOT_FOUND),
     E(F.PLATFORM, "409000", 409, "bizId 已用于另一请求", False, P.IDEMPOTENCY_CONFLICT),
     E(F.PLATFORM, "409001", 409, "同一 bizId 的请求正在处理", True, P.REQUEST_IN_PROGRESS),
@@ -204,6 +206,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.MAYCUR, "INV30104", 415, "发票文件类型错误", False, P.UNSUPPORTED_FILE_TYPE, "002"),
     E(F.MAYCUR, "HUB40000", 400, "请求参数错误", False, P.INVALID_REQUEST),
     E(F.MAYCUR, "HUB40100", 401, "未授权的调用", False, P.UNAUTHORISED),
+    E(F.MAYCUR, "HUB40300", 403, "无权调用该接口", False, P.FORBIDDEN),
     E(F.MAYCUR, "HUB40400", 404, "记录不存在", False, P.NOT_FOUND),
     E(F.MAYCUR, "HUB41300", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE),
     E(F.MAYCUR, "HUB41500", 415, "请求的 Content-Type 不支持", False, P.UNSUPPORTED_MEDIA_TYPE),
@@ -239,6 +242,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     ),
     E(F.EXOCR, "4007", 503, "服务器忙,请重试", True, P.INTERNAL, "003"),
     E(F.EXOCR, "4007", 503, "服务器忙,请重试", True, P.BUSY, "003"),  # 003's own "busy"
+    E(F.EXOCR, "4030", 403, "无权调用该接口", False, P.FORBIDDEN),
     E(F.EXOCR, "4290", 429, "请求过于频繁", True, P.RATE_LIMITED),
     E(F.EXOCR, "4130", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE),
     # 003 exocr result_code: the check. 2 (daily cap) is deferred, not retried at once.
@@ -253,6 +257,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.YIPIAOYUN, "0", 200, "success", False, None, "004"),
     E(F.YIPIAOYUN, "-1", 400, "请求参数错误", False, P.INVALID_REQUEST, "004"),
     E(F.YIPIAOYUN, "-1", 401, "未授权的调用", False, P.UNAUTHORISED, "004"),
+    E(F.YIPIAOYUN, "-1", 403, "无权调用该接口", False, P.FORBIDDEN, "004"),
     E(F.YIPIAOYUN, "-1", 404, "未查询到对应识别请求", False, P.NOT_FOUND, "004"),
     E(F.YIPIAOYUN, "-1", 413, "图片最大支持1M", False, P.FILE_TOO_LARGE, "004"),
     E(F.YIPIAOYUN, "-1", 413, "请求体超过大小限制", False, P.PAYLOAD_TOO_LARGE, "004"),

@@ -1,4 +1,4 @@
-"""Rewrite the README's generated tables (errors, settings, endpoints, the outcome
+"""Rewrite the README's generated tables (errors, settings, endpoints, roles, the outcome
 event's schema) from their sources.
 
 `make readme` runs it; tests compare the README with the same functions, so a new code,
@@ -15,7 +15,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from fapiao import settings
+from fapiao.api.roles import GRANTS, allows, grant_for
 from fapiao.catalogue import errors
+from fapiao.clients import Role
 from fapiao.local.template import Template
 from fapiao.model.pipeline import Outcome
 
@@ -25,6 +27,28 @@ def endpoints_table(template: Template) -> str:
     for route in sorted(template.routes, key=lambda r: (r.path, r.method)):
         description = template.resources[route.function]["Properties"].get("Description", "")
         lines.append(f"| {route.method} | `{route.path}` | {route.function} | {description} |")
+    return "\n".join(lines)
+
+
+def roles_table(template: Template) -> str:
+    """Which role may call which route (``fapiao.api.roles``): every route of the
+    template that needs a key, then the table's prefixes no route has yet."""
+    roles = list(Role)
+    lines = [
+        "| method | path | " + " | ".join(role.value for role in roles) + " |",
+        "|---|---|" + "---|" * len(roles),
+    ]
+
+    def marks(path: str) -> str:
+        return " | ".join("yes" if allows(role, path) else "no" for role in roles)
+
+    keyed = sorted((r for r in template.routes if r.authorizer), key=lambda r: (r.path, r.method))
+    for route in keyed:
+        lines.append(f"| {route.method} | `{route.path}` | {marks(route.path)} |")
+    used = {grant_for(route.path) for route in keyed}
+    for grant in GRANTS:
+        if grant not in used:
+            lines.append(f"| any | `{grant.prefix}…` — {grant.what} | {marks(grant.prefix)} |")
     return "\n".join(lines)
 
 
@@ -80,6 +104,7 @@ def sections(template: Template) -> dict[str, str]:
         "errors": errors.markdown_table(),
         "settings": settings.markdown_table(),
         "endpoints": endpoints_table(template),
+        "roles": roles_table(template),
         "events": event_table(Outcome),
     }
 

@@ -31,7 +31,7 @@ from fapiao.mapping.invoice_create import (
 from fapiao.mapping.ocr_sync import to_ocr_sync_item
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.review import OpenOutcome, ReviewEntry, ReviewOutcome, review_id
-from fapiao.model.stored import Correction, StoredInvoice, Transition
+from fapiao.model.stored import Correction, RecheckAsked, StoredInvoice, Transition
 from fapiao.wire.common import WireModel
 from fapiao.wire.invoice_create import OcrInvoice
 from fapiao.wire.review import (
@@ -40,6 +40,7 @@ from fapiao.wire.review import (
     ReviewDetail,
     ReviewItem,
     ReviewOutcomeData,
+    ReviewRecheck,
     ReviewTransition,
 )
 
@@ -290,6 +291,10 @@ def _correction(correction: Correction) -> ReviewCorrection:
     return ReviewCorrection.model_validate(correction.model_dump())
 
 
+def _recheck(asked: RecheckAsked) -> ReviewRecheck:
+    return ReviewRecheck.model_validate(asked.model_dump())
+
+
 def _transition(transition: Transition) -> ReviewTransition:
     return ReviewTransition(
         status=transition.status,
@@ -309,6 +314,7 @@ def review_detail(entry: ReviewEntry) -> ReviewDetail:
             check=None if entry.check is None else to_receipt_check(entry.check),
             transitions=[_transition(t) for t in entry.transitions],
             corrections=[_correction(c) for c in entry.corrections],
+            rechecks=[_recheck(r) for r in entry.rechecks_asked],
         )
     return ReviewDetail(**item, resolved_by=entry.resolved_by)
 

@@ -21,6 +21,7 @@ from fapiao.model.signature import SignatureCheck
 
 __all__ = [
     "EXPENSE_CODE_PREFIX",
+    "ROLE_BEFORE_ROLES",
     "Correction",
     "DuplicateInvoice",
     "Expense",
@@ -28,6 +29,7 @@ __all__ = [
     "ExpenseLocked",
     "ExpenseNotFound",
     "ExpenseState",
+    "RecheckAsked",
     "StaleInvoice",
     "StoredInvoice",
     "Transition",
@@ -55,6 +57,11 @@ class Transition(HubModel):
     published: bool = True
 
 
+# The role of a key stored without one (fapiao.clients.Role.ADMIN): what a correction
+# or a re-check asked before keys had roles was asked with.
+ROLE_BEFORE_ROLES = "admin"
+
+
 class Correction(HubModel):
     """One field corrected or completed by hand (``fapiao review fix``), kept for good."""
 
@@ -65,6 +72,18 @@ class Correction(HubModel):
     new: str | None = None  # absent: the field was cleared
     at: dt.datetime
     by: str  # the client name of the API key that asked
+    role: str = ROLE_BEFORE_ROLES  # that key's role (fapiao.clients.Role's value)
+
+
+class RecheckAsked(HubModel):
+    """A re-check asked by hand through the review API, and checked: when, by which API
+    client, in which role. (``check_attempts`` counts every check, the hub's own too.)"""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: dt.datetime
+    by: str  # the client name of the API key that asked
+    role: str = ROLE_BEFORE_ROLES
 
 
 class StoredInvoice(HubModel):
@@ -89,6 +108,7 @@ class StoredInvoice(HubModel):
     updated_at: dt.datetime | None = None
     corrections: list[Correction] = Field(default_factory=list)
     check_attempts: list[dt.datetime] = Field(default_factory=list)  # re-checks asked
+    rechecks_asked: list[RecheckAsked] = Field(default_factory=list)  # by hand, by whom
     retry_at: dt.datetime | None = None  # C: when the hub checks it again by itself
 
     @property

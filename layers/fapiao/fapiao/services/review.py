@@ -6,12 +6,13 @@ checked again.
   a time (``fapiao.ports.ReviewQueue``).
 - ``find_entry``: one entry by its name (an invoice key, or ``U-...``).
 - ``fix_entry``: fields set by 001's names. An invoice's record is corrected (each field
-  kept as a ``Correction``: time, API client, old and new value) and checked again by
+  kept as a ``Correction``: time, API client and its role, old and new value) and checked again by
   hand (``services.recheck.check_again``: stored, and a status change published). A
   file's invoice that was never stored is created from the fields as the pipeline
   creates one (verified, then ``create_invoice`` under the file's owner), and its outcome
   leaves the queue (``resolved_by`` the invoice key).
-- ``recheck_entry``: an invoice checked again now, within the day's checks.
+- ``recheck_entry``: an invoice checked again now, within the day's checks; the record
+  keeps who asked (``RecheckAsked``: time, API client and its role).
 
 A correction never changes which invoice a record is: invoice_code and invoice_number
 make the invoice key (the record's key, its expense's list, the duplicate check), so a
@@ -42,7 +43,14 @@ from fapiao.model.review import (
     ReviewQuery,
     parse_review_id,
 )
-from fapiao.model.stored import Correction, StaleInvoice, StoredInvoice, Transition
+from fapiao.model.stored import (
+    ROLE_BEFORE_ROLES,
+    Correction,
+    RecheckAsked,
+    StaleInvoice,
+    StoredInvoice,
+    Transition,
+)
 from fapiao.ports import ReviewQueue, VerifyDeps
 from fapiao.rules import create as rules
 from fapiao.services.create_invoice import create_invoice
@@ -112,9 +120,13 @@ def find_entry(review_id: str, deps: ReviewDeps) -> ReviewEntry:
     return _record(target, deps)
 
 
-def recheck_entry(review_id: str, deps: ReviewDeps) -> ReviewOutcome:
+def recheck_entry(
+    review_id: str, deps: ReviewDeps, *, by: str | None = None, role: str = ROLE_BEFORE_ROLES
+) -> ReviewOutcome:
     """Check the invoice again now (``check_again`` by hand: within the day's checks,
-    else RATE_LIMITED), store and publish what is true now."""
+    else RATE_LIMITED), store and publish what is true now. ``by``: the API client that
+    asked (with its ``role``), kept on the record once the check is stored; None: no
+    client asked (nothing kept)."""
     target = _target(review_id)
     if isinstance(target, OutcomeRef):
         raise HubError(
@@ -122,19 +134,45 @@ def recheck_entry(review_id: str, deps: ReviewDeps) -> ReviewOutcome:
             "this file's invoice was never stored, so there is nothing to check: "
             "fix it with its fields (fapiao review fix)",
         )
-    return ReviewOutcome.of(check_again(_record(target, deps), deps.recheck, by_hand=True))
+    asked_at = deps.recheck.verify.clock()
+    checked = check_again(_record(target, deps), deps.recheck, by_hand=True)
+    if by is not None:
+        checked = _keep_asked(checked, RecheckAsked(at=asked_at, by=by, role=role), deps)
+    return ReviewOutcome.of(checked)
+
+
+def _keep_asked(record: StoredInvoice, asked: RecheckAsked, deps: ReviewDeps) -> StoredInvoice:
+    """The record with ``asked`` added to its re-checks asked by hand: a write of its
+    own after the check's (``check_again`` is the automatic re-checks' too, which nobody
+    asks). Not a change of the invoice: its place in the queue (``updated_at``) stays."""
+    store = deps.recheck.store
+    for _ in range(_ATTEMPTS):
+        try:
+            return store.replace(
+                record.model_copy(update={"rechecks_asked": [*record.rechecks_asked, asked]})
+            )
+        except StaleInvoice:
+            record = _record(record.invoice_key, deps)
+    raise HubError(Problem.BUSY, f"invoice {record.invoice_key} keeps changing; try again")
 
 
 def fix_entry(
-    review_id: str, values: Mapping[str, Any], *, by: str, deps: ReviewDeps
+    review_id: str,
+    values: Mapping[str, Any],
+    *,
+    by: str,
+    role: str = ROLE_BEFORE_ROLES,
+    deps: ReviewDeps,
 ) -> tuple[str, ReviewOutcome]:
     """Set ``values`` (001 names, parsed by ``mapping.review.parse_fields``) on the
     entry, then verify and store as the pipeline does; the entry's name now (the
-    invoice key once it is stored) and what it ended in. ``by``: the API client."""
+    invoice key once it is stored) and what it ended in. ``by``: the API client, and
+    ``role`` its key's role (each correction keeps both)."""
     target = _target(review_id)
+    who = _Who(by, role)
     if isinstance(target, OutcomeRef):
-        return _fix_file(target, values, by, deps)
-    return target, _fix_invoice(target, values, by, deps)
+        return _fix_file(target, values, who, deps)
+    return target, _fix_invoice(target, values, who, deps)
 
 
 def _accepted(
@@ -153,15 +191,26 @@ def _accepted(
     return invoice.model_copy(update={"currency": rules.choose_currency(invoice, company)})
 
 
-def _corrections(changes: list[FieldChange], at: dt.datetime, by: str) -> list[Correction]:
-    return [Correction(field=c.field, old=c.old, new=c.new, at=at, by=by) for c in changes]
+@dataclass(frozen=True)
+class _Who:
+    """Who asks for a correction: the API client's name and its key's role."""
+
+    by: str
+    role: str
+
+
+def _corrections(changes: list[FieldChange], at: dt.datetime, who: _Who) -> list[Correction]:
+    return [
+        Correction(field=c.field, old=c.old, new=c.new, at=at, by=who.by, role=who.role)
+        for c in changes
+    ]
 
 
 # --- an invoice record ----------------------------------------------------------------------
 
 
 def _fix_invoice(
-    invoice_key: str, values: Mapping[str, Any], by: str, deps: ReviewDeps
+    invoice_key: str, values: Mapping[str, Any], who: _Who, deps: ReviewDeps
 ) -> ReviewOutcome:
     store = deps.recheck.store
     for _ in range(_ATTEMPTS):
@@ -185,7 +234,7 @@ def _fix_invoice(
         corrected = record.model_copy(
             update={
                 "invoice": invoice,
-                "corrections": [*record.corrections, *_corrections(changes, now, by)],
+                "corrections": [*record.corrections, *_corrections(changes, now, who)],
                 "updated_at": now,
             }
         )
@@ -220,7 +269,7 @@ def _require_what_a_file_needs(invoice: Invoice, values: Mapping[str, Any]) -> N
 
 
 def _fix_file(
-    ref: OutcomeRef, values: Mapping[str, Any], by: str, deps: ReviewDeps
+    ref: OutcomeRef, values: Mapping[str, Any], who: _Who, deps: ReviewDeps
 ) -> tuple[str, ReviewOutcome]:
     opened = _open_outcome(ref, deps)
     if opened.resolved_by is not None:
@@ -251,7 +300,7 @@ def _fix_file(
         # completion: that record stands for this file's invoice now.
         deps.queue.resolve(ref, created.invoice_key)
         return created.invoice_key, _created(created, record)
-    record = _with_history(record, opened, _corrections(changes, now, by), deps)
+    record = _with_history(record, opened, _corrections(changes, now, who), deps)
     record = publish_pending(record, deps.recheck)
     record = schedule_recheck(
         record,

@@ -33,6 +33,7 @@ __all__ = [
     "ReviewListResponse",
     "ReviewOutcomeData",
     "ReviewOutcomeResponse",
+    "ReviewRecheck",
     "ReviewTransition",
 ]
 
@@ -46,13 +47,23 @@ class FixRequest(WireModel):
 
 
 class ReviewCorrection(StrictWireModel):
-    """One field corrected or completed by hand: when, by which API client, old and new."""
+    """One field corrected or completed by hand: when, by which API client (and its key's
+    role: submit, review, erp or admin), old and new."""
 
     field: str
     old: str | None = None
     new: str | None = None
     at: dt.datetime
     by: str
+    role: str
+
+
+class ReviewRecheck(StrictWireModel):
+    """A re-check asked through the review API: when, by which API client, in which role."""
+
+    at: dt.datetime
+    by: str
+    role: str
 
 
 class ReviewTransition(StrictWireModel):
@@ -97,13 +108,14 @@ class ReviewListResponse(StrictWireModel):
 
 class ReviewDetail(ReviewItem):
     """An entry and its history: for an invoice, the tax authority's answer (001's
-    ``receipt_check``), every status it entered and every correction; for a file's
-    invoice, the invoice that resolved it."""
+    ``receipt_check``), every status it entered, every correction and every re-check
+    asked by hand; for a file's invoice, the invoice that resolved it."""
 
     expense_id: int | None = None
     check: ReceiptCheck | None = None
     transitions: list[ReviewTransition] = Field(default_factory=list)
     corrections: list[ReviewCorrection] = Field(default_factory=list)
+    rechecks: list[ReviewRecheck] = Field(default_factory=list)
     resolved_by: str | None = None
 
 

@@ -54,7 +54,7 @@ def files(named: list[str]) -> list[tuple[str, bytes]]:
 # Stages of a one-page PDF's recognition, in order: (name, [(module, attribute), ...]).
 # Each attribute is a function (or class) looked up by its module at call time.
 STAGES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("open", (("fapiao.recognize.pdf", "_open"),)),
+    ("open", (("fapiao.recognize.pdf", "open_document"),)),
     ("page", (("pypdfium2", "PdfDocument.get_page"),)),
     ("textpage", (("pypdfium2", "PdfPage.get_textpage"),)),
     ("chars", (("fapiao.recognize.pdf", "_chars"),)),

@@ -29,6 +29,7 @@ from fapiao.store.company import load_company_settings
 from fapiao.store.files import S3FileStore
 from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.store.outcomes import DynamoOutcomes, EventBridgeOutcomes
+from fapiao.store.stats import DynamoStats
 
 logger = hub_logger()
 tracer = hub_tracer()
@@ -58,7 +59,7 @@ def deps() -> Deps:
         identifier_settings=identifier_settings,
         store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
         company=partial(load_company_settings, settings),
-        outbox=DynamoOutcomes(settings.outcomes_table),
+        outbox=DynamoOutcomes(settings.outcomes_table, stats=DynamoStats(settings.stats_table)),
         bus=EventBridgeOutcomes(settings.event_bus),
         clock=now_in_shanghai,
     )

@@ -54,7 +54,14 @@ class MemoryReviewQueue:
         if InvoiceStatus.UNRECOGNISABLE in query.statuses:
             with self._lock:
                 entries += [e for e in self._outcomes.values() if e.resolved_by is None]
-        return [e for e in entries if query.owner is None or _owner(e) == query.owner]
+        return [
+            e
+            for e in entries
+            if (query.owner is None or _owner(e) == query.owner) and query.within(e.changed_at)
+        ]
+
+    def count(self, status: InvoiceStatus) -> int:
+        return len(self._entries(ReviewQuery(statuses=frozenset({status}))))
 
     def page(self, query: ReviewQuery) -> ReviewPage:
         ordered = sorted(self._entries(query), key=order_key, reverse=True)

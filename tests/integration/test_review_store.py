@@ -9,11 +9,13 @@ Also: a data folder made before the indexes existed gets them at the next start.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from fakes.memory import MemoryInvoiceStore
 from fakes.review import MemoryReviewQueue
@@ -30,6 +32,7 @@ from fapiao.model.review import (
     ReviewCursor,
     ReviewEntry,
     ReviewQuery,
+    day_bounds,
     outcome_ref,
     review_id,
 )
@@ -41,6 +44,7 @@ from fapiao.store.review import DynamoReviewQueue
 from support import Session
 
 C, F, Y = InvoiceStatus.AWAITING_CHECK, InvoiceStatus.CHECK_FAILED, InvoiceStatus.VERIFIED
+U = InvoiceStatus.UNRECOGNISABLE
 NOW = dt.datetime(2024, 6, 1, 10, 30, 15, 123000, tzinfo=SHANGHAI)
 CODE = "3100231130"
 
@@ -308,3 +312,277 @@ def test_an_older_data_folder_gets_the_new_indexes_and_keeps_its_items(
         assert [item["invoice_key"]["S"] for item in found] == [CODE + "10000001"]
     finally:
         again.stop()
+
+
+# --- how many wait in each state (the console's overview) ------------------------------
+
+
+def test_each_state_is_counted(world: Queue) -> None:
+    assert [world.queue.count(s) for s in (U, F, C)] == [0, 0, 0]
+    world.invoice("10000001", F, ago(30))
+    world.invoice("10000002", F, ago(20), owner="x.y")
+    world.invoice("10000003", C, ago(10))
+    world.invoice("10000004", Y, ago(5))
+    world.outcome("a.png", ago(15))
+    world.outcome("b.png", ago(25), OutcomeKind.FAILED, owner="x.y")
+    world.outcome("c.png", ago(2), OutcomeKind.CREATED)
+    world.outcome("d.png", ago(3), OutcomeKind.DUPLICATE)
+
+    assert [world.queue.count(s) for s in (U, F, C)] == [2, 2, 1]
+    assert [world.queue.count(s) for s in (U, F, C)] == [
+        len(world.queue.page(ReviewQuery(statuses=frozenset({s}))).entries) for s in (U, F, C)
+    ]
+
+
+def test_the_counts_follow_the_queue(world: Queue) -> None:
+    waiting = world.invoice("10000001", C, ago(30))
+    world.invoice("10000002", C, ago(20))
+    world.outcome("a.png", ago(15))
+    (unread,) = world.queue.page(ReviewQuery(statuses=frozenset({U}))).entries
+    record = world.store.get(waiting)
+    assert record is not None
+
+    world.store.replace(record.model_copy(update={"status": F, "updated_at": NOW}))
+    world.queue.resolve(OutcomeRef(unread.outcome.object.object_id, 0), CODE + "40000001")  # type: ignore[union-attr]
+
+    assert [world.queue.count(s) for s in (U, F, C)] == [0, 1, 1]
+
+
+def test_many_entries_are_all_counted(world: Queue) -> None:
+    for n in range(30):
+        world.invoice(f"5{n:07d}", C if n % 3 else F, ago(n))
+
+    assert [world.queue.count(s) for s in (U, F, C)] == [0, 10, 20]
+
+
+# --- dates: [since, until), Shanghai days; times written with or without microseconds --
+
+DAY = dt.date(2024, 6, 1)
+HALF_DAY = dt.timedelta(hours=12)
+
+
+def midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), SHANGHAI)
+
+
+def test_day_bounds_are_shanghai_midnights_both_days_included() -> None:
+    assert day_bounds(DAY, DAY) == (midnight(DAY), midnight(DAY + dt.timedelta(days=1)))
+    assert day_bounds(DAY, None) == (midnight(DAY), None)
+    assert day_bounds(None, DAY) == (None, midnight(DAY + dt.timedelta(days=1)))
+    assert day_bounds(None, None) == (None, None)
+    with pytest.raises(ValueError, match="aware"):
+        ReviewQuery(since=dt.datetime(2024, 6, 1))
+
+
+def the_edges_of_a_day(world: Queue) -> list[str]:
+    """Entries at and about the edges of DAY, both tables, with and without microseconds:
+    the ones inside DAY, newest first."""
+    start, end = midnight(DAY), midnight(DAY + dt.timedelta(days=1))
+    us = dt.timedelta(microseconds=1)
+    world.invoice("60000001", F, start - us)  # the day before, its last microsecond
+    world.outcome("before.png", start - dt.timedelta(seconds=1))  # 23:59:59, no microseconds
+    first = world.invoice("60000002", F, start)  # "...T00:00:00+08:00"
+    first_u = world.outcome("first.png", start)
+    early = world.invoice("60000003", C, start + us)  # "...T00:00:00.000001+08:00"
+    noon = world.outcome("noon.png", start + dt.timedelta(hours=12, microseconds=250000))
+    last_second = world.invoice("60000004", C, end - dt.timedelta(seconds=1))  # no microseconds
+    last = world.outcome("last.png", end - us)  # "...T23:59:59.999999+08:00"
+    world.invoice("60000005", F, end)  # the next day's midnight, no microseconds
+    world.outcome("after.png", end + us)
+    world.invoice("60000006", C, end + dt.timedelta(hours=1))
+    # equal times: id order, newest first
+    inside = [last, last_second, noon, early]
+    return inside + sorted([first, first_u], reverse=True)
+
+
+def test_a_day_holds_its_midnight_and_its_last_microsecond(world: Queue) -> None:
+    inside = the_edges_of_a_day(world)
+    since, until = day_bounds(DAY, DAY)
+
+    page = world.queue.page(ReviewQuery(since=since, until=until))
+
+    assert ids(page.entries) == inside
+    assert page.next is None
+
+
+def test_bounds_in_another_zone_are_the_same_instants(world: Queue) -> None:
+    inside = the_edges_of_a_day(world)
+    since, until = day_bounds(DAY, DAY)
+    assert since is not None and until is not None
+
+    page = world.queue.page(
+        ReviewQuery(since=since.astimezone(dt.UTC), until=until.astimezone(dt.UTC))
+    )
+
+    assert ids(page.entries) == inside
+
+
+def test_one_bound_only(world: Queue) -> None:
+    inside = the_edges_of_a_day(world)
+    since, until = day_bounds(DAY, DAY)
+    everything = ids(world.queue.page(ReviewQuery(limit=200)).entries)
+    assert len(everything) == 11
+
+    from_day = ids(world.queue.page(ReviewQuery(since=since, limit=200)).entries)
+    to_day = ids(world.queue.page(ReviewQuery(until=until, limit=200)).entries)
+
+    assert from_day == everything[: everything.index(inside[-1]) + 1]
+    assert to_day == everything[everything.index(inside[0]) :]
+
+
+def test_bounds_to_the_microsecond_against_times_written_to_the_second(world: Queue) -> None:
+    second = dt.datetime(2024, 6, 1, 9, 0, 15, tzinfo=SHANGHAI)
+    half = dt.timedelta(microseconds=500000)
+    world.invoice("70000001", F, second)  # "...:15+08:00": before since
+    at_since = world.outcome("since.png", second + half)  # "...:15.500000+08:00"
+    whole = world.invoice("70000002", C, second + dt.timedelta(seconds=1))  # "...:16+08:00"
+    just_before = world.outcome("before.png", second + dt.timedelta(seconds=2) - half)
+    world.invoice("70000003", F, second + dt.timedelta(seconds=2))  # == until: excluded
+    world.outcome("until.png", second + dt.timedelta(seconds=2))
+
+    page = world.queue.page(
+        ReviewQuery(since=second + half, until=second + dt.timedelta(seconds=2))
+    )
+
+    assert ids(page.entries) == [just_before, whole, at_since]
+
+
+def test_pages_within_dates_give_each_entry_once(world: Queue) -> None:
+    inside = the_edges_of_a_day(world)
+    for n in range(5):  # five more at one time, inside the day
+        inside.append(world.invoice(f"6100000{n}", F if n % 2 else C, midnight(DAY) + HALF_DAY))
+    since, until = day_bounds(DAY, DAY)
+    expected = ids(world.queue.page(ReviewQuery(since=since, until=until, limit=200)).entries)
+    assert sorted(expected) == sorted(inside)
+
+    seen, pages = every_page(world.queue, since=since, until=until, limit=2)
+
+    assert seen == expected
+    assert pages == 6
+
+
+def test_owner_statuses_and_dates_together(world: Queue) -> None:
+    since, until = day_bounds(DAY, DAY + dt.timedelta(days=1))
+    start = midnight(DAY)
+    world.invoice("80000001", F, start - dt.timedelta(hours=1))  # mine, before
+    mine_f = world.invoice("80000002", F, start)
+    world.invoice("80000003", F, start + dt.timedelta(hours=2), owner="x.y")
+    mine_c = world.invoice("80000004", C, start + dt.timedelta(hours=3))
+    mine_u = world.outcome("mine.png", start + dt.timedelta(days=1, hours=23, minutes=59))
+    world.outcome("theirs.png", start + dt.timedelta(hours=5), owner="x.y")
+    world.invoice("80000005", F, start + dt.timedelta(days=2))  # mine, after
+
+    assert every_page(world.queue, owner="a.b", since=since, until=until, limit=1) == (
+        [mine_u, mine_c, mine_f],
+        3,
+    )
+    only_f = world.queue.page(
+        ReviewQuery(statuses=frozenset({F}), owner="a.b", since=since, until=until)
+    )
+    assert ids(only_f.entries) == [mine_f]
+    their_f = world.queue.page(
+        ReviewQuery(statuses=frozenset({F}), owner="x.y", since=since, until=until)
+    )
+    assert ids(their_f.entries) == [CODE + "80000003"]
+
+
+def test_a_range_with_nothing_in_it(world: Queue) -> None:
+    the_edges_of_a_day(world)
+    since, until = day_bounds(DAY, DAY)
+    assert since is not None and until is not None
+
+    empty = world.queue.page(ReviewQuery(since=until, until=until))
+    nothing_yet = world.queue.page(ReviewQuery(since=until + dt.timedelta(days=30)))
+    nothing_then = world.queue.page(ReviewQuery(until=since - dt.timedelta(days=30)))
+
+    assert (empty.entries, empty.next) == ([], None)
+    assert nothing_yet.entries == nothing_then.entries == []
+
+
+def test_since_after_until_is_an_empty_page(world: Queue) -> None:
+    """Days asked the wrong way round (the last before the first) find nothing."""
+    the_edges_of_a_day(world)
+    since, _ = day_bounds(DAY + dt.timedelta(days=1), None)
+    _, until = day_bounds(None, DAY - dt.timedelta(days=1))
+
+    page = world.queue.page(ReviewQuery(since=since, until=until))
+
+    assert (page.entries, page.next) == ([], None)
+
+
+class StrictBetween:
+    """The DynamoDB client, refusing a key condition ``BETWEEN :low AND :high`` whose low
+    sorts after its high as DynamoDB does (ValidationException; moto answers it)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def query(self, **arguments: Any) -> Any:
+        found = re.search(r"BETWEEN (:\w+) AND (:\w+)", arguments.get("KeyConditionExpression", ""))
+        if found:
+            values = arguments["ExpressionAttributeValues"]
+            low, high = values[found[1]]["S"], values[found[2]]["S"]
+            if low.encode() > high.encode():
+                message = (
+                    "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound "
+                    "to be greater than or equal to lower bound"
+                )
+                raise ClientError(
+                    {"Error": {"Code": "ValidationException", "Message": message}}, "Query"
+                )
+        return self._client.query(**arguments)
+
+
+@pytest.fixture
+def strict(local_aws: Session, names: LocalNames) -> Queue:
+    """The DynamoDB queue on a client that checks BETWEEN's bounds as DynamoDB does."""
+    client = local_aws.client("dynamodb")
+    invoices, outcomes = names.ref("InvoicesTable"), names.ref("OutcomesTable")
+    return Queue(
+        DynamoReviewQueue(invoices, outcomes, client=StrictBetween(client)),
+        DynamoInvoiceStore(invoices, names.ref("ExpensesTable"), client=client),
+        DynamoOutcomes(outcomes, client=client),
+    )
+
+
+def test_the_strict_client_answers_what_the_local_aws_answers(strict: Queue) -> None:
+    inside = the_edges_of_a_day(strict)
+    since, until = day_bounds(DAY, DAY)
+
+    assert ids(strict.queue.page(ReviewQuery(since=since, until=until)).entries) == inside
+    assert every_page(strict.queue, since=since, until=until, limit=2)[0] == inside
+
+
+def test_since_after_until_is_an_empty_page_on_dynamodb_too(strict: Queue) -> None:
+    the_edges_of_a_day(strict)
+    since, _ = day_bounds(DAY + dt.timedelta(days=1), None)
+    _, until = day_bounds(None, DAY - dt.timedelta(days=1))
+
+    page = strict.queue.page(ReviewQuery(since=since, until=until))
+
+    assert (page.entries, page.next) == ([], None)
+
+
+def test_a_cursor_before_since_is_an_empty_page_on_dynamodb_too(strict: Queue) -> None:
+    the_edges_of_a_day(strict)
+    since, _ = day_bounds(DAY, DAY)
+    assert since is not None
+    cursor = ReviewCursor(since - dt.timedelta(days=2), CODE + "60000001")
+
+    page = strict.queue.page(ReviewQuery(since=since, after=cursor))
+
+    assert (page.entries, page.next) == ([], None)
+
+
+def test_a_cursor_before_since_is_an_empty_page(world: Queue) -> None:
+    the_edges_of_a_day(world)
+    since, _ = day_bounds(DAY, DAY)
+    assert since is not None
+    cursor = ReviewCursor(since - dt.timedelta(days=2), CODE + "60000001")
+
+    page = world.queue.page(ReviewQuery(since=since, after=cursor))
+
+    assert (page.entries, page.next) == ([], None)

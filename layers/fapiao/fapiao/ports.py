@@ -14,7 +14,7 @@ this module. The identifier port (``Identifier``) is still defined with its adap
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -22,7 +22,7 @@ from fapiao.dates import now_in_shanghai
 
 if TYPE_CHECKING:  # the records only name types here: importing ports builds no model
     from fapiao.clients import ApiClient
-    from fapiao.model import Invoice
+    from fapiao.model import Invoice, InvoiceStatus
     from fapiao.model.parties import Employee
     from fapiao.model.pipeline import DroppedObject, Execution, Outcome, Recorded
     from fapiao.model.review import OpenOutcome, OutcomeRef, ReviewPage, ReviewQuery
@@ -31,7 +31,10 @@ if TYPE_CHECKING:  # the records only name types here: importing ports builds no
     from fapiao.results import CachedVerification, Verification
 
 __all__ = [
+    "OUTCOME_COUNTS",
+    "PAID_CHECKS",
     "ApiKeyStore",
+    "DailyStats",
     "EmployeeDirectory",
     "Executions",
     "FileLoader",
@@ -147,6 +150,22 @@ class KnownInvoices(Protocol):
     def exists(self, invoice_key: str) -> bool: ...
 
 
+# The counters kept per day (``DailyStats``): outcomes of dropped files by kind, and
+# requests that reached the verification provider ("calls").
+OUTCOME_COUNTS = "outcomes"
+PAID_CHECKS = "paid_checks"
+
+
+class DailyStats(Protocol):
+    """Port: counters per Asia/Shanghai day (``fapiao.store.stats``), added atomically."""
+
+    def add(self, name: str, day: dt.date, counts: Mapping[str, int]) -> None:
+        """Add ``counts`` (field -> number; negative subtracts) to the day's ``name``."""
+
+    def days(self, name: str, days: Sequence[dt.date]) -> dict[dt.date, dict[str, int]]:
+        """The counter ``name`` on each day ({} where nothing was counted)."""
+
+
 @dataclass(frozen=True)
 class VerifyDeps:
     """What the verify use case runs on (``providers.factory.build_verify_deps`` builds
@@ -158,6 +177,7 @@ class VerifyDeps:
     clock: Callable[[], dt.datetime] = now_in_shanghai
     lease: dt.timedelta = dt.timedelta(seconds=60)
     retry_after: dt.timedelta = dt.timedelta(minutes=5)
+    stats: DailyStats | None = None  # where paid checks are counted; None: not counted
 
 
 # --- the S3 drop pipeline ------------------------------------------------------------------
@@ -231,6 +251,9 @@ class ReviewQueue(Protocol):
     def resolve(self, ref: OutcomeRef, invoice_key: str) -> None:
         """Take the outcome out of the queue: the invoice ``invoice_key`` stands for it
         now. ``KeyError`` when there is no such outcome."""
+
+    def count(self, status: InvoiceStatus) -> int:
+        """How many entries of ``status`` (U, F or C) the queue holds."""
 
 
 # --- health --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pydantic import ConfigDict
 
 from fapiao.basemodel import HubModel
+from fapiao.dates import SHANGHAI
 from fapiao.model import InvoiceStatus
 from fapiao.model.paging import DEFAULT_LIMIT, MAX_LIMIT
 from fapiao.model.pipeline import Outcome
@@ -48,6 +49,7 @@ __all__ = [
     "ReviewPage",
     "ReviewQuery",
     "changed_at_of",
+    "day_bounds",
     "is_after",
     "order_key",
     "outcome_ref",
@@ -176,12 +178,36 @@ class ReviewQuery:
     owner: str | None = None
     limit: int = DEFAULT_LIMIT
     after: ReviewCursor | None = None
+    # Entries changed in [since, until) only (aware times; None: no bound). The console
+    # asks for days of Asia/Shanghai: ``day_bounds``.
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIMIT:
             raise ValueError(f"limit must be 1..{MAX_LIMIT}")
         if not self.statuses or not self.statuses <= REVIEW_STATUSES:
             raise ValueError("statuses: U, F or C")
+        for bound in (self.since, self.until):
+            if bound is not None and bound.tzinfo is None:
+                raise ValueError("since and until must be aware times")
+
+    def within(self, changed_at: dt.datetime) -> bool:
+        return (self.since is None or changed_at >= self.since) and (
+            self.until is None or changed_at < self.until
+        )
+
+
+def day_bounds(first: dt.date | None, last: dt.date | None) -> tuple[dt.datetime | None, ...]:
+    """``since`` and ``until`` for the Asia/Shanghai days ``first`` to ``last``, both
+    included (None: open on that side)."""
+    since = None if first is None else dt.datetime.combine(first, dt.time(), SHANGHAI)
+    until = (
+        None
+        if last is None
+        else dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), SHANGHAI)
+    )
+    return since, until
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from fapiao.settings import (
     VerifierKind,
     VerifierSettings,
 )
+from fapiao.store.stats import DynamoStats
 from fapiao.store.verifications import DynamoKnownInvoices, DynamoVerificationCache
 
 if TYPE_CHECKING:
@@ -58,4 +59,5 @@ def build_verify_deps(
         clock=now_in_shanghai,
         lease=dt.timedelta(seconds=settings.verify_lease_seconds),
         retry_after=dt.timedelta(seconds=settings.verify_retry_after_seconds),
+        stats=DynamoStats(hub.stats_table),
     )

@@ -139,6 +139,17 @@ def _merged(
     )
 
 
+def on_white(image: Image.Image) -> Image.Image:
+    """The picture in RGB, what is transparent in it white (as on paper), not black."""
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image, mask=image.getchannel("A"))
+        return background
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
 def open_image(data: bytes, kind: FileKind) -> Image.Image:
     """The image decoded, after its size was checked against ``limits.MAX_IMAGE_PIXELS``
     (from the header, before any pixel is decoded)."""

@@ -113,9 +113,9 @@ def upright(image: Image.Image) -> Image.Image:
         scale = max(image.size) / MAX_SIDE
         if scale >= 2:
             image.draft("RGB", (image.size[0] // int(scale), image.size[1] // int(scale)))
-    turned = ImageOps.exif_transpose(image) or image
-    if turned.mode != "RGB":
-        turned = turned.convert("RGB")
+    from fapiao.recognize.image import on_white
+
+    turned = on_white(ImageOps.exif_transpose(image) or image)
     if max(turned.size) > MAX_SIDE:
         turned = turned.copy()
         turned.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)

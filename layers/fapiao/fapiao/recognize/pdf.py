@@ -84,7 +84,7 @@ class _Draft:
 def recognize_pdf(data: bytes) -> list[RecognizedInvoice]:
     drafts: list[_Draft] = []
     with native.PDFIUM_LOCK:
-        document = _open(data)
+        document = open_document(data)
         try:
             for index in range(len(document)):
                 page = document[index]
@@ -149,7 +149,8 @@ def _owner(drafts: list[_Draft], listed: Reading) -> _Draft | None:
     return named or (invoices[-1] if invoices else None)
 
 
-def _open(data: bytes) -> pdfium.PdfDocument:
+def open_document(data: bytes) -> pdfium.PdfDocument:
+    """The PDF opened within the bounds of ``limits`` (the caller holds ``PDFIUM_LOCK``)."""
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:

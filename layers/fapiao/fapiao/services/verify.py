@@ -24,9 +24,9 @@ from decimal import Decimal
 
 from fapiao.catalogue.errors import Family, Problem, by_code, lookup
 from fapiao.catalogue.types import ExocrTotal
-from fapiao.dates import today_in_shanghai
+from fapiao.dates import SHANGHAI, today_in_shanghai
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
-from fapiao.ports import VerificationCache, VerifyDeps
+from fapiao.ports import PAID_CHECKS, VerificationCache, VerifyDeps
 from fapiao.providers.verifier import MISMATCH, VERIFIED, next_shanghai_day, status_of_check
 from fapiao.results import CachedVerification, Source, Verification
 from fapiao.rules.offline_checks import (
@@ -165,6 +165,7 @@ def _before_paying(
 
 def _ask_provider(invoice: Invoice, key: str, deps: VerifyDeps, now: dt.datetime) -> Verification:
     outcome = deps.verifier.verify(invoice)
+    _count_paid(outcome, deps, now)
     if _worth_remembering(outcome):
         record = CachedVerification(
             invoice_key=key, verification=outcome, question=question_of(invoice), stored_at=now
@@ -177,6 +178,19 @@ def _ask_provider(invoice: Invoice, key: str, deps: VerifyDeps, now: dt.datetime
                 extra={"invoice_key": key, "alarm": "verification_cache"},
             )
     return outcome
+
+
+def _count_paid(outcome: Verification, deps: VerifyDeps, now: dt.datetime) -> None:
+    """The day's paid checks (what the review console shows): every request that reached
+    the provider. A statistic: failing to count never costs the answer."""
+    if deps.stats is None or not outcome.provider_calls:
+        return
+    try:
+        deps.stats.add(
+            PAID_CHECKS, now.astimezone(SHANGHAI).date(), {"calls": outcome.provider_calls}
+        )
+    except Exception:
+        logger.exception("paid check not counted", extra={"invoice_key": outcome.invoice_key})
 
 
 def _worth_remembering(outcome: Verification) -> bool:

@@ -53,6 +53,11 @@ class HubSettings(EnvSettings):
         env="FAPIAO_OUTCOMES_TABLE",
         description="DynamoDB table of each dropped object's terminal outcomes (reconciliation)",
     )
+    stats_table: str = setting(
+        default="fapiao-stats",
+        env="FAPIAO_STATS_TABLE",
+        description="DynamoDB table of daily counters: outcomes by kind, paid checks",
+    )
     ingest_state_machine: str | None = setting(
         default=None,
         env="FAPIAO_INGEST_STATE_MACHINE",

@@ -25,13 +25,21 @@ table of it is generated from the model (``fapiao.local.readme``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from fapiao import aws
+from fapiao.dates import SHANGHAI
 from fapiao.model.pipeline import Outcome, OutcomeKind, Recorded
+from fapiao.ports import OUTCOME_COUNTS
+
+if TYPE_CHECKING:
+    from fapiao.ports import DailyStats
+
+logger = logging.getLogger(__name__)
 
 EVENT_SOURCE = "fapiao"
 EVENT_DETAIL_TYPE = "Invoice outcome"
@@ -101,9 +109,10 @@ class DynamoOutcomes:
     record task run again finds the first outcome instead of rewriting it (a failed one
     excepted: a later outcome replaces it)."""
 
-    def __init__(self, table: str, client: Any = None) -> None:
+    def __init__(self, table: str, client: Any = None, stats: DailyStats | None = None) -> None:
         self.table = table
         self._client = client
+        self.stats = stats  # the day's count of each kind (the console's chart)
 
     @property
     def client(self) -> Any:
@@ -111,11 +120,12 @@ class DynamoOutcomes:
 
     def record(self, outcome: Outcome) -> Recorded:
         try:
-            self.client.put_item(
+            answer = self.client.put_item(
                 TableName=self.table,
                 Item=outcome_item(outcome),
                 **_first_or_over_a_failure(outcome),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ReturnValues="ALL_OLD",
             )
         except ClientError as error:
             if not _condition_failed(error):
@@ -126,7 +136,25 @@ class DynamoOutcomes:
                 outcome=Outcome.model_validate_json(first["detail"]["S"]),
                 published=bool(first.get("published", {}).get("BOOL", False)),
             )
+        self._count(outcome, answer.get("Attributes"))
         return Recorded(outcome=outcome, published=False)
+
+    def _count(self, outcome: Outcome, replaced: dict[str, Any] | None) -> None:
+        """Count a newly kept outcome on its day, and take back the failure it replaced.
+        After the write, not with it: a crash in between loses one count of a statistic,
+        never an outcome (the table stays the truth)."""
+        if self.stats is None:
+            return
+        try:
+            self.stats.add(
+                OUTCOME_COUNTS, outcome.at.astimezone(SHANGHAI).date(), {outcome.outcome.value: 1}
+            )
+            if replaced is not None:
+                failed = Outcome.model_validate_json(replaced["detail"]["S"])
+                day = failed.at.astimezone(SHANGHAI).date()
+                self.stats.add(OUTCOME_COUNTS, day, {failed.outcome.value: -1})
+        except Exception:
+            logger.exception("outcome not counted", extra={"object_id": outcome.object.object_id})
 
     def mark_published(self, outcome: Outcome) -> None:
         """Mark the kept outcome of ``outcome``'s key published, if it is still of

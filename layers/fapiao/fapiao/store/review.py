@@ -70,6 +70,28 @@ def _bound(cursor: ReviewCursor) -> str:
     return cursor.changed_at.astimezone(SHANGHAI).isoformat(timespec="microseconds")
 
 
+def _text(at: dt.datetime) -> str:
+    """An instant as the index's text sorts it: Shanghai time, microseconds written."""
+    return at.astimezone(SHANGHAI).isoformat(timespec="microseconds")
+
+
+def _lower(at: dt.datetime) -> str:
+    """A lower bound that sorts before every way the index may write ``at`` (with or
+    without microseconds): its Shanghai time to the second, without the zone."""
+    return at.astimezone(SHANGHAI).isoformat(timespec="seconds")[:19]
+
+
+def _upper(query: ReviewQuery) -> str | None:
+    """The key condition's upper bound: the cursor's time, or just before ``until``
+    (``until`` is excluded; the entries are then filtered exactly by ``query.within``)."""
+    bounds = []
+    if query.after is not None:
+        bounds.append(_bound(query.after))
+    if query.until is not None:
+        bounds.append(_text(query.until))
+    return min(bounds) if bounds else None
+
+
 def _in_order(entries: Iterator[ReviewEntry]) -> Iterator[ReviewEntry]:
     """One partition in the queue's order: DynamoDB orders it by ``changed_at`` alone,
     so the entries of one time are put in id order (descending)."""
@@ -104,7 +126,11 @@ class DynamoReviewQueue:
             if status is InvoiceStatus.UNRECOGNISABLE
             else self._invoices(status, query)
         )
-        return (entry for entry in _in_order(entries) if is_after(entry, query.after))
+        return (
+            entry
+            for entry in _in_order(entries)
+            if is_after(entry, query.after) and query.within(entry.changed_at)
+        )
 
     def _invoices(self, status: InvoiceStatus, query: ReviewQuery) -> Iterator[ReviewEntry]:
         extra: dict[str, Any] = {}
@@ -133,9 +159,19 @@ class DynamoReviewQueue:
         extra = dict(extra or {})
         values = {":attention": {"S": attention}, **extra.pop("ExpressionAttributeValues", {})}
         condition = "attention = :attention"
-        if query.after is not None:
+        upper = _upper(query)
+        if upper is not None and query.since is not None and _lower(query.since) > upper:
+            return  # an empty range (DynamoDB refuses a BETWEEN that runs backwards)
+        if upper is not None and query.since is not None:
+            condition += " AND changed_at BETWEEN :since AND :bound"
+            values[":bound"] = {"S": upper}
+            values[":since"] = {"S": _lower(query.since)}
+        elif upper is not None:
             condition += " AND changed_at <= :bound"
-            values[":bound"] = {"S": _bound(query.after)}
+            values[":bound"] = {"S": upper}
+        elif query.since is not None:
+            condition += " AND changed_at >= :since"
+            values[":since"] = {"S": _lower(query.since)}
         arguments: dict[str, Any] = {
             "TableName": table,
             "IndexName": ATTENTION_INDEX,
@@ -151,6 +187,28 @@ class DynamoReviewQueue:
             last = answer.get("LastEvaluatedKey")
             if not last:
                 return
+            arguments["ExclusiveStartKey"] = last
+
+    def count(self, status: InvoiceStatus) -> int:
+        """The entries of one partition, counted by the index (``Select=COUNT``: no item
+        is read out), page by page."""
+        table = (
+            self.outcomes_table if status is InvoiceStatus.UNRECOGNISABLE else self.invoices_table
+        )
+        arguments: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": ATTENTION_INDEX,
+            "KeyConditionExpression": "attention = :attention",
+            "ExpressionAttributeValues": {":attention": {"S": status.value}},
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            answer = self.client.query(**arguments)
+            total += int(answer.get("Count", 0))
+            last = answer.get("LastEvaluatedKey")
+            if not last:
+                return total
             arguments["ExclusiveStartKey"] = last
 
     def open_outcome(self, ref: OutcomeRef) -> OpenOutcome | None:

@@ -27,12 +27,15 @@ from fapiao.model import (
     LineItem,
 )
 from fapiao.model.stored import (
+    CheckRecord,
     DuplicateInvoice,
     Expense,
     ExpenseIdTaken,
     ExpenseLocked,
     ExpenseNotFound,
     ExpenseState,
+    Provenance,
+    ReadingDisagreement,
     StaleInvoice,
     StoredInvoice,
     Transition,
@@ -228,6 +231,84 @@ def test_empty_lists_round_trip(store: InvoiceStore) -> None:
     got = store.get(KEY)
     assert got is not None
     assert (got.invoice.image_size, got.invoice.region) == ([], [])
+
+
+# --- how it was read and every check of it (issue 18) ----------------------------------
+
+
+def test_provenance_and_checks_round_trip(store: InvoiceStore) -> None:
+    provenance = Provenance(
+        sources={
+            "invoice_number": ["text_layer", "qr"],
+            "seller_name": ["ofd_xml", "ofd_text", "ocr"],
+            "buyer_account": ["provider"],
+        },
+        disagreements=[
+            ReadingDisagreement(
+                field="total_amount", readings={"ofd_xml": "1125.48", "ofd_text": "99999.99"}
+            ),
+            ReadingDisagreement(field="seller_name", readings={"ocr": "宁波港", "qr": ""}),
+        ],
+    )
+    checks = [
+        CheckRecord(at=NOW, status=InvoiceStatus.AWAITING_CHECK, source="no_provider"),
+        CheckRecord(
+            at=dt.datetime(2024, 5, 1, 3, 0, 0, 5, tzinfo=dt.UTC),
+            status=InvoiceStatus.CHECK_FAILED,
+            message_code="907004",
+            message="发票已红冲",
+            source="provider",
+            paid=True,
+        ),
+    ]
+    stored = record(provenance=provenance, checks=checks)
+    store.create(stored, expense_of(stored))
+
+    got = store.get(KEY)
+
+    assert got is not None
+    assert (got.provenance, got.checks) == (provenance, checks)
+    assert exact(got.model_dump()) == exact(stored.model_dump())
+    assert [c.at.utcoffset() for c in got.checks] == [dt.timedelta(hours=8), dt.timedelta(0)]
+    assert got.checks[1].at.microsecond == 5
+
+
+def test_a_record_without_provenance_or_checks_round_trips(store: InvoiceStore) -> None:
+    stored = record(provenance=Provenance(), checks=[])
+    store.create(stored, expense_of(stored))
+    got = store.get(KEY)
+    assert got is not None
+    assert (got.provenance, got.checks) == (Provenance(), [])
+
+    other = record(key="03302210021168552330", expense_id=41981034)
+    assert other.provenance is None  # told by a client: no provenance at all
+    store.create(other, expense_of(other))
+    read = store.get(other.invoice_key)
+    assert read is not None
+    assert (read.provenance, read.checks) == (None, [])
+
+
+def test_a_check_appended_by_replace_is_kept_in_order(store: InvoiceStore) -> None:
+    first = CheckRecord(at=NOW, status=InvoiceStatus.AWAITING_CHECK, source="hub")
+    stored = record(
+        status=InvoiceStatus.AWAITING_CHECK,
+        message=None,
+        message_code=None,
+        checks=[first],
+        provenance=Provenance(sources={"invoice_number": ["qr"]}),
+    )
+    store.create(stored, expense_of(stored))
+    read = store.get(KEY)
+    assert read is not None
+    later = NOW + dt.timedelta(minutes=5)
+    second = CheckRecord(at=later, status=InvoiceStatus.VERIFIED, source="provider", paid=True)
+
+    store.replace(read.model_copy(update={"checks": [*read.checks, second], "updated_at": later}))
+
+    got = store.get(KEY)
+    assert got is not None
+    assert got.checks == [first, second]
+    assert got.provenance == stored.provenance  # a re-check leaves the reading as it was
 
 
 def test_get_of_a_missing_key_is_none(store: InvoiceStore) -> None:

@@ -24,14 +24,14 @@ from typing import Any
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import to_platform_code
 from fapiao.local.locate import CommandError, files_of, read_file
-from fapiao.mapping.invoice_create import to_ocr_invoice
+from fapiao.mapping.invoice_create import OCR_NAMES, to_ocr_invoice
 from fapiao.model.signature import SignatureCheck
 from fapiao.recognize import RecognizedInvoice, recognize_with_signatures
 from fapiao.settings import LocalHubSettings
 from fapiao.wire.common import dump_json
 
 # Canonical names that 001 spells otherwise.
-_WIRE_NAMES = {"buyer_account": "buyer_bank", "passenger_name": "name"}
+_WIRE_NAMES = OCR_NAMES
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -40,6 +40,10 @@ from fapiao.wire.invoice_create import (
     ReceiptOcr,
 )
 
+# Canonical field names that 001's receipt_ocr.invoices[] names otherwise (every other
+# field has the same name in both): what a field's provenance is answered under.
+OCR_NAMES = {"buyer_account": "buyer_bank", "passenger_name": "name"}
+
 
 def flag_from_yes_no(value: str | None) -> bool | None:
     """A Y/N flag as a bool: Y true, N false, absent None (the wire model normalised it)."""

@@ -24,6 +24,7 @@ from pydantic.fields import FieldInfo
 from fapiao.catalogue.errors import Family, HubError, Problem, by_code, invoice_message
 from fapiao.dates import parse_date, parse_hhmm, to_yyyymmdd
 from fapiao.mapping.invoice_create import (
+    OCR_NAMES,
     invoice_from_ocr_invoice,
     to_ocr_invoice,
     to_receipt_check,
@@ -31,16 +32,20 @@ from fapiao.mapping.invoice_create import (
 from fapiao.mapping.ocr_sync import to_ocr_sync_item
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.review import OpenOutcome, ReviewEntry, ReviewOutcome, review_id
-from fapiao.model.stored import Correction, RecheckAsked, StoredInvoice, Transition
+from fapiao.model.status import InvoiceTypeName
+from fapiao.model.stored import CheckRecord, Correction, RecheckAsked, StoredInvoice, Transition
 from fapiao.wire.common import WireModel
 from fapiao.wire.invoice_create import OcrInvoice
 from fapiao.wire.review import (
     InvoiceDetailItem,
+    ReviewCheck,
     ReviewCorrection,
     ReviewDetail,
+    ReviewDisagreement,
     ReviewItem,
     ReviewOutcomeData,
     ReviewRecheck,
+    ReviewRecheckState,
     ReviewTransition,
 )
 
@@ -268,6 +273,8 @@ def review_item(entry: ReviewEntry) -> ReviewItem:
             fields=_shown(entry.invoice),
             owner=entry.user_code,
             changed_at=entry.changed_at,
+            type_name=InvoiceTypeName.of(entry.invoice.invoice_type).name,
+            file_name=_file_name(_object_key(entry.invoice.attachment_url)),
         )
     code, message = _outcome_message(entry)
     outcome = entry.outcome
@@ -284,6 +291,8 @@ def review_item(entry: ReviewEntry) -> ReviewItem:
         else {"invoice_type": outcome.invoice_type.code},
         owner=outcome.owner,
         changed_at=entry.changed_at,
+        type_name=None if outcome.invoice_type is None else outcome.invoice_type.name,
+        file_name=_file_name(outcome.object.key),
     )
 
 
@@ -304,10 +313,48 @@ def _transition(transition: Transition) -> ReviewTransition:
     )
 
 
-def review_detail(entry: ReviewEntry) -> ReviewDetail:
-    """An entry with its history (see ``ReviewDetail``)."""
+def _file_name(key: str | None) -> str | None:
+    return None if not key else key.rsplit("/", 1)[-1] or None
+
+
+def _ocr_name(field: str) -> str:
+    return OCR_NAMES.get(field, field)
+
+
+def _sources(record: StoredInvoice) -> dict[str, list[str]]:
+    """Where each field came from, by 001's names; a field corrected by hand says so first."""
+    provenance = record.provenance
+    sources = (
+        {}
+        if provenance is None
+        else {_ocr_name(name): list(found) for name, found in provenance.sources.items()}
+    )
+    for correction in record.corrections:
+        earlier = [s for s in sources.get(correction.field, []) if s != "correction"]
+        sources[correction.field] = ["correction", *earlier]
+    return sources
+
+
+def _check(record: CheckRecord) -> ReviewCheck:
+    return ReviewCheck(
+        at=record.at,
+        status=record.status,
+        message_code=_code(record.message_code),
+        message=record.message,
+        source=record.source,
+        paid=record.paid,
+    )
+
+
+def review_detail(
+    entry: ReviewEntry, recheck: tuple[bool, str | None] | None = None
+) -> ReviewDetail:
+    """An entry with its history (see ``ReviewDetail``); ``recheck``: whether a re-check
+    by hand can be asked now, and why not."""
     item = review_item(entry).model_dump()
+    state = None if recheck is None else ReviewRecheckState(allowed=recheck[0], reason=recheck[1])
     if isinstance(entry, StoredInvoice):
+        provenance = entry.provenance
         return ReviewDetail(
             **item,
             expense_id=entry.expense_id,
@@ -315,8 +362,20 @@ def review_detail(entry: ReviewEntry) -> ReviewDetail:
             transitions=[_transition(t) for t in entry.transitions],
             corrections=[_correction(c) for c in entry.corrections],
             rechecks=[_recheck(r) for r in entry.rechecks_asked],
+            sources=_sources(entry),
+            disagreements=[]
+            if provenance is None
+            else [
+                ReviewDisagreement(field=_ocr_name(d.field), readings=d.readings)
+                for d in provenance.disagreements
+            ],
+            checks=[_check(c) for c in entry.checks],
+            signature=entry.signature,
+            recheck=state,
         )
-    return ReviewDetail(**item, resolved_by=entry.resolved_by)
+    return ReviewDetail(
+        **item, resolved_by=entry.resolved_by, signature=entry.outcome.signature, recheck=state
+    )
 
 
 def review_outcome(entry_id: str, outcome: ReviewOutcome) -> ReviewOutcomeData:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fapiao.catalogue.errors import Family, Problem, invoice_message, lookup
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
 from fapiao.model.signature import SignatureCheck
+from fapiao.model.stored import Provenance
 
 __all__ = ["CreateCommand", "CreateOutcome"]
 
@@ -35,6 +36,12 @@ class CreateCommand:
     # The check of the file's signatures (None: the invoice came without its file, as
     # 001's own request does): stored, and refused by ``verify_file_signatures``.
     signature: SignatureCheck | None = None
+    provenance: Provenance | None = None  # how the hub read it (None: a client's reading)
+    # Who decided the verification given (``fapiao.results.Source``'s value; None: 001's
+    # own receipt_check, or none) and whether it reached the provider: the first entry of
+    # the record's check history.
+    checked_by: str | None = None
+    paid: bool = False
 
     @property
     def claimed(self) -> bool:

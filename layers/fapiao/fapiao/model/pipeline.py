@@ -22,6 +22,7 @@ from fapiao.catalogue.types import InvoiceType, UnknownTypeCode, from_platform_c
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.signature import SignatureCheck
 from fapiao.model.status import InvoiceTypeName
+from fapiao.model.stored import Provenance
 
 __all__ = [
     "DroppedObject",
@@ -77,6 +78,7 @@ class Found(_Json):
     page: int | None = None
     identify_id: str | None = None  # the provider is still reading it
     signature: SignatureCheck | None = None  # the check of the file's signatures
+    provenance: Provenance | None = None  # where each field came from
 
 
 class Recognized(_Json):

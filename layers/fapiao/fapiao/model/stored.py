@@ -22,6 +22,7 @@ from fapiao.model.signature import SignatureCheck
 __all__ = [
     "EXPENSE_CODE_PREFIX",
     "ROLE_BEFORE_ROLES",
+    "CheckRecord",
     "Correction",
     "DuplicateInvoice",
     "Expense",
@@ -29,6 +30,8 @@ __all__ = [
     "ExpenseLocked",
     "ExpenseNotFound",
     "ExpenseState",
+    "Provenance",
+    "ReadingDisagreement",
     "RecheckAsked",
     "StaleInvoice",
     "StoredInvoice",
@@ -86,6 +89,44 @@ class RecheckAsked(HubModel):
     role: str = ROLE_BEFORE_ROLES
 
 
+class ReadingDisagreement(HubModel):
+    """Two sources of one reading that said different things of a field (the first
+    source's value stands): what each said."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str  # the canonical field name
+    readings: dict[str, str]  # source -> what it read
+
+
+class Provenance(HubModel):
+    """Where each field of the stored invoice came from, as it was read: the sources
+    (``qr``, ``text_layer``, ``ocr``, ``ofd_xml``, ``ofd_text``: the hub's own reading;
+    ``provider``: a remote recognition provider's) by canonical field name, and where
+    they disagreed. Corrections by hand are the record's ``corrections``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sources: dict[str, list[str]] = Field(default_factory=dict)
+    disagreements: list[ReadingDisagreement] = Field(default_factory=list)
+
+
+class CheckRecord(HubModel):
+    """One verification of the invoice, as it was answered: when, the status and the
+    catalogue's code and message it gave, who decided (``fapiao.results.Source``: the
+    provider, the cache, the offline checks, the file's signature ...) and whether a
+    request reached the provider (paid)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: dt.datetime
+    status: InvoiceStatus
+    message_code: str | None = None
+    message: str | None = None
+    source: str | None = None
+    paid: bool = False
+
+
 class StoredInvoice(HubModel):
     """The invoice record: what the invoice says, its check, its status and history."""
 
@@ -109,6 +150,8 @@ class StoredInvoice(HubModel):
     corrections: list[Correction] = Field(default_factory=list)
     check_attempts: list[dt.datetime] = Field(default_factory=list)  # re-checks asked
     rechecks_asked: list[RecheckAsked] = Field(default_factory=list)  # by hand, by whom
+    provenance: Provenance | None = None  # how it was read (None: told by a client, 001)
+    checks: list[CheckRecord] = Field(default_factory=list)  # every verification, in order
     retry_at: dt.datetime | None = None  # C: when the hub checks it again by itself
 
     @property

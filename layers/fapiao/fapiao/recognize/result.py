@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from fapiao.catalogue.types import InvoiceType
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.signature import SignatureCheck
+from fapiao.model.stored import Provenance, ReadingDisagreement
 from fapiao.recognize import values
 from fapiao.recognize.detect import FileKind
 
@@ -79,6 +80,18 @@ class RecognizedInvoice:
     signature: SignatureCheck | None = None
     # The OCR model's confidence (0..1) in each field it read: only where OCR is a source.
     confidence: dict[str, float] = field(default_factory=dict)
+
+    def provenance(self) -> Provenance:
+        """Where each field came from and where the sources disagreed, as stored."""
+        return Provenance(
+            sources={name: [s.value for s in sources] for name, sources in self.sources.items()},
+            disagreements=[
+                ReadingDisagreement(
+                    field=d.field, readings={s.value: value for s, value in d.readings.items()}
+                )
+                for d in self.disagreements
+            ],
+        )
 
     @classmethod
     def unrecognisable(

@@ -18,6 +18,7 @@ from fapiao.dates import now_in_shanghai, today_in_shanghai
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.create import CreateCommand, CreateOutcome
 from fapiao.model.stored import (
+    CheckRecord,
     DuplicateInvoice,
     Expense,
     ExpenseIdTaken,
@@ -62,6 +63,8 @@ def create_invoice(
             invoice=invoice,
             check=command.check,
             signature=command.signature,
+            provenance=command.provenance,
+            checks=_first_checks(command, answer, created_at),
             created_at=created_at,
             transitions=[
                 Transition(
@@ -89,6 +92,25 @@ def create_invoice(
             return _complete_or_duplicate(duplicate.existing, record, answer, store)
         return replace(answer, expense_id=expense_id)
     raise RuntimeError("could not draw a free expense id")
+
+
+def _first_checks(
+    command: CreateCommand, answer: CreateOutcome, at: dt.datetime
+) -> list[CheckRecord]:
+    """The record's check history as the create begins it: the verification given with
+    the command (the hub's, or 001's own receipt_check), if any."""
+    if command.checked_by is None and command.check is None:
+        return []
+    return [
+        CheckRecord(
+            at=at,
+            status=answer.status,
+            message_code=answer.message_code,
+            message=answer.message,
+            source=command.checked_by or "client",
+            paid=command.paid,
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -216,6 +238,8 @@ def _completed(existing: StoredInvoice, reading: StoredInvoice) -> StoredInvoice
             "invoice": reading.invoice,
             "check": reading.check,
             "signature": reading.signature,
+            "provenance": reading.provenance,
+            "checks": [*existing.checks, *reading.checks],
             "currency": reading.currency,
             "title_conflict": reading.title_conflict,
             "status": reading.status,

@@ -186,6 +186,7 @@ def import_invoice_pic(command: ImportCommand, deps: ImportDeps) -> list[Importe
             bind_to=bind_to,
             employee_id=employee.employee_id,
             signature=item.recognized.signature,
+            provenance=item.recognized.provenance(),
         )
         try:
             outcome = create_invoice(invoice_command, deps.store, company)

@@ -71,6 +71,7 @@ def ocr_sync(command: OcrSyncCommand, deps: OcrSyncDeps) -> list[OcrSyncResult]:
             user_code=user_code,
             attachment_url=command.attachment_url,
             signature=item.recognized.signature,
+            provenance=item.recognized.provenance(),
         )
         created = create_invoice(invoice_command, deps.store, company)
         schedule_created(

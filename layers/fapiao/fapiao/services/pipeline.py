@@ -17,11 +17,11 @@ from typing import Any
 from fapiao.catalogue.errors import Family, HubError, Problem, invoice_message, lookup
 from fapiao.dates import now_in_shanghai
 from fapiao.mapping.messages import refusal_message
-from fapiao.model import InvoiceStatus
+from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.create import CreateOutcome
 from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognized
 from fapiao.model.status import InvoiceTypeName
-from fapiao.model.stored import StoredInvoice
+from fapiao.model.stored import Provenance, StoredInvoice
 from fapiao.ports import FileStore, InvoiceStore, OutcomeBus, OutcomeOutbox
 from fapiao.providers.identifier import Identifier, PollState
 from fapiao.recognize import recognize_with_signatures
@@ -58,6 +58,7 @@ def recognize_object(
                 reason=r.reason,
                 page=r.page,
                 signature=r.signature,
+                provenance=None if r.invoice is None else r.provenance(),
             )
             for r in recognize_with_signatures(data)
         ]
@@ -108,6 +109,15 @@ def _refuse_by_signature(found: list[Found], company: Callable[[], CompanySettin
             item.status, item.reason = InvoiceStatus.CHECK_FAILED, refusal.detail
 
 
+def provided(invoice: Invoice) -> Provenance:
+    """The provenance of an invoice a remote recognition provider read: every field it
+    gave is the provider's."""
+    given = invoice.model_dump(
+        exclude_none=True, exclude={"items", "flight_detail", "attachment_url"}
+    )
+    return Provenance(sources={name: ["provider"] for name in given})
+
+
 def poll_pending(
     state: Recognized, identifier: Identifier | None, settings: IdentifierSettings
 ) -> Recognized:
@@ -129,6 +139,7 @@ def poll_pending(
                 answer.invoice,
                 None,
             )
+            item.provenance = provided(answer.invoice)
         elif answer.state is PollState.FAILED or last:
             item.status, item.identify_id = InvoiceStatus.UNRECOGNISABLE, None
             item.reason = (
@@ -165,6 +176,7 @@ def create_from_object(
         user_code=obj.owner,
         attachment_url=f"s3://{obj.bucket}/{obj.key}",
         signature=found.signature,
+        provenance=found.provenance,
     )
     invoice_type = InvoiceTypeName.of(found.invoice.invoice_type)
     try:

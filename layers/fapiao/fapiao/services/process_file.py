@@ -7,6 +7,7 @@ from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.create import CreateCommand
 from fapiao.model.signature import SignatureCheck
+from fapiao.model.stored import Provenance
 from fapiao.ports import FileLoader, FileStore, VerifyDeps
 from fapiao.recognize import recognize_with_signatures
 from fapiao.results import FileInvoice, Source, Verification
@@ -67,6 +68,7 @@ def create_command(
     bind_to: int | None = None,
     employee_id: str | None = None,
     signature: SignatureCheck | None = None,
+    provenance: Provenance | None = None,
 ) -> CreateCommand:
     """The create_invoice command for one recognized and verified invoice."""
     check = None if verification is None else verification.check
@@ -89,4 +91,7 @@ def create_command(
         bind_to=bind_to,
         employee_id=employee_id,
         signature=signature,
+        provenance=provenance,
+        checked_by=None if verification is None else verification.source.value,
+        paid=verification is not None and verification.provider_calls > 0,
     )

@@ -44,7 +44,7 @@ from fapiao.dates import SHANGHAI
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.create import CreateOutcome
 from fapiao.model.status import InvoiceTypeName, StatusChange
-from fapiao.model.stored import StaleInvoice, StoredInvoice, Transition
+from fapiao.model.stored import CheckRecord, StaleInvoice, StoredInvoice, Transition
 from fapiao.ports import (
     InvoiceStore,
     RecheckScheduler,
@@ -113,6 +113,14 @@ def _whole_second(at: dt.datetime) -> dt.datetime:
 
 def _checks_on(record: StoredInvoice, day: dt.date) -> int:
     return sum(1 for at in record.check_attempts if at.astimezone(SHANGHAI).date() == day)
+
+
+def recheck_allowed(record: StoredInvoice, now: dt.datetime) -> tuple[bool, str | None]:
+    """Can a re-check by hand be asked now? Not past the day's ``DAILY_CHECKS`` (the
+    catalogue's message says so)."""
+    if _checks_on(record, now.astimezone(SHANGHAI).date()) >= DAILY_CHECKS:
+        return False, invoice_message(Problem.DAILY_CHECK_LIMIT)[1]
+    return True, None
 
 
 def _backoff(checks: int, first_wait: dt.timedelta) -> dt.timedelta:
@@ -373,6 +381,17 @@ def checked_record(
             "check": verification.check if verification.check is not None else record.check,
             "retry_at": retry_at,
             "transitions": transitions,
+            "checks": [
+                *record.checks,
+                CheckRecord(
+                    at=now,
+                    status=status,
+                    message_code=message_code,
+                    message=message,
+                    source=verification.source.value,
+                    paid=verification.provider_calls > 0,
+                ),
+            ],
             "updated_at": now,
         }
     )

@@ -59,6 +59,7 @@ from fapiao.services.recheck import (
     RecheckDeps,
     check_again,
     publish_pending,
+    recheck_allowed,
     schedule_recheck,
 )
 from fapiao.services.verify import verify_invoice
@@ -118,6 +119,17 @@ def find_entry(review_id: str, deps: ReviewDeps) -> ReviewEntry:
     if isinstance(target, OutcomeRef):
         return _open_outcome(target, deps)
     return _record(target, deps)
+
+
+# A file's invoice that was never stored has nothing to check yet.
+_NOT_STORED = "文件中的发票尚未入库: 请先补全字段并保存"
+
+
+def recheck_state(entry: ReviewEntry, deps: ReviewDeps) -> tuple[bool, str | None]:
+    """Whether the entry can be checked again by hand now, and why not (Chinese)."""
+    if not isinstance(entry, StoredInvoice):
+        return False, _NOT_STORED
+    return recheck_allowed(entry, deps.recheck.verify.clock())
 
 
 def recheck_entry(

@@ -25,15 +25,18 @@ __all__ = [
     "FixRequest",
     "InvoiceDetailItem",
     "InvoiceDetailResponse",
+    "ReviewCheck",
     "ReviewCorrection",
     "ReviewDetail",
     "ReviewDetailResponse",
+    "ReviewDisagreement",
     "ReviewItem",
     "ReviewList",
     "ReviewListResponse",
     "ReviewOutcomeData",
     "ReviewOutcomeResponse",
     "ReviewRecheck",
+    "ReviewRecheckState",
     "ReviewTransition",
 ]
 
@@ -93,6 +96,8 @@ class ReviewItem(StrictWireModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     owner: str | None = None
     changed_at: dt.datetime
+    type_name: str | None = None  # the invoice type's Chinese name
+    file_name: str | None = None  # the last part of ``key``
 
 
 class ReviewList(StrictWireModel):
@@ -106,6 +111,33 @@ class ReviewListResponse(StrictWireModel):
     data: ReviewList
 
 
+class ReviewCheck(StrictWireModel):
+    """One verification of the invoice: when, what it answered (status, the catalogue's
+    code and message), who decided (provider, cache, offline_checks, file_signature,
+    client ...) and whether a request reached the provider."""
+
+    at: dt.datetime
+    status: InvoiceStatus
+    message_code: int | None = None
+    message: str | None = None
+    source: str | None = None
+    paid: bool = False
+
+
+class ReviewDisagreement(StrictWireModel):
+    """Sources of the reading that said different things of a field (001's name)."""
+
+    field: str
+    readings: dict[str, str]
+
+
+class ReviewRecheckState(StrictWireModel):
+    """Whether a re-check by hand can be asked now, and why not."""
+
+    allowed: bool
+    reason: str | None = None
+
+
 class ReviewDetail(ReviewItem):
     """An entry and its history: for an invoice, the tax authority's answer (001's
     ``receipt_check``), every status it entered, every correction and every re-check
@@ -117,6 +149,13 @@ class ReviewDetail(ReviewItem):
     corrections: list[ReviewCorrection] = Field(default_factory=list)
     rechecks: list[ReviewRecheck] = Field(default_factory=list)
     resolved_by: str | None = None
+    # Where each field came from, by 001's names: qr, text_layer, ocr, ofd_xml, ofd_text,
+    # provider, and correction first for a field corrected by hand.
+    sources: dict[str, list[str]] = Field(default_factory=dict)
+    disagreements: list[ReviewDisagreement] = Field(default_factory=list)
+    checks: list[ReviewCheck] = Field(default_factory=list)
+    signature: SignatureCheck | None = None  # the file's signature check, when known
+    recheck: ReviewRecheckState | None = None
 
 
 class ReviewDetailResponse(StrictWireModel):

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help setup fonts run test lint format typecheck unit readme bench build deploy clean
+.PHONY: help setup fonts browser run test lint format typecheck unit readme bench build deploy clean
 
 help:
 	@echo "make run    - set up .venv and start the local hub on http://127.0.0.1:3000"
@@ -54,9 +54,25 @@ fonts:
 			apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null; \
 		else echo "install Noto CJK fonts: sudo apt-get install fonts-noto-cjk" >&2; exit 1; fi; }
 
+# What the review console's browser tests (tests/browser) run: Debian's Chromium, which
+# Playwright drives by its path (it downloads no browser of its own), installed when
+# missing and apt-get can (CI runs as root), else the command to run is printed; and
+# axe-core from npm, pinned by tests/browser/package-lock.json.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+browser: setup $(AXE)
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else echo "install Chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
 # Two processes per core count (pytest-xdist), a test module per process; then, with
 # nothing beside them, the tests that measure the hub under load or across restarts.
-test: lint typecheck fonts
+test: lint typecheck fonts browser
 	$(BIN)/pytest -n auto --dist loadfile -m "not alone" $(PYTEST_ARGS)
 	$(BIN)/pytest -m alone $(PYTEST_ARGS) || [ $$? = 5 ]  # 5: PYTEST_ARGS chose none of them
 

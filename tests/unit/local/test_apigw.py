@@ -18,7 +18,9 @@ from fapiao.local.apigw import (
     FunctionPool,
     HttpRequest,
     Router,
+    accepts_binary,
     from_result,
+    route_specificity,
     to_event,
 )
 from fapiao.local.template import FunctionDef, Route, Template
@@ -339,3 +341,134 @@ def test_router_takes_concurrency_and_queue_depth(tmp_path: Path) -> None:
     first.join(timeout=5)
     internal.join(timeout=5)
     assert gate.order == [None, "task"]
+
+
+# --- which route answers a path, and in which form a binary body goes out -----------------
+
+# The greedy route and the parameter come first in the template; API Gateway still picks
+# the most specific resource, segment by segment.
+PRECEDENCE = """
+Resources:
+  HubApi:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      BinaryMediaTypes: [multipart~1form-data, image~1png, image~1jpeg]
+  PagesFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/pages/
+      Handler: app.lambda_handler
+      Events:
+        Root: {Type: Api, Properties: {Path: /console, Method: get}}
+        Files: {Type: Api, Properties: {Path: "/console/{proxy+}", Method: get}}
+        Item: {Type: Api, Properties: {Path: "/console/api/items/{item_id}", Method: get}}
+  DataFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/data/
+      Handler: app.lambda_handler
+      Events:
+        Overview: {Type: Api, Properties: {Path: /console/api/overview, Method: get}}
+        Latest: {Type: Api, Properties: {Path: /console/api/items/latest, Method: get}}
+        File: {Type: Api, Properties: {Path: "/console/api/items/{item_id}/file", Method: get}}
+"""
+
+
+def picture(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "image/png", "X-Route": event["resource"]},
+        "body": base64.b64encode(b"\x89PNG\r\n").decode(),
+        "isBase64Encoded": True,
+    }
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Router:
+    path = tmp_path / "template.yaml"
+    path.write_text(PRECEDENCE, encoding="utf-8")
+    return Router(Template(path), lambda function, instance: picture)
+
+
+@pytest.mark.parametrize(
+    ("path", "resource", "parameters"),
+    [
+        ("/console/api/overview", "/console/api/overview", {}),
+        ("/console/api/items/latest", "/console/api/items/latest", {}),
+        ("/console/api/items/7", "/console/api/items/{item_id}", {"item_id": "7"}),
+        ("/console/api/items/7/file", "/console/api/items/{item_id}/file", {"item_id": "7"}),
+        ("/console/api/items/7/other", "/console/{proxy+}", {"proxy": "api/items/7/other"}),
+        ("/console/app.js", "/console/{proxy+}", {"proxy": "app.js"}),
+        ("/console", "/console", {}),
+        ("/console/", "/console", {}),  # a trailing slash is no resource of its own
+    ],
+)
+def test_the_most_specific_route_answers_whatever_the_templates_order(
+    gateway: Router, path: str, resource: str, parameters: dict[str, str]
+) -> None:
+    route, found = gateway.match("GET", path)  # type: ignore[misc]
+    assert (route.path, found) == (resource, parameters)
+    response = gateway.handle(request("GET", path))
+    assert dict(response.headers)["X-Route"] == resource
+
+
+def test_a_path_keeps_its_trailing_slash_in_the_event(gateway: Router) -> None:
+    route, parameters = gateway.match("GET", "/console/")  # type: ignore[misc]
+    event = to_event(request("GET", "/console/"), route, parameters)
+    assert (event["resource"], event["path"]) == ("/console", "/console/")
+
+
+def test_a_literal_route_with_another_method_is_405_not_the_greedy_one(gateway: Router) -> None:
+    assert gateway.match("POST", "/console/api/overview") is None
+    assert gateway.handle(request("POST", "/console/api/overview", b"{}")).status == 405
+
+
+def test_route_specificity_orders_literal_parameter_greedy() -> None:
+    routes = [
+        Route("GET", "/a/{proxy+}", "F"),
+        Route("GET", "/a/{x}/c", "F"),
+        Route("GET", "/a/b/{proxy+}", "F"),
+        Route("GET", "/a/b/c", "F"),
+    ]
+    assert [r.path for r in sorted(routes, key=route_specificity)] == [
+        "/a/b/c",
+        "/a/b/{proxy+}",
+        "/a/{x}/c",
+        "/a/{proxy+}",
+    ]
+
+
+def test_the_templates_binary_media_types_are_read_as_media_types(gateway: Router) -> None:
+    assert gateway.template.binary_media_types == ("multipart/form-data", "image/png", "image/jpeg")
+
+
+@pytest.mark.parametrize(
+    ("accept", "binary"),
+    [
+        ("image/png", True),
+        ("image/jpeg;q=0.9", True),
+        ("image/png, image/jpeg;q=0.9", True),
+        ("IMAGE/PNG", True),
+        ("application/json, image/png", False),  # API Gateway reads the first type only
+        ("*/*", False),
+        ("", False),
+    ],
+)
+def test_a_base64_body_goes_out_as_bytes_only_to_an_accept_of_a_binary_type(
+    gateway: Router, accept: str, binary: bool
+) -> None:
+    headers = [("Accept", accept)] if accept else []
+    response = gateway.handle(HttpRequest("GET", "/console/api/items/7/file", "", headers, b""))
+    expected = b"\x89PNG\r\n" if binary else base64.b64encode(b"\x89PNG\r\n")
+    assert response.body == expected
+    assert accepts_binary(HttpRequest("GET", "/", "", headers, b""), ("image/*",)) == (
+        accept.lower().startswith("image/")
+    )
+
+
+def test_the_hubs_template_returns_the_consoles_pictures_as_bytes() -> None:
+    from support import TEMPLATE as HUB_TEMPLATE
+
+    types = Template(HUB_TEMPLATE).binary_media_types
+    assert {"image/png", "image/jpeg"} <= set(types)

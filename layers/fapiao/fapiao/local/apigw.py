@@ -17,6 +17,7 @@ Functions tasks, queue pollers) are never refused: they wait for a container.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import importlib.util
 import json
 import logging
@@ -150,8 +151,12 @@ def to_event(
     }
 
 
-def from_result(result: Any) -> HttpResponse:
-    """The HTTP response for a proxy integration result (502 if it is malformed)."""
+def from_result(result: Any, *, binary: bool = True) -> HttpResponse:
+    """The HTTP response for a proxy integration result (502 if it is malformed).
+
+    A body the function base64-encoded (``isBase64Encoded``) goes out as its bytes when
+    ``binary`` (the request accepts one of the API's binary media types, see
+    ``accepts_binary``), else as the base64 text, as API Gateway sends it."""
     if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
         return HttpResponse.json(502, {"message": "Internal server error"})
     headers: list[tuple[str, str]] = []
@@ -162,11 +167,37 @@ def from_result(result: Any) -> HttpResponse:
         if name.lower() not in seen:
             headers.append((name, str(value)))
     body = result.get("body") or ""
-    if result.get("isBase64Encoded"):
+    if result.get("isBase64Encoded") and binary:
         raw = base64.b64decode(body)
     else:  # a lone surrogate cannot be UTF-8: written as "?", as API Gateway's Java does
         raw = str(body).encode("utf-8", errors="replace")
     return HttpResponse(result["statusCode"], headers, raw)
+
+
+def accepts_binary(request: HttpRequest, binary_media_types: tuple[str, ...]) -> bool:
+    """Whether API Gateway returns a base64-encoded body as bytes: the first media type of
+    the request's Accept header is one of the API's binary media types (``*`` matching
+    any part, as in ``image/*``). Without such an Accept header a client gets the text."""
+    accept = next((v for k, v in request.headers if k.lower() == "accept"), "")
+    first = accept.split(",", 1)[0].split(";", 1)[0].strip().lower()
+    return bool(first) and any(
+        fnmatch.fnmatchcase(first, media_type.lower()) for media_type in binary_media_types
+    )
+
+
+def route_specificity(route: Route) -> tuple[int, ...]:
+    """How API Gateway chooses among the routes that match a path: segment by segment,
+    a literal before a ``{param}``, a ``{param}`` before a greedy ``{proxy+}``. Sorting
+    by this puts the route it picks first, whatever the template's order."""
+    kinds = []
+    for segment in route.path.strip("/").split("/"):
+        if segment.startswith("{") and segment.endswith("+}"):
+            kinds.append(2)
+        elif segment.startswith("{"):
+            kinds.append(1)
+        else:
+            kinds.append(0)
+    return tuple(kinds)
 
 
 def load_module(template: Template, function: FunctionDef, instance: str) -> ModuleType:
@@ -372,7 +403,8 @@ class Router:
         self.routes = template.routes
         needed = {r.function for r in self.routes} | {r.authorizer for r in self.routes}
         self._pools = {name: self._pool(functions[name]) for name in needed if name is not None}
-        self._patterns = [(r, r.pattern) for r in self.routes]
+        ordered = sorted(self.routes, key=route_specificity)  # stable: template order next
+        self._patterns = [(r, r.pattern) for r in ordered]
         self.template = template
         self._openapi: str | None = None
         self._access_denied = template.gateway_response("ACCESS_DENIED")
@@ -380,6 +412,7 @@ class Router:
         self._too_large = template.gateway_response("REQUEST_TOO_LARGE")
         self._busy = template.gateway_response("INTEGRATION_FAILURE")
         self._throttles = template.throttles
+        self._binary_media_types = template.binary_media_types
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
         self._buckets_lock = threading.Lock()
 
@@ -387,10 +420,19 @@ class Router:
         return FunctionPool(function, self._loader, self.concurrency, self.queue_depth)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        for route, pattern in self._patterns:
-            found = pattern.match(path)
-            if found and route.method in (method, "ANY"):
-                return route, found.groupdict()
+        """The route API Gateway picks for ``method`` on ``path``: the most specific
+        resource that matches (``route_specificity``), then its method (or ANY). As in
+        API Gateway's REST APIs, a trailing slash is no resource of its own: /console/
+        is /console's when no route takes it as it is."""
+        for candidate in dict.fromkeys((path, path.rstrip("/") or "/")):
+            resource = next((r.path for r, p in self._patterns if p.match(candidate)), None)
+            if resource is None:
+                continue
+            for route, pattern in self._patterns:
+                found = pattern.match(candidate)
+                if route.path == resource and found and route.method in (method, "ANY"):
+                    return route, found.groupdict()
+            return None
         return None
 
     def _authorize(self, route: Route, event: dict[str, Any]) -> HttpResponse | None:
@@ -474,7 +516,8 @@ class Router:
         return json.dumps(result, ensure_ascii=False, default=str).encode(), None
 
     def path_known(self, path: str) -> bool:
-        return any(pattern.match(path) for _, pattern in self._patterns)
+        candidates = {path, path.rstrip("/") or "/"}
+        return any(pattern.match(c) for _, pattern in self._patterns for c in candidates)
 
     def too_large(self, method: str, path: str) -> HttpResponse:
         """API Gateway's refusal of a body over 10 MiB: the template's REQUEST_TOO_LARGE
@@ -509,7 +552,7 @@ class Router:
         except Exception:  # API Gateway answers a failed invocation with 502
             logger.exception("handler %s raised", route.function)
             return HttpResponse.json(502, {"message": "Internal server error"})
-        return from_result(result)
+        return from_result(result, binary=accepts_binary(request, self._binary_media_types))
 
     def _refuse_busy(self, route: Route, event: dict[str, Any]) -> HttpResponse:
         """Lambda's refusal of a call past the function's concurrency, as the template's
@@ -572,9 +615,11 @@ __all__ = [
     "HttpResponse",
     "LambdaContext",
     "Router",
+    "accepts_binary",
     "default_loader",
     "from_result",
     "load_handler",
     "render_gateway_template",
+    "route_specificity",
     "to_event",
 ]

@@ -209,6 +209,15 @@ class Template:
                     )
         return result
 
+    @property
+    def binary_media_types(self) -> tuple[str, ...]:
+        """The APIs' BinaryMediaTypes as media types (the template writes ``/`` as ``~1``)."""
+        return tuple(
+            str(media_type).replace("~1", "/")
+            for api in self._of_type("AWS::Serverless::Api").values()
+            for media_type in api.get("Properties", {}).get("BinaryMediaTypes") or []
+        )
+
     def gateway_response(self, response_type: str) -> tuple[int, str] | None:
         """(status, application/json template) of a gateway response the template sets."""
         for resource in self._of_type("AWS::ApiGateway::GatewayResponse").values():

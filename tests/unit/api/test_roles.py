@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import simplejson
 
-from fakes.memory import MemoryApiKeyStore
+from fakes.memory import MemoryApiKeyStore, MemoryFileStore
+from fakes.stats import MemoryStats
 from fapiao.api.access import refuse_outside_role
 from fapiao.api.roles import GRANTS, allows, grant_for
 from fapiao.catalogue.errors import CATALOGUE, Family, Problem, lookup
@@ -33,6 +34,7 @@ from unit.services.test_review import (
 )
 
 ROUTES = Template(TEMPLATE).routes
+DROP_BUCKET = "fapiao-drop"
 KEYED = [route for route in ROUTES if route.authorizer]
 WIRE = (  # the five wire APIs: what a submit key is for
     "/common/InvoiceOCR/ocrSync",
@@ -267,6 +269,9 @@ def review(environment: None, world: World) -> ModuleType:
         bus=world.bus,
         scheduler=world.scheduler,
         company=CompanySettings,
+        stats=MemoryStats(),
+        files=MemoryFileStore(),
+        drop_bucket=DROP_BUCKET,
     )
     module.deps = lambda: deps
     return module

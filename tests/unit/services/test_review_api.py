@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 import pytest
 import simplejson
 
-from fakes.memory import MemoryInvoiceStore
+from fakes.memory import MemoryFileStore, MemoryInvoiceStore
+from fakes.stats import MemoryStats
 from fapiao.catalogue.errors import Problem, invoice_message
 from fapiao.local.apigw import HttpRequest, LambdaContext, to_event
 from fapiao.local.template import Template
@@ -34,6 +35,7 @@ from unit.services.test_review import (
 )
 
 ROUTES = Template(TEMPLATE).routes
+DROP_BUCKET = "fapiao-drop"
 
 
 @pytest.fixture
@@ -60,6 +62,9 @@ def review(monkeypatch: pytest.MonkeyPatch, world: World) -> ModuleType:
         bus=world.bus,
         scheduler=world.scheduler,
         company=CompanySettings,
+        stats=MemoryStats(),
+        files=MemoryFileStore(),
+        drop_bucket=DROP_BUCKET,
     )
     monkeypatch.setattr(module, "deps", lambda: deps)
     return module
@@ -126,10 +131,13 @@ def test_the_list_is_in_the_platform_envelope(review: ModuleType, world: World) 
         },
         "owner": OWNER,
         "changed_at": minutes_ago(5).isoformat(),
+        "type_name": "增值税电子普通发票",
+        "file_name": "20000001.png",
     }
     assert second["id"] == review_id(file)
     assert (second["status"], second["message_code"]) == ("U", 907006)
     assert (second["key"], second["index"], second["fields"]) == (f"{OWNER}/scan/a.png", 0, {})
+    assert second["file_name"] == "a.png"
 
 
 def test_the_list_pages_with_a_cursor(review: ModuleType, world: World) -> None:

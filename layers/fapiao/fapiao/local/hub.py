@@ -316,6 +316,8 @@ class LocalHub:
             f"AWS_SECRET_ACCESS_KEY={LOCAL_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}",
             f"  resumed    {len(self.resumed)} executions in flight at the last stop",
             f"  API key    {self.dev_api_key} (send it as the x-api-key header)",
+            f"  console    {self.url}/console/ (sign in with the development key, or make "
+            f"a review key: fapiao keys create NAME --role review --data {self.config.data_dir})",
             f"  employees  {self.employees} in the directory"
             + ("" if self.config.employees_file else " (MK00001, spec 002's example)"),
             f"  inbox      {self.config.inbox}/ (watched: a file dropped there goes to the drop "

@@ -60,6 +60,7 @@ _GRID = 64  # pixels: cells of the index of contours while filling
 _MAX_NESTING = 32  # contours counted around one (a glyph has two or three)
 _BLACK = (0, 0, 0)
 _FONTS = (  # Noto Sans CJK SC is face 2 of the collection
+    (Path("/opt/fonts/NotoSansCJK-Regular.ttc"), 2),  # Lambda: the FontLayer (layers/fonts)
     (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
     (Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"), 2),
     (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),

@@ -2,30 +2,23 @@
 it: sign in with a key, find a dropped file in the queue, complete what was not read and
 save until the invoice is verified, all without leaving the page; a seller name that is
 HTML is shown as text; nothing is fetched from another host; axe-core finds no serious
-or critical violation.
-
-Two data routes of the console are another change's (the overview and a file's
-pictures). Until the hub serves them, the tests stand in for them with the data of
-their contract, and only where the hub answers 404: then the page is tested against
-that contract, and once the hub serves them, against the hub.
+or critical violation. The overview and the file's pictures are the hub's own
+(GET /console/api/overview, GET /console/api/items/{id}/file).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import io
 import json
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import pytest
-from fixtures.generate import qr_photo
 
 from browser import hubdata
 from browser.conftest import Console
@@ -72,45 +65,6 @@ def hostile(hub: RunningHub) -> dict[str, Any]:
     request = hubdata.create_contradicted(hub)
     number = request["receipt_ocr"]["invoices"][0]["invoice_number"]
     return hubdata.queued(hub, lambda entry: entry["fields"].get("invoice_number") == number)
-
-
-def stand_in(page: Any, pattern: str, answer: Callable[[], tuple[bytes, dict[str, str]]]) -> None:
-    """Serve ``answer`` for ``pattern`` where the hub answers 404 (see the docstring)."""
-
-    def handle(route: Any) -> None:
-        response = route.fetch()
-        if response.status != 404:
-            route.fulfill(response=response)
-            return
-        body, headers = answer()
-        route.fulfill(status=200, body=body, headers=headers)
-
-    page.route(pattern, handle)
-
-
-def qr_only_picture() -> tuple[bytes, dict[str, str]]:
-    photo = qr_photo([hubdata.QR_ONLY.qr_payload()], size=(600, 400), fmt="PNG")
-    return photo, {"Content-Type": "image/png", "X-Page-Count": "1"}
-
-
-def overview_of_contract() -> tuple[bytes, dict[str, str]]:
-    today = dt.date.today()
-    days = [
-        {
-            "date": (today - dt.timedelta(days=29 - n)).isoformat(),
-            "created": (n * 7) % 11 + 2,
-            "duplicate": n % 3,
-            "rejected": n % 4 == 1,
-            "unrecognisable": n % 5 == 2,
-        }
-        for n in range(30)
-    ]
-    envelope = {
-        "resCode": 200000,
-        "resMsg": "success",
-        "data": {"states": {"U": 3, "F": 5, "C": 2}, "paid_checks_today": 7, "outcomes": days},
-    }
-    return json.dumps(envelope).encode(), {"Content-Type": "application/json"}
 
 
 def status_of(console: Console) -> str:
@@ -167,13 +121,13 @@ def test_a_wrong_key_stays_on_the_form_with_the_catalogues_words(
     assert not any("not-a-key" in url for url in console.requests)
 
 
-def test_a_key_of_another_role_is_told_so_and_stays_on_the_form(
-    console: Console, hub: RunningHub, data: Path
-) -> None:
+def make_key(data: Path, name: str, role: str) -> str:
+    """A new key of ``role`` in the hub whose data folder is ``data``, as a user makes
+    one (`fapiao keys create NAME --role ROLE --json --data DIR`)."""
     made = subprocess.run(
         [
-            *(sys.executable, "-m", "fapiao.local.cli", "keys", "create", "Expense platform"),
-            *("--role", "submit", "--json", "--data", str(data)),
+            *(sys.executable, "-m", "fapiao.local.cli", "keys", "create", name),
+            *("--role", role, "--json", "--data", str(data)),
         ],
         cwd=PROJECT_ROOT,
         capture_output=True,
@@ -181,9 +135,16 @@ def test_a_key_of_another_role_is_told_so_and_stays_on_the_form(
         timeout=60,
         check=False,
     )
-    if made.returncode != 0:
-        pytest.skip(f"no key roles in this hub yet: {made.stderr.strip()[-200:]}")
-    key = json.loads(made.stdout)["api_key"]
+    assert made.returncode == 0, made.stderr
+    answer = json.loads(made.stdout)
+    assert answer["role"] == role
+    return str(answer["api_key"])
+
+
+def test_a_key_of_another_role_is_told_so_and_stays_on_the_form(
+    console: Console, hub: RunningHub, data: Path
+) -> None:
+    key = make_key(data, "Expense platform", "submit")
     status, refusal = call("GET", f"{hub.url}/common/review?limit=1", api_key=key)
     assert status == 403
 
@@ -219,7 +180,6 @@ def test_the_overview_shows_counts_and_a_chart_of_30_days(
     console: Console, qr_only: dict[str, Any], tmp_path: Path
 ) -> None:
     answers: list[Any] = []
-    stand_in(console.page, "**/console/api/overview", overview_of_contract)
     console.page.on(
         "response", lambda r: answers.append(r) if r.url.endswith("/console/api/overview") else None
     )
@@ -284,11 +244,10 @@ def test_the_filters_go_to_the_api_as_its_query(console: Console, qr_only: dict[
 
 
 def test_a_qr_only_photo_is_completed_in_the_browser_until_it_is_verified(
-    console: Console, hub: RunningHub, qr_only: dict[str, Any], tmp_path: Path
+    console: Console, hub: RunningHub, qr_only: dict[str, Any], tmp_path: Path, data: Path
 ) -> None:
     spec = hubdata.QR_ONLY
-    stand_in(console.page, "**/console/api/items/*/file?*", qr_only_picture)
-    console.sign_in()
+    console.sign_in(make_key(data, "Finance reviewer", "review"))
     row = console.page.locator(f"tr[data-id='{qr_only['id']}']")
     row.wait_for()
     assert qr_only["status"] == "C"
@@ -333,7 +292,7 @@ def test_a_qr_only_photo_is_completed_in_the_browser_until_it_is_verified(
         None,
         str(spec.total_amount),
     )
-    assert correction["by"] in ("dev", "local development client")
+    assert (correction["by"], correction["role"]) == ("Finance reviewer", "review")
 
 
 def test_an_unreadable_file_becomes_an_invoice_and_the_page_follows_its_new_id(

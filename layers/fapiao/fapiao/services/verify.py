@@ -189,8 +189,11 @@ def _count_paid(outcome: Verification, deps: VerifyDeps, now: dt.datetime) -> No
         deps.stats.add(
             PAID_CHECKS, now.astimezone(SHANGHAI).date(), {"calls": outcome.provider_calls}
         )
-    except Exception:
-        logger.exception("paid check not counted", extra={"invoice_key": outcome.invoice_key})
+    except Exception as error:  # a statistic: a warning, not a trace (AWS may be stopping)
+        logger.warning(
+            "paid check not counted",
+            extra={"invoice_key": outcome.invoice_key, "error": repr(error)[:300]},
+        )
 
 
 def _worth_remembering(outcome: Verification) -> bool:

@@ -153,8 +153,11 @@ class DynamoOutcomes:
                 failed = Outcome.model_validate_json(replaced["detail"]["S"])
                 day = failed.at.astimezone(SHANGHAI).date()
                 self.stats.add(OUTCOME_COUNTS, day, {failed.outcome.value: -1})
-        except Exception:
-            logger.exception("outcome not counted", extra={"object_id": outcome.object.object_id})
+        except Exception as error:  # a statistic: a warning, not a trace (AWS may be stopping)
+            logger.warning(
+                "outcome not counted",
+                extra={"object_id": outcome.object.object_id, "error": repr(error)[:300]},
+            )
 
     def mark_published(self, outcome: Outcome) -> None:
         """Mark the kept outcome of ``outcome``'s key published, if it is still of

@@ -56,7 +56,7 @@ KEY = "03302210021168552329"
 def store(request: pytest.FixtureRequest, names: LocalNames) -> InvoiceStore:
     if request.param == "memory":
         return MemoryInvoiceStore()
-    session = request.getfixturevalue("local_aws")  # started only for this adapter
+    session = request.getfixturevalue("tables")  # started only for this adapter
     return DynamoInvoiceStore(
         names.ref("InvoicesTable"),
         names.ref("ExpensesTable"),

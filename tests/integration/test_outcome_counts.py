@@ -37,8 +37,8 @@ class World:
 
 
 @pytest.fixture
-def world(local_aws: Session, names: LocalNames) -> World:
-    return World(local_aws, names)
+def world(tables: Session, names: LocalNames) -> World:
+    return World(tables, names)
 
 
 def an_outcome(
@@ -137,11 +137,11 @@ def test_the_day_is_the_shanghai_day_of_the_outcome(world: World) -> None:
 
 
 def test_a_counter_that_fails_never_fails_the_record(
-    local_aws: Session, names: LocalNames, caplog: pytest.LogCaptureFixture
+    tables: Session, names: LocalNames, caplog: pytest.LogCaptureFixture
 ) -> None:
     stats = RefusingStats()
     outcomes = DynamoOutcomes(
-        names.ref("OutcomesTable"), client=local_aws.client("dynamodb"), stats=stats
+        names.ref("OutcomesTable"), client=tables.client("dynamodb"), stats=stats
     )
     failed = an_outcome(OutcomeKind.FAILED)
     created = an_outcome(OutcomeKind.CREATED, at=NOW + dt.timedelta(minutes=5))
@@ -155,8 +155,8 @@ def test_a_counter_that_fails_never_fails_the_record(
     assert any(r.getMessage() == "outcome not counted" for r in caplog.records)
 
 
-def test_without_counters_nothing_is_counted(world: World, local_aws: Session) -> None:
-    plain = DynamoOutcomes(world.outcomes.table, client=local_aws.client("dynamodb"))
+def test_without_counters_nothing_is_counted(world: World, tables: Session) -> None:
+    plain = DynamoOutcomes(world.outcomes.table, client=tables.client("dynamodb"))
 
     assert plain.record(an_outcome(OutcomeKind.CREATED)).outcome == an_outcome(OutcomeKind.CREATED)
     assert world.counted() == {DAY: {}}

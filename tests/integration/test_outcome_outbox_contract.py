@@ -34,7 +34,7 @@ LATER = NOW + dt.timedelta(minutes=7)
 def outbox(request: pytest.FixtureRequest, names: LocalNames) -> OutcomeOutbox:
     if request.param == "memory":
         return MemoryOutcomes()
-    session = request.getfixturevalue("local_aws")  # started only for this adapter
+    session = request.getfixturevalue("tables")  # started only for this adapter
     return DynamoOutcomes(names.ref("OutcomesTable"), client=session.client("dynamodb"))
 
 
@@ -196,8 +196,8 @@ def test_reconciliation_reads_what_the_outbox_keeps(outbox: OutcomeOutbox) -> No
 
 
 @pytest.fixture
-def table(names: LocalNames, local_aws: Any) -> tuple[DynamoOutcomes, Any]:
-    client = local_aws.client("dynamodb")
+def table(names: LocalNames, tables: Any) -> tuple[DynamoOutcomes, Any]:
+    client = tables.client("dynamodb")
     return DynamoOutcomes(names.ref("OutcomesTable"), client=client), client
 
 

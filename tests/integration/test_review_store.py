@@ -122,7 +122,7 @@ def world(request: pytest.FixtureRequest, names: LocalNames) -> Queue:
     if request.param == "memory":
         store = MemoryInvoiceStore()
         return Queue(MemoryReviewQueue(store), store, None)
-    session = request.getfixturevalue("local_aws")
+    session = request.getfixturevalue("tables")
     client = session.client("dynamodb")
     invoices, outcomes = names.ref("InvoicesTable"), names.ref("OutcomesTable")
     return Queue(
@@ -537,9 +537,9 @@ class StrictBetween:
 
 
 @pytest.fixture
-def strict(local_aws: Session, names: LocalNames) -> Queue:
+def strict(tables: Session, names: LocalNames) -> Queue:
     """The DynamoDB queue on a client that checks BETWEEN's bounds as DynamoDB does."""
-    client = local_aws.client("dynamodb")
+    client = tables.client("dynamodb")
     invoices, outcomes = names.ref("InvoicesTable"), names.ref("OutcomesTable")
     return Queue(
         DynamoReviewQueue(invoices, outcomes, client=StrictBetween(client)),

@@ -24,7 +24,7 @@ DAY = dt.date(2024, 6, 1)
 def stats(request: pytest.FixtureRequest, names: LocalNames) -> DailyStats:
     if request.param == "memory":
         return MemoryStats()
-    session = request.getfixturevalue("local_aws")  # started only for this adapter
+    session = request.getfixturevalue("tables")  # started only for this adapter
     return DynamoStats(names.ref("StatsTable"), client=session.client("dynamodb"))
 
 

@@ -33,6 +33,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fapiao.local.powertools import isolate_router_state
 from fapiao.local.template import FunctionDef, Route, Template, TemplateError
 from fapiao.settings.limits import API_GATEWAY_MAX_BODY_BYTES as MAX_BODY_BYTES
 
@@ -205,6 +206,7 @@ def load_module(template: Template, function: FunctionDef, instance: str) -> Mod
     nothing but their objects). Every copy has the same module name, as every Lambda
     container of a function has: Powertools Idempotency keys records by the handler's
     module and name, so a bizId replayed on another container finds its first answer."""
+    isolate_router_state()  # containers are threads here: each resolves its own event
     module_name = function.handler.rpartition(".")[0]
     source = (template.root / function.code_uri / f"{module_name.replace('.', '/')}.py").resolve()
     spec = importlib.util.spec_from_file_location(f"fapiao_function_{function.logical_id}", source)

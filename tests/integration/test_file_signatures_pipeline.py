@@ -11,7 +11,6 @@ The ``Pipeline`` client is test_ingest_pipeline's.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +19,7 @@ from urllib.parse import urlencode
 import pytest
 from fixtures.generate import InvoiceSpec, invoice_ofd, invoice_pdf
 from fixtures.served import recent_invoice
+from inprocess import local_hub
 from unit.services.test_signature_enforcement import (
     corpus_file,
     with_a_printed_digit_changed,
@@ -27,14 +27,11 @@ from unit.services.test_signature_enforcement import (
 )
 
 from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, authority_says
-from fapiao import aws
-from fapiao.local.hub import HubConfig, LocalHub
 from fapiao.model import InvoiceStatus
 from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
 from fapiao.model.signature import CheckState, IssuerKind, SignatureCheck
 from hubprocess import call
 from integration.test_ingest_pipeline import Pipeline, unique
-from support import REGION, TEMPLATE
 
 pytestmark = pytest.mark.slow
 
@@ -55,39 +52,17 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, exocr: FakeExocr) -> Iter
     folder = tmp_path_factory.mktemp("signatures")
     company = folder / "company.json"
     company.write_text(json.dumps(ON), encoding="utf-8")
-    saved = dict(os.environ)
-    # Handlers read their settings at import, so these are in place before start().
-    os.environ.update(
-        {
-            "FAPIAO_VERIFIER": "exocr",
-            "FAPIAO_EXOCR_URL": exocr.url,
-            "FAPIAO_EXOCR_APP_KEY": APP_KEY,
-            "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
-            "FAPIAO_EXOCR_ATTEMPTS": "1",
-            "FAPIAO_COMPANY_FILE": str(company),
-        }
-    )
-    os.environ.pop("FAPIAO_IDENTIFIER", None)  # the embedded engine reads alone
-    aws.client.cache_clear()  # boto3 clients of an earlier hub point at its endpoint
-    hub = LocalHub(
-        HubConfig(
-            host="127.0.0.1",
-            port=0,
-            aws_port=0,
-            data_dir=folder / "data",
-            inbox=folder / "inbox",
-            template=TEMPLATE,
-            region=REGION,
-        )
-    )
-    try:
-        hub.start()
+    env = {
+        "FAPIAO_VERIFIER": "exocr",
+        "FAPIAO_EXOCR_URL": exocr.url,
+        "FAPIAO_EXOCR_APP_KEY": APP_KEY,
+        "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
+        "FAPIAO_EXOCR_ATTEMPTS": "1",
+        "FAPIAO_COMPANY_FILE": str(company),
+        "FAPIAO_IDENTIFIER": None,  # the embedded engine reads alone
+    }
+    with local_hub(folder, env) as hub:
         yield Pipeline(hub, company)
-    finally:
-        hub.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        aws.client.cache_clear()
 
 
 @contextmanager

@@ -4,7 +4,6 @@ file is created, the API answers, and the crashed worker has been replaced."""
 
 from __future__ import annotations
 
-import os
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -13,12 +12,10 @@ from pathlib import Path
 import pytest
 from fixtures.generate import invoice_pdf
 from fixtures.served import recent_invoice
+from inprocess import local_hub
 
-from fapiao import aws
-from fapiao.local.hub import HubConfig, LocalHub
 from fapiao.model.pipeline import OutcomeKind
 from integration.test_ingest_pipeline import Pipeline
-from support import REGION, TEMPLATE
 
 pytestmark = pytest.mark.slow
 
@@ -28,31 +25,11 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     folder = tmp_path_factory.mktemp("crash")
     company = folder / "company.json"
     company.write_text('{"default_currency": "CNY"}', encoding="utf-8")
-    saved = dict(os.environ)
-    os.environ["FAPIAO_COMPANY_FILE"] = str(company)
-    os.environ.pop("FAPIAO_IDENTIFIER", None)
-    aws.client.cache_clear()
-    hub = LocalHub(
-        HubConfig(
-            host="127.0.0.1",
-            port=0,
-            aws_port=0,
-            data_dir=folder / "data",
-            inbox=folder / "inbox",
-            template=TEMPLATE,
-            region=REGION,
-            recognition_workers=1,
-            recognition_target="crash_targets:misbehave",
-        )
-    )
-    try:
-        hub.start()
+    env = {"FAPIAO_COMPANY_FILE": str(company), "FAPIAO_IDENTIFIER": None}
+    with local_hub(
+        folder, env, recognition_workers=1, recognition_target="crash_targets:misbehave"
+    ) as hub:
         yield Pipeline(hub, Path(company))
-    finally:
-        hub.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        aws.client.cache_clear()
 
 
 def test_a_file_that_crashes_its_worker_fails_alone(pipeline: Pipeline) -> None:

@@ -8,7 +8,6 @@ ErpQueue and the IngestDeadLetterQueue."""
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,16 +19,16 @@ from urllib.parse import quote_plus
 import pytest
 from fixtures.generate import InvoiceSpec, invoice_pdf, qr_photo
 from fixtures.served import recent_invoice
+from inprocess import local_hub
 
 from fakes.yipiaoyun_server import VAT_EXAMPLE, FakeYipiaoyun, error
-from fapiao import aws
-from fapiao.local.hub import HubConfig, LocalHub
+from fapiao.local.hub import LocalHub
 from fapiao.model import InvoiceStatus
 from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
 from fapiao.services.reconcile import listed_object
 from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.store.outcomes import EVENT_DETAIL_TYPE, EVENT_SOURCE, DynamoOutcomes
-from support import REGION, TEMPLATE, Session
+from support import REGION, Session
 
 pytestmark = pytest.mark.slow
 
@@ -172,35 +171,9 @@ def pipeline(
     folder = tmp_path_factory.mktemp("ingest")
     company = folder / "company.json"
     company.write_text('{"default_currency": "CNY"}', encoding="utf-8")
-    saved = dict(os.environ)
-    # Handlers read their settings at import, so these are in place before start().
-    os.environ.update(
-        {
-            **SETTINGS,
-            "FAPIAO_YIPIAOYUN_URL": yipiaoyun.url,
-            "FAPIAO_COMPANY_FILE": str(company),
-        }
-    )
-    aws.client.cache_clear()  # boto3 clients of an earlier hub point at its endpoint
-    hub = LocalHub(
-        HubConfig(
-            host="127.0.0.1",
-            port=0,
-            aws_port=0,
-            data_dir=folder / "data",
-            inbox=folder / "inbox",
-            template=TEMPLATE,
-            region=REGION,
-        )
-    )
-    try:
-        hub.start()
+    env = {**SETTINGS, "FAPIAO_YIPIAOYUN_URL": yipiaoyun.url, "FAPIAO_COMPANY_FILE": str(company)}
+    with local_hub(folder, env) as hub:
         yield Pipeline(hub, company)
-    finally:
-        hub.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        aws.client.cache_clear()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inprocess import local_hub
 
 from fapiao import aws
 from fapiao.local import cli
-from fapiao.local.hub import HubConfig, LocalHub
+from fapiao.local.hub import LocalHub
 from fapiao.store.api_keys import hash_key
-from support import REGION, TEMPLATE
 
 pytestmark = pytest.mark.slow
 
@@ -64,23 +63,7 @@ def make_key(data_dir: Path, name: str, role: str) -> str:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHub]:
     folder = tmp_path_factory.mktemp("roles")
-    saved = dict(os.environ)
-    aws.client.cache_clear()  # boto3 clients of an earlier hub point at its endpoint
-    hub = LocalHub(
-        HubConfig(
-            host="127.0.0.1",
-            port=0,
-            aws_port=0,
-            data_dir=folder / "data",
-            inbox=folder / "inbox",
-            template=TEMPLATE,
-            region=REGION,
-            dev_api_key=DEV_KEY,
-            recognition_workers=1,
-        )
-    )
-    try:
-        hub.start()
+    with local_hub(folder, dev_api_key=DEV_KEY, recognition_workers=1) as hub:
         # A key as `fapiao keys create` stored it before keys had roles: no role attribute.
         aws.client("dynamodb").put_item(
             TableName=hub.names.ref("ApiKeysTable"),
@@ -93,11 +76,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHub]:
             },
         )
         yield hub
-    finally:
-        hub.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        aws.client.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from support import PROJECT_ROOT, SPECS
+
+# As template.yaml's Globals give every function, before any handler module is loaded:
+# Powertools keeps one metric set per process and flushes it by itself at 100 metrics,
+# which needs a namespace (tests that call handlers in process add up past 100).
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Fapiao")
 
 
 @pytest.fixture

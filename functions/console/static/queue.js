@@ -2,7 +2,7 @@
 // above the review queue (newest first, filtered by state, owner and date, a page at a
 // time through the API's cursor). Both are polled every few seconds.
 
-import { ApiError, call } from "./api.js";
+import { ApiError, apiKey, call } from "./api.js";
 import { outcomesChart } from "./chart.js";
 import { h, money, replace, when } from "./dom.js";
 import { QUEUE_STATES, STATUS, label } from "./labels.js";
@@ -184,6 +184,9 @@ export function showQueue(main, { open }) {
   }
 
   function drawQueue(data) {
+    // An answer that arrives after 退出 (the poll was in flight) is dropped: nothing of
+    // it is kept in the tab once signed out.
+    if (!apiKey.get()) return;
     const items = data.items ?? [];
     nextCursor = data.cursor ?? null;
     const key = JSON.stringify(data);

@@ -20,7 +20,7 @@ import threading
 import warnings
 from typing import TYPE_CHECKING
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.catalogue.types import InvoiceType
@@ -148,6 +148,21 @@ def on_white(image: Image.Image) -> Image.Image:
         background.paste(image, mask=image.getchannel("A"))
         return background
     return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def upright(image: Image.Image, max_side: int) -> Image.Image:
+    """The picture as its EXIF orientation says it is seen, in RGB on white, at most
+    ``max_side`` on its long side (a JPEG not yet decoded is decoded at a reduced scale
+    when it is much larger: an 85-megapixel photo stays cheap)."""
+    if image.format == "JPEG":
+        scale = max(image.size) / max_side
+        if scale >= 2:
+            image.draft("RGB", (image.size[0] // int(scale), image.size[1] // int(scale)))
+    turned = on_white(ImageOps.exif_transpose(image) or image)
+    if max(turned.size) > max_side:
+        turned = turned.copy()
+        turned.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return turned
 
 
 def open_image(data: bytes, kind: FileKind) -> Image.Image:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from fapiao.recognize.layout import Layout, Segment
 
@@ -105,29 +105,15 @@ def _engine() -> Any:
     return RapidOCR()
 
 
-def upright(image: Image.Image) -> Image.Image:
-    """The picture as its EXIF orientation says it is seen, in RGB, at most ``MAX_SIDE``
-    on its long side (a JPEG not yet decoded is decoded at a reduced scale when it is
-    much larger; ``recognize`` has decoded it whole already, for its QR code)."""
-    if image.format == "JPEG":
-        scale = max(image.size) / MAX_SIDE
-        if scale >= 2:
-            image.draft("RGB", (image.size[0] // int(scale), image.size[1] // int(scale)))
-    from fapiao.recognize.image import on_white
-
-    turned = on_white(ImageOps.exif_transpose(image) or image)
-    if max(turned.size) > MAX_SIDE:
-        turned = turned.copy()
-        turned.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    return turned
-
-
 def read_text(image: Image.Image) -> PageText:
     """Every run of text on the page, upright (see the module's docstring)."""
     engine = _engine()
     import numpy as np
 
-    page = upright(image)
+    from fapiao.recognize.image import upright
+
+    # Decoded whole already by ``recognize``, for its QR code; scaled to the detector's cap.
+    page = upright(image, MAX_SIDE)
     if min(page.size) < MIN_SIDE:
         return PageText([], page.size, 0)
     pixels = np.asarray(page)[:, :, ::-1]  # RGB -> BGR, as OpenCV reads

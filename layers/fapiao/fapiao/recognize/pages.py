@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.recognize import limits
@@ -124,19 +124,12 @@ def _ofd_page(data: bytes, number: int) -> PagePicture:
 
 
 def _photo(data: bytes, kind: FileKind, number: int) -> PagePicture:
-    from fapiao.recognize.image import on_white, open_image
+    from fapiao.recognize.image import open_image, upright
 
     if number != 1:
         raise _no_page(number, 1)
     with open_image(data, kind) as image:
-        if image.format == "JPEG":
-            scale = max(image.size) / MAX_SIDE
-            if scale >= 2:  # decode at a reduced scale: a 85-megapixel photo stays cheap
-                image.draft("RGB", (image.size[0] // int(scale), image.size[1] // int(scale)))
-        turned = on_white(ImageOps.exif_transpose(image) or image)
-        if max(turned.size) > MAX_SIDE:
-            turned = turned.copy()
-            turned.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+        turned = upright(image, MAX_SIDE)
         buffer = io.BytesIO()
         turned.save(buffer, format="JPEG", quality=85)
     return PagePicture(buffer.getvalue(), "image/jpeg", 1)

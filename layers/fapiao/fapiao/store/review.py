@@ -181,13 +181,18 @@ class DynamoReviewQueue:
             "Limit": query.limit + 1,
             **extra,
         }
-        while True:
-            answer = self.client.query(**arguments)
+        for answer in self._answers(arguments):
             yield from answer.get("Items", [])
+
+    def _answers(self, arguments: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Each page of a query's answer, read on from where the last one ended."""
+        while True:
+            answer: dict[str, Any] = self.client.query(**arguments)
+            yield answer
             last = answer.get("LastEvaluatedKey")
             if not last:
                 return
-            arguments["ExclusiveStartKey"] = last
+            arguments = {**arguments, "ExclusiveStartKey": last}
 
     def count(self, status: InvoiceStatus) -> int:
         """The entries of one partition, counted by the index (``Select=COUNT``: no item
@@ -202,14 +207,7 @@ class DynamoReviewQueue:
             "ExpressionAttributeValues": {":attention": {"S": status.value}},
             "Select": "COUNT",
         }
-        total = 0
-        while True:
-            answer = self.client.query(**arguments)
-            total += int(answer.get("Count", 0))
-            last = answer.get("LastEvaluatedKey")
-            if not last:
-                return total
-            arguments["ExclusiveStartKey"] = last
+        return sum(int(answer.get("Count", 0)) for answer in self._answers(arguments))
 
     def open_outcome(self, ref: OutcomeRef) -> OpenOutcome | None:
         item = self.client.get_item(

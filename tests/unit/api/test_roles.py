@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 import simplejson
 
-from fakes.memory import MemoryApiKeyStore, MemoryFileStore
-from fakes.stats import MemoryStats
+from fakes.memory import MemoryApiKeyStore
 from fapiao.api.access import refuse_outside_role
 from fapiao.api.roles import GRANTS, allows, grant_for
 from fapiao.catalogue.errors import CATALOGUE, Family, Problem, lookup
@@ -22,7 +21,6 @@ from fapiao.local.template import Template
 from fapiao.model import InvoiceStatus
 from fapiao.model.stored import RecheckAsked
 from fapiao.services.auth import forget_cached_keys
-from fapiao.settings import CompanySettings
 from fapiao.store.api_keys import hash_key, new_key
 from support import TEMPLATE, handler_module
 from unit.services.test_review import (
@@ -32,9 +30,9 @@ from unit.services.test_review import (
     minutes_ago,
     record,
 )
+from unit.services.test_review_api import review_deps
 
 ROUTES = Template(TEMPLATE).routes
-DROP_BUCKET = "fapiao-drop"
 KEYED = [route for route in ROUTES if route.authorizer]
 WIRE = (  # the five wire APIs: what a submit key is for
     "/common/InvoiceOCR/ocrSync",
@@ -260,19 +258,7 @@ def test_every_api_handler_refuses_an_erp_key_outside_its_role_first(function: s
 @pytest.fixture
 def review(environment: None, world: World) -> ModuleType:
     module = handler_module("ReviewFunction")
-    recheck = world.deps.recheck
-    deps = module.Deps(
-        queue=world.queue,
-        store=world.store,
-        verify_stored=recheck.verify,
-        verify_new=world.deps.verify_new,
-        bus=world.bus,
-        scheduler=world.scheduler,
-        company=CompanySettings,
-        stats=MemoryStats(),
-        files=MemoryFileStore(),
-        drop_bucket=DROP_BUCKET,
-    )
+    deps = review_deps(module, world)
     module.deps = lambda: deps
     return module
 

@@ -31,7 +31,6 @@ from fapiao.model.pipeline import DroppedObject
 from fapiao.model.review import review_id
 from fapiao.model.stored import StoredInvoice
 from fapiao.ports import OUTCOME_COUNTS, PAID_CHECKS
-from fapiao.settings import CompanySettings
 from support import CORPUS
 from unit.services.test_review import (
     CLIENT,
@@ -42,7 +41,7 @@ from unit.services.test_review import (
     record,
     unread,
 )
-from unit.services.test_review_api import DROP_BUCKET, ROUTES, call, load
+from unit.services.test_review_api import DROP_BUCKET, ROUTES, call, load, review_deps
 
 U, F, C, Y = (
     InvoiceStatus.UNRECOGNISABLE,
@@ -73,18 +72,7 @@ def world() -> World2:
 @pytest.fixture
 def review(monkeypatch: pytest.MonkeyPatch, world: World2) -> ModuleType:
     module = load("ReviewFunction", monkeypatch)
-    deps = module.Deps(
-        queue=world.queue,
-        store=world.store,
-        verify_stored=world.deps.recheck.verify,
-        verify_new=world.deps.verify_new,
-        bus=world.bus,
-        scheduler=world.scheduler,
-        company=CompanySettings,
-        stats=world.stats,
-        files=world.files,
-        drop_bucket=DROP_BUCKET,
-    )
+    deps = review_deps(module, world, world.stats, world.files)
     monkeypatch.setattr(module, "deps", lambda: deps)
     monkeypatch.setattr(fapiao.dates, "today_in_shanghai", lambda now=None: TODAY)
     return module

@@ -50,22 +50,32 @@ def load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return handler_module(name)
 
 
-@pytest.fixture
-def review(monkeypatch: pytest.MonkeyPatch, world: World) -> ModuleType:
-    module = load("ReviewFunction", monkeypatch)
-    recheck = world.deps.recheck
-    deps = module.Deps(
+def review_deps(
+    module: ModuleType,
+    world: World,
+    stats: MemoryStats | None = None,
+    files: MemoryFileStore | None = None,
+) -> Any:
+    """The review function's Deps on the world's fakes (and the console's counters and
+    drop bucket: empty ones unless given)."""
+    return module.Deps(
         queue=world.queue,
         store=world.store,
-        verify_stored=recheck.verify,
+        verify_stored=world.deps.recheck.verify,
         verify_new=world.deps.verify_new,
         bus=world.bus,
         scheduler=world.scheduler,
         company=CompanySettings,
-        stats=MemoryStats(),
-        files=MemoryFileStore(),
+        stats=MemoryStats() if stats is None else stats,
+        files=MemoryFileStore() if files is None else files,
         drop_bucket=DROP_BUCKET,
     )
+
+
+@pytest.fixture
+def review(monkeypatch: pytest.MonkeyPatch, world: World) -> ModuleType:
+    module = load("ReviewFunction", monkeypatch)
+    deps = review_deps(module, world)
     monkeypatch.setattr(module, "deps", lambda: deps)
     return module
 

@@ -26,7 +26,6 @@ from fakes.memory import (
     MemoryKnownInvoices,
     MemoryVerificationCache,
 )
-from fakes.stats import MemoryStats
 from fapiao.catalogue.errors import Problem, invoice_message
 from fapiao.catalogue.types import InvoiceType
 from fapiao.mapping.invoice_create import OCR_NAMES
@@ -48,7 +47,7 @@ from fapiao.settings import CompanySettings, IdentifierSettings
 from unit.services.test_create_invoice import command as request_command
 from unit.services.test_create_invoice import taxi_command
 from unit.services.test_review import NOW, OWNER, World, minutes_ago, refused, unread
-from unit.services.test_review_api import DROP_BUCKET, call, load
+from unit.services.test_review_api import DROP_BUCKET, call, load, review_deps
 
 Y, C, F, U = (
     InvoiceStatus.VERIFIED,
@@ -75,18 +74,7 @@ def world() -> World:
 @pytest.fixture
 def review(monkeypatch: pytest.MonkeyPatch, world: World) -> ModuleType:
     module = load("ReviewFunction", monkeypatch)
-    deps = module.Deps(
-        queue=world.queue,
-        store=world.store,
-        verify_stored=world.deps.recheck.verify,
-        verify_new=world.deps.verify_new,
-        bus=world.bus,
-        scheduler=world.scheduler,
-        company=CompanySettings,
-        stats=MemoryStats(),
-        files=MemoryFileStore(),
-        drop_bucket=DROP_BUCKET,
-    )
+    deps = review_deps(module, world)
     monkeypatch.setattr(module, "deps", lambda: deps)
     return module
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr
+from fakes.exocr_server import FakeExocr
 from hubprocess import RunningHub, start_hub
 
 CHROMIUM = Path(os.environ.get("FAPIAO_CHROMIUM", "/usr/bin/chromium"))
@@ -51,10 +51,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def hub(data: Path, exocr: FakeExocr) -> Iterator[RunningHub]:
     env: dict[str, str | None] = {
-        "FAPIAO_VERIFIER": "exocr",
-        "FAPIAO_EXOCR_URL": exocr.url,
-        "FAPIAO_EXOCR_APP_KEY": APP_KEY,
-        "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
+        **exocr.hub_settings,
         "FAPIAO_IDENTIFIER": None,  # the embedded engine reads the QR code
     }
     running = start_hub(data, env)

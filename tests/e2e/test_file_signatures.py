@@ -29,7 +29,7 @@ from unit.services.test_signature_enforcement import (
 
 from e2e.test_import_invoice_pic import assert_nack, paced
 from e2e.test_import_invoice_pic import spec_example as import_request
-from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, authority_says, result
+from fakes.exocr_server import FakeExocr, authority_says, result
 from fapiao.wire.common import dump_json
 from hubprocess import RunningHub, call, get, start_hub
 
@@ -139,10 +139,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory, exocr: FakeExocr) -> Iterator[
     company.write_text(json.dumps(ON), encoding="utf-8")
     env = {
         "FAPIAO_ALLOW_LOOPBACK_FETCH": "1",
-        "FAPIAO_VERIFIER": "exocr",
-        "FAPIAO_EXOCR_URL": exocr.url,
-        "FAPIAO_EXOCR_APP_KEY": APP_KEY,
-        "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
+        **exocr.hub_settings,
         "FAPIAO_COMPANY_FILE": str(company),
     }
     running = start_hub(folder / "data", env)

@@ -14,7 +14,7 @@ import pytest
 from fixtures.generate import invoice_pdf, qr_photo
 from fixtures.served import recent_invoice, serving
 
-from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, authority_says
+from fakes.exocr_server import FakeExocr, authority_says
 from fapiao.dates import to_epoch_millis, to_utc_midnight_millis
 from fapiao.wire.common import dump_json, load_json
 from hubprocess import RunningHub, call, start_hub
@@ -52,10 +52,7 @@ def exocr() -> Iterator[FakeExocr]:
 def hub(tmp_path_factory: pytest.TempPathFactory, exocr: FakeExocr) -> Iterator[RunningHub]:
     env = {
         "FAPIAO_ALLOW_LOOPBACK_FETCH": "1",
-        "FAPIAO_VERIFIER": "exocr",
-        "FAPIAO_EXOCR_URL": exocr.url,
-        "FAPIAO_EXOCR_APP_KEY": APP_KEY,
-        "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
+        **exocr.hub_settings,
     }
     running = start_hub(Path(tmp_path_factory.mktemp("hub")) / "data", env)
     yield running

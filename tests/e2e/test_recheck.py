@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, result, vat_data
+from fakes.exocr_server import FakeExocr, result, vat_data
 from fapiao.local.resources import LocalNames
 from fapiao.local.template import Template
 from fapiao.model import InvoiceStatus
@@ -70,10 +70,7 @@ def exocr() -> Iterator[FakeExocr]:
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory, exocr: FakeExocr) -> Iterator[RunningHub]:
     env: dict[str, str | None] = {
-        "FAPIAO_VERIFIER": "exocr",
-        "FAPIAO_EXOCR_URL": exocr.url,
-        "FAPIAO_EXOCR_APP_KEY": APP_KEY,
-        "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
+        **exocr.hub_settings,
         "FAPIAO_VERIFY_RETRY_AFTER_SECONDS": "5",
         "FAPIAO_IDENTIFIER": None,  # the embedded engine reads the text layer
     }

@@ -23,7 +23,7 @@ import pytest
 from fixtures.generate import qr_photo, random_bytes
 from fixtures.served import recent_invoice
 
-from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, authority_says
+from fakes.exocr_server import FakeExocr, authority_says
 from fapiao.local import review_cli
 from fapiao.local.resources import LocalNames
 from fapiao.local.template import Template
@@ -57,10 +57,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def hub(data: Path, exocr: FakeExocr) -> Iterator[RunningHub]:
     env: dict[str, str | None] = {
-        "FAPIAO_VERIFIER": "exocr",
-        "FAPIAO_EXOCR_URL": exocr.url,
-        "FAPIAO_EXOCR_APP_KEY": APP_KEY,
-        "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
+        **exocr.hub_settings,
         "FAPIAO_IDENTIFIER": None,  # the embedded engine reads the QR code
     }
     running = start_hub(data, env)

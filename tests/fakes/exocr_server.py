@@ -260,6 +260,16 @@ class FakeExocr:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    @property
+    def hub_settings(self) -> dict[str, str]:
+        """The settings of a hub that verifies with this fake."""
+        return {
+            "FAPIAO_VERIFIER": "exocr",
+            "FAPIAO_EXOCR_URL": self.url,
+            "FAPIAO_EXOCR_APP_KEY": APP_KEY,
+            "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
+        }
+
     # -- serving ----------------------------------------------------------------
 
     def _next(self, invoice_no: str) -> Answer | None:

@@ -26,7 +26,7 @@ from unit.services.test_signature_enforcement import (
     with_an_unsigned_document,
 )
 
-from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, authority_says
+from fakes.exocr_server import FakeExocr, authority_says
 from fapiao.model import InvoiceStatus
 from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
 from fapiao.model.signature import CheckState, IssuerKind, SignatureCheck
@@ -53,10 +53,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, exocr: FakeExocr) -> Iter
     company = folder / "company.json"
     company.write_text(json.dumps(ON), encoding="utf-8")
     env = {
-        "FAPIAO_VERIFIER": "exocr",
-        "FAPIAO_EXOCR_URL": exocr.url,
-        "FAPIAO_EXOCR_APP_KEY": APP_KEY,
-        "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
+        **exocr.hub_settings,
         "FAPIAO_EXOCR_ATTEMPTS": "1",
         "FAPIAO_COMPANY_FILE": str(company),
         "FAPIAO_IDENTIFIER": None,  # the embedded engine reads alone

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, result, vat_data
+from fakes.exocr_server import FakeExocr, result, vat_data
 from fapiao import aws
 from fapiao.catalogue.errors import Problem, invoice_message
 from fapiao.catalogue.types import InvoiceType
@@ -54,10 +54,7 @@ def environment(
         "AWS_DEFAULT_REGION": REGION,
         "POWERTOOLS_TRACE_DISABLED": "true",
         **names.function_environment(),
-        "FAPIAO_VERIFIER": "exocr",
-        "FAPIAO_EXOCR_URL": exocr.url,
-        "FAPIAO_EXOCR_APP_KEY": APP_KEY,
-        "FAPIAO_EXOCR_APP_SECRET": APP_SECRET,
+        **exocr.hub_settings,
         "FAPIAO_EXOCR_ATTEMPTS": "1",
         "FAPIAO_VERIFY_RETRY_AFTER_SECONDS": "3600",  # the execution started waits
     }

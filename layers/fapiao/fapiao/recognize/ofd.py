@@ -44,17 +44,20 @@ _MAX_IMAGES_TRIED = 10
 _OLD_CODE = re.compile(r"0\d{9}(11|12)")  # 增值税电子普通发票 codes: 11 ordinary, 12 toll
 
 
-def recognize_ofd(data: bytes) -> list[RecognizedInvoice]:
+def open_ofd(data: bytes) -> tuple[SafeZip, list[str]]:
+    """The OFD file as an archive, and the path of each document it names (``DocRoot`` of
+    each ``DocBody``, in order); UNSUPPORTED_FILE_TYPE for a zip without OFD.xml."""
     archive = SafeZip(data)
     if not archive.exists(_ROOT):
         raise HubError(Problem.UNSUPPORTED_FILE_TYPE, "a zip without OFD.xml is not an OFD file")
     root = xml.parse(archive.read(_ROOT), _ROOT)
-    results: list[RecognizedInvoice] = []
-    for body in xml.children(root, "DocBody"):
-        document = xml.text(xml.child(body, "DocRoot"))
-        if document is None:
-            continue
-        results.append(_document(archive, resolve(_ROOT, document)))
+    locations = (xml.text(xml.child(body, "DocRoot")) for body in xml.children(root, "DocBody"))
+    return archive, [resolve(_ROOT, location) for location in locations if location is not None]
+
+
+def recognize_ofd(data: bytes) -> list[RecognizedInvoice]:
+    archive, documents = open_ofd(data)
+    results = [_document(archive, path) for path in documents]
     if not results:
         raise HubError(Problem.UNRECOGNISABLE, "the OFD file names no document (DocRoot)")
     return results

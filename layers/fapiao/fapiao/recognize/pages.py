@@ -22,7 +22,6 @@ from fapiao.recognize.detect import FileKind, detect
 __all__ = ["MAX_SIDE", "PagePicture", "page_picture"]
 
 MAX_SIDE = 1600  # pixels: an A4 page at about 190 dpi, sharp enough to read every digit
-_OFD_ROOT = "OFD.xml"
 
 
 @dataclass(frozen=True)
@@ -90,19 +89,12 @@ def _pdf_page(data: bytes, number: int) -> PagePicture:
 
 def _ofd_page(data: bytes, number: int) -> PagePicture:
     from fapiao.recognize import ofd_render, xml
-    from fapiao.recognize.safezip import SafeZip, resolve
+    from fapiao.recognize.ofd import open_ofd
 
-    archive = SafeZip(data)
-    if not archive.exists(_OFD_ROOT):
-        raise HubError(Problem.UNSUPPORTED_FILE_TYPE, "a zip without OFD.xml is not an OFD file")
-    root = xml.parse(archive.read(_OFD_ROOT), _OFD_ROOT)
+    archive, paths = open_ofd(data)
     # Every document's pages, in order: an OFD with several invoices shows them all.
     documents: list[tuple[str, Element, int]] = []
-    for body in xml.children(root, "DocBody"):
-        location = xml.text(xml.child(body, "DocRoot"))
-        if location is None:
-            continue
-        path = resolve(_OFD_ROOT, location)
+    for path in paths:
         if not archive.exists(path):
             continue
         document = xml.parse(archive.read(path), path)

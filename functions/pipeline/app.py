@@ -26,6 +26,7 @@ from fapiao.services.pipeline import (
 )
 from fapiao.settings import CompanySettings, HubSettings, IdentifierSettings
 from fapiao.store.company import load_company_settings
+from fapiao.store.events import erp_feed
 from fapiao.store.files import S3FileStore
 from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.store.outcomes import DynamoOutcomes, EventBridgeOutcomes
@@ -60,7 +61,7 @@ def deps() -> Deps:
         store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
         company=partial(load_company_settings, settings),
         outbox=DynamoOutcomes(settings.outcomes_table, stats=DynamoStats(settings.stats_table)),
-        bus=EventBridgeOutcomes(settings.event_bus),
+        bus=EventBridgeOutcomes(settings.event_bus, feed=erp_feed()),
         clock=now_in_shanghai,
     )
 

@@ -24,6 +24,7 @@ from fapiao.services.recheck import (
 )
 from fapiao.settings import CompanySettings, HubSettings, VerifierSettings
 from fapiao.store.company import load_company_settings
+from fapiao.store.events import erp_feed
 from fapiao.store.invoices import DynamoInvoiceStore
 from fapiao.store.rechecks import EventBridgeStatusBus, StepFunctionsRecheckScheduler
 
@@ -59,7 +60,7 @@ def deps() -> Deps:
     return Deps(
         store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
         scheduler=StepFunctionsRecheckScheduler(settings.recheck_state_machine),
-        bus=EventBridgeStatusBus(settings.event_bus),
+        bus=EventBridgeStatusBus(settings.event_bus, feed=erp_feed()),
         # no duplicate look-up: the invoice re-checked is in the store
         verify=cache(partial(build_verify_deps, settings, verifier, duplicates=False)),
         company=partial(load_company_settings, settings),

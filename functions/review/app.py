@@ -100,6 +100,7 @@ class Deps:
 def deps() -> Deps:
     from fapiao.providers.factory import build_verify_deps
     from fapiao.store.company import load_company_settings
+    from fapiao.store.events import erp_feed
     from fapiao.store.files import S3FileStore
     from fapiao.store.invoices import DynamoInvoiceStore
     from fapiao.store.rechecks import EventBridgeStatusBus, StepFunctionsRecheckScheduler
@@ -115,7 +116,7 @@ def deps() -> Deps:
         drop_bucket=settings.drop_bucket,
         verify_stored=build_verify_deps(settings, verifier, duplicates=False),
         verify_new=build_verify_deps(settings, verifier, duplicates=True),
-        bus=EventBridgeStatusBus(settings.event_bus),
+        bus=EventBridgeStatusBus(settings.event_bus, feed=erp_feed()),
         scheduler=StepFunctionsRecheckScheduler(settings.recheck_state_machine),
         company=partial(load_company_settings, settings),
     )

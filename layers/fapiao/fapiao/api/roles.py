@@ -42,9 +42,12 @@ GRANTS: tuple[Grant, ...] = (
     _grant("/common/invoice/detail", "发票明细查询 (the detail query)", Role.SUBMIT, Role.REVIEW),
     # finance staff: the review queue, and the console's data (to come, issue 18)
     _grant("/common/review", "the review API: list, detail, fix, re-check", Role.REVIEW),
-    _grant("/console/api/", "the review console's data (to come)", Role.REVIEW),
-    # the ERP: its event feed (to come)
-    _grant("/erp/", "the ERP event feed (to come)", Role.ERP),
+    _grant("/console/api/", "the review console's data", Role.REVIEW),
+    # the ERP: its event feed and the events' schema; webhooks are admin's alone
+    _grant("/erp/", "the ERP's event feed and the events' JSON Schema", Role.ERP),
+    _grant("/erp/webhooks", "webhook subscriptions (admin only)"),
+    _grant("/erp/deliveries", "the webhook delivery log (admin only)"),
+    _grant("/erp/redeliveries", "webhook redelivery (admin only)"),
 )
 
 

@@ -80,6 +80,8 @@ class Problem(StrEnum):
     DAILY_CHECK_LIMIT = "daily_check_limit"  # 5 checks of this invoice today
     NO_VERIFIER = "no_verifier"  # no provider is configured
     NOT_CHECKED_TYPE = "not_checked_type"  # taxi, train, quota ...: recognized (I)
+    # the ERP's webhooks (issue 19)
+    WEBHOOK_URL_REFUSED = "webhook_url_refused"  # not https, or not a public address
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     E(F.PLATFORM, "415000", 415, "文件类型不支持", False, P.UNSUPPORTED_FILE_TYPE),
     E(F.PLATFORM, "415001", 415, "请求的 Content-Type 不支持", False, P.UNSUPPORTED_MEDIA_TYPE),
     E(F.PLATFORM, "422000", 422, "文件无法访问", False, P.FILE_UNREACHABLE),
+    E(F.PLATFORM, "422001", 422, "回调地址不可用", False, P.WEBHOOK_URL_REFUSED),
     E(F.PLATFORM, "429000", 429, "请求过于频繁", True, P.RATE_LIMITED),
     E(F.PLATFORM, "500000", 500, "系统内部错误", True, P.INTERNAL),
     E(F.PLATFORM, "503000", 503, "查验服务暂不可用", True, P.UPSTREAM_UNAVAILABLE),

@@ -93,6 +93,8 @@ class LocalHub:
             "AWS_DEFAULT_REGION": self.config.region,
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon on a laptop
             "POWERTOOLS_METRICS_DISABLED": "true",
+            # a laptop's ERP listens on http; AWS keeps webhooks to https
+            "FAPIAO_WEBHOOK_HTTPS_ONLY": os.environ.get("FAPIAO_WEBHOOK_HTTPS_ONLY", "false"),
             **self.names.function_environment(shell=os.environ),
         }
 

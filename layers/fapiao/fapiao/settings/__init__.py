@@ -7,6 +7,7 @@ HubSettings         hub.py         every function: the resources template.yaml c
 VerifierSettings    verifier.py    verification (exocr or offline): verify, ocrSync, 002
 IdentifierSettings  identifier.py  the pipeline's recognition (embedded, yipiaoyun)
 FetchSettings       fetch.py       the safe fetcher (files that clients name by URL)
+ErpSettings         erp.py         the ERP's event feed and webhooks
 LocalHubSettings    local.py       the local hub and command line, never Lambda
 CompanySettings     company.py     spec 001's rules; JSON in SSM or a file, not variables
 ==================  =============  =====================================================
@@ -40,6 +41,7 @@ from fapiao.settings.limits import (
 
 if TYPE_CHECKING:
     from fapiao.settings.company import CompanySettings, CompanyTitle
+    from fapiao.settings.erp import ErpSettings
     from fapiao.settings.fetch import FetchSettings
     from fapiao.settings.hub import HubSettings
     from fapiao.settings.identifier import IdentifierKind, IdentifierSettings
@@ -54,6 +56,7 @@ else:
     _MODULES = {
         "CompanySettings": "company",
         "CompanyTitle": "company",
+        "ErpSettings": "erp",
         "FetchSettings": "fetch",
         "HubSettings": "hub",
         "IdentifierKind": "identifier",
@@ -86,6 +89,7 @@ __all__ = [
     "CompanySettings",
     "CompanyTitle",
     "EnvSettings",
+    "ErpSettings",
     "FetchSettings",
     "HubSettings",
     "IdentifierKind",
@@ -103,13 +107,21 @@ __all__ = [
 
 def _all_settings() -> tuple[type[EnvSettings], ...]:
     """Every group of environment variables, in the README table's order."""
+    from fapiao.settings.erp import ErpSettings
     from fapiao.settings.fetch import FetchSettings
     from fapiao.settings.hub import HubSettings
     from fapiao.settings.identifier import IdentifierSettings
     from fapiao.settings.local import LocalHubSettings
     from fapiao.settings.verifier import VerifierSettings
 
-    return (HubSettings, LocalHubSettings, VerifierSettings, IdentifierSettings, FetchSettings)
+    return (
+        HubSettings,
+        LocalHubSettings,
+        VerifierSettings,
+        IdentifierSettings,
+        FetchSettings,
+        ErpSettings,
+    )
 
 
 def markdown_table() -> str:

@@ -33,41 +33,40 @@ from botocore.exceptions import ClientError
 
 from fapiao import aws
 from fapiao.dates import SHANGHAI
+from fapiao.model.erp import event_of_outcome
 from fapiao.model.pipeline import Outcome, OutcomeKind, Recorded
 from fapiao.ports import OUTCOME_COUNTS
+from fapiao.store.events import EVENT_SOURCE as EVENT_SOURCE  # the tests read it here
+from fapiao.store.events import DynamoEventFeed, announce
 
 if TYPE_CHECKING:
     from fapiao.ports import DailyStats
 
 logger = logging.getLogger(__name__)
 
-EVENT_SOURCE = "fapiao"
 EVENT_DETAIL_TYPE = "Invoice outcome"
 ATTENTION = "U"  # the Attention index's key of an outcome someone has to look at
 NEEDS_ATTENTION = frozenset({OutcomeKind.UNRECOGNISABLE, OutcomeKind.FAILED})
 
 
 class EventBridgeOutcomes:
-    """The ERP's event bus (``OutcomeBus``)."""
+    """The ERP's event bus (``OutcomeBus``), and the ERP's feed when ``feed`` is given:
+    the outcome as the "Invoice outcome" the ERP queue reads, and as its ERP event."""
 
-    def __init__(self, bus: str, client: Any = None) -> None:
+    def __init__(self, bus: str, client: Any = None, feed: DynamoEventFeed | None = None) -> None:
         self.bus = bus
         self._client = client
+        self.feed = feed
 
     def publish(self, outcome: Outcome) -> None:
-        client = self._client if self._client is not None else aws.client("events")
-        answer = client.put_events(
-            Entries=[
-                {
-                    "EventBusName": self.bus,
-                    "Source": EVENT_SOURCE,
-                    "DetailType": EVENT_DETAIL_TYPE,
-                    "Detail": outcome.model_dump_json(),
-                }
-            ]
+        announce(
+            self._client if self._client is not None else aws.client("events"),
+            self.bus,
+            detail_type=EVENT_DETAIL_TYPE,
+            detail=outcome.model_dump_json(),
+            event=event_of_outcome(outcome),
+            feed=self.feed,
         )
-        if answer.get("FailedEntryCount"):
-            raise RuntimeError(f"the event bus refused the outcome: {answer['Entries']}")
 
 
 def _key(outcome: Outcome) -> dict[str, Any]:

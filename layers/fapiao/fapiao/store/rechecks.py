@@ -27,7 +27,9 @@ from botocore.exceptions import ClientError
 
 from fapiao import aws
 from fapiao.dates import now_in_shanghai, to_iso_utc
+from fapiao.model.erp import event_of_status_change
 from fapiao.model.status import StatusChange
+from fapiao.store.events import DynamoEventFeed, announce
 
 __all__ = [
     "STATUS_DETAIL_TYPE",
@@ -37,7 +39,6 @@ __all__ = [
     "recheck_input",
 ]
 
-EVENT_SOURCE = "fapiao"
 STATUS_DETAIL_TYPE = "Invoice status changed"
 
 
@@ -88,23 +89,20 @@ class StepFunctionsRecheckScheduler:
 
 
 class EventBridgeStatusBus:
-    """The ERP's event bus (``StatusBus``): one "Invoice status changed" event a change."""
+    """The ERP's event bus (``StatusBus``), and the ERP's feed when ``feed`` is given: one
+    "Invoice status changed" a change, and its ERP event."""
 
-    def __init__(self, bus: str, client: Any = None) -> None:
+    def __init__(self, bus: str, client: Any = None, feed: DynamoEventFeed | None = None) -> None:
         self.bus = bus
         self._client = client
+        self.feed = feed
 
     def publish(self, change: StatusChange) -> None:
-        client = self._client if self._client is not None else aws.client("events")
-        answer = client.put_events(
-            Entries=[
-                {
-                    "EventBusName": self.bus,
-                    "Source": EVENT_SOURCE,
-                    "DetailType": STATUS_DETAIL_TYPE,
-                    "Detail": change.model_dump_json(),
-                }
-            ]
+        announce(
+            self._client if self._client is not None else aws.client("events"),
+            self.bus,
+            detail_type=STATUS_DETAIL_TYPE,
+            detail=change.model_dump_json(),
+            event=event_of_status_change(change),
+            feed=self.feed,
         )
-        if answer.get("FailedEntryCount"):
-            raise RuntimeError(f"the event bus refused the status change: {answer['Entries']}")

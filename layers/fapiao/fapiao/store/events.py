@@ -35,7 +35,15 @@ from fapiao import aws
 from fapiao.catalogue.errors import HubError, Problem
 from fapiao.model.erp import ErpEvent
 
-__all__ = ["DynamoEventFeed", "FeedPage", "cursor_of", "seq_of_cursor"]
+__all__ = [
+    "DynamoEventFeed",
+    "FeedPage",
+    "cursor_of",
+    "event_item",
+    "head_item",
+    "id_item",
+    "seq_of_cursor",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +69,34 @@ def seq_of_cursor(cursor: str) -> int:
     if not text.startswith(_CURSOR_PREFIX) or not text[len(_CURSOR_PREFIX) :].isdigit():
         raise HubError(Problem.INVALID_REQUEST, "after: not a cursor this feed gave")
     return int(text[len(_CURSOR_PREFIX) :])
+
+
+def event_item(event: ErpEvent, seq: int, expires_at: str) -> dict[str, Any]:
+    """The item of event number ``seq``."""
+    return {
+        "feed": {"S": EVENTS},
+        "seq": {"N": str(seq)},
+        "id": {"S": event.id},
+        "type": {"S": event.type},
+        "body": {"S": event.model_dump_json()},
+        "expires_at": {"N": expires_at},
+    }
+
+
+def id_item(event: ErpEvent, seq: int, expires_at: str) -> dict[str, Any]:
+    """The item that keeps an event's id to its number (and its body, for a redelivery)."""
+    return {
+        "feed": {"S": f"id#{event.id}"},
+        "seq": {"N": "0"},
+        "event_seq": {"N": str(seq)},
+        "body": {"S": event.model_dump_json()},
+        "expires_at": {"N": expires_at},
+    }
+
+
+def head_item(last: int) -> dict[str, Any]:
+    """The item of the highest number given."""
+    return {"feed": {"S": HEAD}, "seq": {"N": "0"}, "last": {"N": str(last)}}
 
 
 @dataclass(frozen=True)
@@ -90,30 +126,32 @@ class DynamoEventFeed:
 
     # -- writing ------------------------------------------------------------------------
 
+    def expires_at(self, event: ErpEvent) -> str:
+        """The TTL of an event's items: ``keep_days`` after it happened, epoch seconds."""
+        return str(int((event.timestamp + self.keep).timestamp()))
+
     def append(self, event: ErpEvent) -> int:
         """Store ``event`` as the next in the sequence, unless it is stored already;
         answers its number either way."""
-        body = event.model_dump_json()
-        expires = str(int((event.timestamp + self.keep).timestamp()))
+        expires = self.expires_at(event)
         for attempt in range(_ATTEMPTS):
             head = self._head()
             seq = head + 1
             try:
                 self.client.transact_write_items(
                     TransactItems=[
-                        {"Put": self._id_item(event.id, seq, body, expires)},
+                        {
+                            "Put": {
+                                "TableName": self.table,
+                                "Item": id_item(event, seq, expires),
+                                "ConditionExpression": "attribute_not_exists(feed)",
+                            }
+                        },
                         {"Update": self._move_head(head, seq)},
                         {
                             "Put": {
                                 "TableName": self.table,
-                                "Item": {
-                                    "feed": {"S": EVENTS},
-                                    "seq": {"N": str(seq)},
-                                    "id": {"S": event.id},
-                                    "type": {"S": event.type},
-                                    "body": {"S": body},
-                                    "expires_at": {"N": expires},
-                                },
+                                "Item": event_item(event, seq, expires),
                                 "ConditionExpression": "attribute_not_exists(seq)",
                             }
                         },
@@ -154,19 +192,6 @@ class DynamoEventFeed:
             update["ConditionExpression"] = "#last = :head"
             update["ExpressionAttributeValues"][":head"] = {"N": str(head)}
         return update
-
-    def _id_item(self, event_id: str, seq: int, body: str, expires: str) -> dict[str, Any]:
-        return {
-            "TableName": self.table,
-            "Item": {
-                "feed": {"S": f"id#{event_id}"},
-                "seq": {"N": "0"},
-                "event_seq": {"N": str(seq)},
-                "body": {"S": body},
-                "expires_at": {"N": expires},
-            },
-            "ConditionExpression": "attribute_not_exists(feed)",
-        }
 
     # -- reading ------------------------------------------------------------------------
 

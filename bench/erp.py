@@ -58,7 +58,7 @@ from support import REGION, TEMPLATE, Session  # noqa: E402
 WEBHOOK_TARGET_S = 60.0
 PAGE_TARGET_S = 0.5
 PAGE = 500
-START = dt.datetime(2026, 11, 1, 9, 0, tzinfo=SHANGHAI)
+START = dt.datetime.now(SHANGHAI) - dt.timedelta(days=1)  # within the feed's 30 days
 
 
 def an_event(n: int) -> ErpEvent:

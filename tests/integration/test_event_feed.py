@@ -139,3 +139,15 @@ def test_events_since_a_time(feed: DynamoEventFeed) -> None:
     feed.append(late)
     assert [e.id for e in feed.since(NOW - dt.timedelta(hours=1))] == [late.id]
     assert [e.id for e in feed.since(NOW - dt.timedelta(hours=3))] == [early.id, late.id]
+
+
+def test_events_past_their_keeping_time_are_not_served(feed: DynamoEventFeed) -> None:
+    old = an_event(1, dt.datetime.now(SHANGHAI) - dt.timedelta(days=31))
+    new = an_event(2, dt.datetime.now(SHANGHAI))
+    feed.append(old)
+    feed.append(new)
+    page = feed.page(None, 1)
+    assert [json.loads(b)["id"] for b in page.bodies] == [new.id]
+    assert seq_of_cursor(page.next) == 2
+    nothing = feed.page(page.next, 10)
+    assert nothing.bodies == [] and nothing.next == page.next

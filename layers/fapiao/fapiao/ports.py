@@ -23,11 +23,13 @@ from fapiao.dates import now_in_shanghai
 if TYPE_CHECKING:  # the records only name types here: importing ports builds no model
     from fapiao.clients import ApiClient
     from fapiao.model import Invoice, InvoiceStatus
+    from fapiao.model.erp import ErpEvent
     from fapiao.model.parties import Employee
     from fapiao.model.pipeline import DroppedObject, Execution, Outcome, Recorded
     from fapiao.model.review import OpenOutcome, OutcomeRef, ReviewPage, ReviewQuery
     from fapiao.model.status import StatusChange
     from fapiao.model.stored import Expense, StoredInvoice
+    from fapiao.model.webhooks import Delivery, DeliveryAttempt, WebhookSubscription
     from fapiao.results import CachedVerification, Verification
 
 __all__ = [
@@ -35,7 +37,9 @@ __all__ = [
     "PAID_CHECKS",
     "ApiKeyStore",
     "DailyStats",
+    "DeliveryQueue",
     "EmployeeDirectory",
+    "ErpEvents",
     "Executions",
     "FileLoader",
     "FileStore",
@@ -52,6 +56,9 @@ __all__ = [
     "VerificationCache",
     "Verifier",
     "VerifyDeps",
+    "WebhookAnswer",
+    "WebhookPoster",
+    "WebhookStore",
 ]
 
 # --- files -----------------------------------------------------------------------------
@@ -254,6 +261,95 @@ class ReviewQueue(Protocol):
 
     def count(self, status: InvoiceStatus) -> int:
         """How many entries of ``status`` (U, F or C) the queue holds."""
+
+
+# --- webhooks ----------------------------------------------------------------------------
+
+
+class WebhookStore(Protocol):
+    """Port: webhook subscriptions, their deliveries (one per event and subscription)
+    and every attempt (the WebhooksTable)."""
+
+    def add_subscription(self, subscription: WebhookSubscription) -> None:
+        """Keep a new subscription (its id is new)."""
+
+    def get_subscription(self, subscription_id: str) -> WebhookSubscription | None: ...
+
+    def subscriptions(self) -> list[WebhookSubscription]:
+        """Every subscription, oldest first."""
+
+    def replace_subscription(self, subscription: WebhookSubscription) -> bool:
+        """Store the subscription as it is now; False when it was removed meanwhile."""
+
+    def remove_subscription(self, subscription_id: str) -> bool:
+        """False when there was none."""
+
+    def create_delivery(self, delivery: Delivery) -> bool:
+        """Keep a new delivery; False (nothing written) when one of that subscription
+        and event exists already."""
+
+    def get_delivery(self, subscription_id: str, event_id: str) -> Delivery | None:
+        """The delivery as last written (a strongly consistent read)."""
+
+    def save_delivery(self, delivery: Delivery, attempts: int) -> bool:
+        """Write ``delivery`` over the stored one if that is still pending with
+        ``attempts`` attempts; False (nothing written) otherwise."""
+
+    def put_delivery(self, delivery: Delivery) -> None:
+        """Write ``delivery`` whatever is stored (a redelivery)."""
+
+    def record_attempt(self, attempt: DeliveryAttempt, delivery: Delivery) -> bool:
+        """Keep ``attempt`` and ``delivery`` as it stands after it, in one write, if the
+        stored delivery is still pending with ``attempt.attempt`` attempts (the claim);
+        False (nothing written) otherwise."""
+
+    def history(self, subscription_id: str) -> tuple[list[Delivery], list[DeliveryAttempt]]:
+        """A subscription's kept deliveries (without their body) and attempts, the
+        attempts newest first."""
+
+
+class DeliveryQueue(Protocol):
+    """Port: the messages that wake deliveries (WebhookDeliveryQueue) and where a
+    delivery that failed for good is told (its dead-letter queue)."""
+
+    def wake(self, subscription_id: str, event_id: str, delay_seconds: int) -> None:
+        """Send a message that wakes the delivery in ``delay_seconds`` (at most 900)."""
+
+    def keep_invisible(self, receipt_handle: str, seconds: int) -> None:
+        """Keep a received message out of sight for ``seconds`` (at most 12 h)."""
+
+    def dead_letter(self, delivery: Delivery, reason: str) -> None: ...
+
+
+class WebhookAnswer(Protocol):
+    """What a receiver answered a POST: its status, and how long it took."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def latency_ms(self) -> int: ...
+
+
+class WebhookPoster(Protocol):
+    """Port: POST to a receiver named by a URL, never to a refused address (the safe
+    fetcher); both raise ``HubError(FILE_UNREACHABLE)`` saying why."""
+
+    def check(self, url: str) -> object:
+        """Check ``url`` (scheme, resolution, refused addresses); nothing is sent."""
+
+    def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], timeout: float = 10.0
+    ) -> WebhookAnswer:
+        """POST once, following no redirect."""
+
+
+class ErpEvents(Protocol):
+    """Port: the kept ERP events (the pull feed), for a redelivery."""
+
+    def get(self, event_id: str) -> ErpEvent | None: ...
+
+    def since(self, at: dt.datetime, limit: int = 10_000) -> list[ErpEvent]: ...
 
 
 # --- health --------------------------------------------------------------------------------

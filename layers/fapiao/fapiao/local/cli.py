@@ -15,7 +15,15 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from fapiao.local import ingest_cli, keys_cli, ocr_cli, outcomes_cli, recognize_cli, review_cli
+from fapiao.local import (
+    erp_cli,
+    ingest_cli,
+    keys_cli,
+    ocr_cli,
+    outcomes_cli,
+    recognize_cli,
+    review_cli,
+)
 from fapiao.local.locate import CommandError
 from fapiao.settings import LocalHubSettings, SettingsError
 
@@ -49,6 +57,7 @@ def _parser(defaults: LocalHubSettings) -> argparse.ArgumentParser:
     keys_cli.add_parser(commands)
     review_cli.add_parser(commands)
     ocr_cli.add_parser(commands)
+    erp_cli.add_parser(commands)  # webhooks, events
     return parser
 
 
@@ -128,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         "keys": keys_cli.run,
         "review": review_cli.run,
         "ocr": ocr_cli.run,
+        "webhooks": erp_cli.run,
+        "events": erp_cli.run,
     }
     try:
         return commands[args.command](args, settings)

@@ -84,6 +84,17 @@ class Delivery(HubModel):
     last_status: int | None = None
     last_error: str | None = None
     finished_at: dt.datetime | None = None
+    redelivery: bool = False  # scheduled again by hand (``redeliver``)
+    schedule_start: int = 0  # attempts made before this schedule began (a redelivery)
+    body: str = Field(
+        "",
+        repr=False,
+        description="the event's JSON, exactly the bytes every attempt sends (stored with "
+        "the delivery, so an attempt never reads the feed)",
+    )
+    expires_at: dt.datetime | None = Field(
+        None, description="when the delivery and its attempts leave the log (TTL)"
+    )
 
 
 class DeliveryAttempt(HubModel):
@@ -94,6 +105,7 @@ class DeliveryAttempt(HubModel):
     subscription_id: str
     event_id: str
     attempt: int  # 1, 2, …
+    event_type: str | None = None
     at: dt.datetime
     status: int | None = None  # the HTTP status; None when none came back
     error: str | None = None  # a timeout, a refused connection, a refused address

@@ -34,7 +34,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -53,6 +53,7 @@ __all__ = [
     "AddressKind",
     "Fetched",
     "IPAddress",
+    "Posted",
     "Resolver",
     "SafeFetcher",
     "Target",
@@ -72,6 +73,7 @@ SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "fapiao-hub"
+POST_ANSWER_BYTES = 4096  # what a webhook reads of the receiver's answer, at most
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,14 @@ class Fetched:
     content: bytes = field(repr=False)
     url: str = field(repr=False)  # may hold a presigned query: not for logs
     content_type: str | None
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What a POST (a webhook) got back: the status of the answer, and how long it took."""
+
+    status: int
+    latency_ms: int
 
 
 @dataclass(frozen=True)
@@ -562,6 +572,84 @@ class SafeFetcher:
                 finally:
                     response.close()
         raise AssertionError("unreachable: the last hop returns or raises")  # pragma: no cover
+
+    # -- a webhook ----------------------------------------------------------------------
+
+    def post(
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        timeout: float = 10.0,
+    ) -> Posted:
+        """POST ``body`` once to ``url``, checked as ``fetch`` checks it before any
+        connection; answers the status (a redirect is just an answer: never followed)
+        and the latency. At most ``POST_ANSWER_BYTES`` of the answer are read.
+
+        ``timeout`` bounds it all: resolution, connection, sending and the answer.
+        Raises ``HubError(FILE_UNREACHABLE)`` for a refused URL or address
+        (``context["refused"]`` / ``["scheme"]``), a name that does not resolve, a
+        receiver that cannot be reached or does not answer in time
+        (``context["timeout"]``).
+        """
+        started = time.monotonic()
+        deadline = started + timeout
+        with _deadline(deadline):
+            target = self._check(url, deadline, redirected=False)
+            logger.info("posting a webhook to %s", target.host)
+            left = max(deadline - time.monotonic(), 0.001)
+            limits = {
+                "connect": min(self.settings.connect_timeout, left),
+                "read": left,
+                "write": left,
+                "pool": left,
+            }
+            sent = {
+                **headers,
+                "Host": target.host_header,
+                "User-Agent": USER_AGENT,
+                "Accept-Encoding": "identity",
+                "Connection": "close",
+            }
+            for address in target.addresses:
+                request = httpx.Request(
+                    "POST",
+                    target.url.copy_with(host=str(address)),
+                    headers=sent,
+                    content=body,
+                    extensions={"timeout": limits, "sni_hostname": target.host},
+                )
+                try:
+                    with _cleared(address):
+                        response = self._transport.handle_request(request)
+                except (httpx.ConnectError, httpx.ConnectTimeout):
+                    if time.monotonic() >= deadline:
+                        break
+                    continue  # try the next address
+                except httpx.TimeoutException:
+                    raise _unreachable(
+                        f"{target.host} did not answer within {timeout:g} s", timeout=True
+                    ) from None
+                except httpx.TransportError as error:
+                    raise _unreachable(f"{target.host} failed: {type(error).__name__}") from None
+                try:
+                    self._drain(response, deadline)
+                finally:
+                    response.close()
+                return Posted(response.status_code, round((time.monotonic() - started) * 1000))
+            raise _unreachable(f"cannot connect to {target.host}")
+
+    def _drain(self, response: httpx.Response, deadline: float) -> None:
+        """Read at most ``POST_ANSWER_BYTES`` of an answer, then stop: the status is the
+        answer; a body that stalls or breaks after it changes nothing."""
+        read = 0
+        try:
+            for chunk in response.iter_raw():
+                read += len(chunk)
+                if read >= POST_ANSWER_BYTES or time.monotonic() >= deadline:
+                    return
+        except httpx.TransportError:
+            return
 
     def _send(self, target: Target, deadline: float, *, redirected: bool) -> httpx.Response:
         where = "the redirect target" if redirected else target.host

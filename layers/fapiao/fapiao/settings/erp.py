@@ -39,3 +39,9 @@ class ErpSettings(EnvSettings):
         env="FAPIAO_WEBHOOK_HTTPS_ONLY",
         description="refuse `http` webhook URLs (on in AWS; the local hub turns it off)",
     )
+    webhook_dead_letter_queue_url: str | None = setting(
+        default=None,
+        env="FAPIAO_WEBHOOK_DEAD_LETTER_QUEUE_URL",
+        description="SQS queue where a webhook delivery goes when 24 h of attempts failed "
+        "(WebhookDeliveryDeadLetterQueue)",
+    )

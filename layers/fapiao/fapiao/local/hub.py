@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +30,8 @@ from fapiao.local.template import Template
 from fapiao.model.parties import Employee
 from fapiao.store.api_keys import DynamoApiKeyStore, hash_key, new_key
 from fapiao.store.employees import DEVELOPMENT_EMPLOYEES, DynamoEmployeeDirectory
+
+POLLERS_STOP_SECONDS = 10.0  # what the queue pollers may take to end together at a stop
 
 logger = logging.getLogger("fapiao-local")
 
@@ -299,8 +302,10 @@ class LocalHub:
             poller.request_stop()
         self.hub_file.unlink(missing_ok=True)
         self.aws.stop()
+        # Each poller finishes what it runs; together, not one after another.
+        deadline = time.monotonic() + POLLERS_STOP_SECONDS
         for poller in self._pollers:
-            poller.stop()
+            poller.stop(timeout=max(deadline - time.monotonic(), 0.0))
         self._stop_workers()
 
     def banner(self) -> str:

@@ -51,9 +51,9 @@ class QueuePoller:
         """Take no more work; what runs now goes on (see ``stop``)."""
         self._stop.set()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -144,9 +144,9 @@ class InboxWatcher:
         """Take no more work; what runs now goes on (see ``stop``)."""
         self._stop.set()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():

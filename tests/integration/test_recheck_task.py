@@ -220,8 +220,12 @@ def test_the_recheck_task_stores_and_publishes_the_change_once(
     assert verified is not None and verified.status is InvoiceStatus.VERIFIED
     assert len(verified.check_attempts) == 2
     assert all(t.published for t in verified.transitions)
-    (event,) = drain(local_aws, events)
+    event, erp_event = drain(local_aws, events)  # the ERP queue's detail, and its ERP event
     assert (event["source"], event["detail-type"]) == ("fapiao", "Invoice status changed")
+    assert erp_event["detail-type"] == "Invoice event"
+    assert erp_event["detail"]["type"] == "invoice.status_changed"
+    assert erp_event["detail"]["data"]["previous_status"] == "C"
+    assert erp_event["detail"]["data"]["status"] == "Y"
     assert event["detail"]["previous_status"] == "C"
     assert event["detail"]["status"] == "Y"
     assert event["detail"]["invoice_type"] == {"code": "10", "name": "增值税电子普通发票"}
@@ -229,4 +233,4 @@ def test_the_recheck_task_stores_and_publishes_the_change_once(
     # run again (a Step Functions retry): nothing new is checked or sent
     again = function.recheck_handler({"invoice_key": KEY, "retry_at": busy["retry_at"]}, context)
     assert again["final"] is True
-    assert drain(local_aws, events) == [event]
+    assert drain(local_aws, events) == [event, erp_event]

@@ -177,6 +177,7 @@ def requests_per_page(hub: RunningHub) -> str:
     names = LocalNames(Template(TEMPLATE), REGION)
     os.environ.update(names.function_environment(shell=os.environ))
     from fapiao import aws
+    from fapiao.local.apigw import LambdaContext
     from support import handler_module
 
     aws.client.cache_clear()
@@ -200,7 +201,7 @@ def requests_per_page(hub: RunningHub) -> str:
         "body": None,
         "isBase64Encoded": False,
     }
-    answer = module.lambda_handler(event, None)
+    answer = module.lambda_handler(event, LambdaContext("ErpFunction"))
     assert answer["statusCode"] == 200, answer
     return ", ".join(f"{n} {name}" for name, n in sorted(counted.items())) or "none"
 

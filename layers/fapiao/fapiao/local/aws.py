@@ -32,6 +32,7 @@ from urllib.parse import unquote
 import boto3
 from moto.server import ThreadedMotoServer
 
+from fapiao.local import moto_transactions
 from fapiao.local.recorded import Recorded, read_journal
 from fapiao.local.state import RestoredState, StateStore
 
@@ -231,6 +232,7 @@ class LocalAws:
 
     def start(self) -> str:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        moto_transactions.install()  # a transaction copies its items, not its tables
         started = time.monotonic()
         self._hold_data_dir()
         try:

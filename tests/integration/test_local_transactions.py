@@ -1,4 +1,4 @@
-"""DynamoDB transactions on the local AWS (fapiao.local.moto_transactions): all or
+"""DynamoDB transactions on the local AWS (fapiao.local.moto_fixes): all or
 nothing, as in AWS, without moto copying whole tables for each one."""
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from urllib.parse import unquote
 import boto3
 from moto.server import ThreadedMotoServer
 
-from fapiao.local import moto_transactions
+from fapiao.local import moto_fixes
 from fapiao.local.recorded import Recorded, read_journal
 from fapiao.local.state import RestoredState, StateStore
 
@@ -232,7 +232,7 @@ class LocalAws:
 
     def start(self) -> str:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        moto_transactions.install()  # a transaction copies its items, not its tables
+        moto_fixes.install()  # costs of moto that grow with the state, made constant
         started = time.monotonic()
         self._hold_data_dir()
         try:

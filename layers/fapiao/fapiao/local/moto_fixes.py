@@ -1,0 +1,124 @@
+"""Two of moto's costs that grow with the local AWS's state, made constant.
+
+**DynamoDB transactions.** moto's ``transact_write_items`` deep-copies every table a
+transaction names before it runs, to roll back on a failed condition: each transaction
+costs the size of its tables. The ERP feed numbers each event in a transaction
+(``fapiao.store.events``), so with 10,000 events kept every new one copied them all
+(measured: 44% of the local AWS's time while 1,000 webhooks were delivered, and
+growing). Here the tables are not copied; the items the transaction names are, and those
+are put back if it fails. The local AWS's gateway runs one request at a time, so nothing
+else sees the items between.
+
+**SQS receives.** For each message it receives, moto asks for the queue's retention
+period through ``get_queue_attributes``, which counts every message of the queue (visible,
+delayed, in flight) on the way: receiving from a queue of n messages cost n² (measured:
+half of the local AWS's time with 1,000 webhook deliveries waiting). Here the retention
+period is read from the queue itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+__all__ = ["install"]
+
+_installed = False
+_lock = threading.Lock()
+
+
+class _TablesNotCopied:
+    """moto's ``copy`` module as its transactions see it: a table is not copied (the
+    items it will touch are, by ``install``'s wrapper); anything else is."""
+
+    def __init__(self) -> None:
+        from moto.dynamodb.models.table import Table
+
+        self._table = Table
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if isinstance(value, self._table):
+            return value
+        return copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+def _key_of(table: Any, op: dict[str, Any]) -> tuple[Any, Any] | None:
+    """The (hash, range) DynamoTypes of the item an operation names; None if it names
+    none this wrapper can tell (moto then refuses the request itself)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    key = op.get("Key") or op.get("Item") or {}
+    hash_value = key.get(table.hash_key_attr)
+    if not isinstance(hash_value, dict):
+        return None
+    range_value = key.get(table.range_key_attr) if table.range_key_attr else None
+    if table.range_key_attr and not isinstance(range_value, dict):
+        return None
+    return DynamoType(hash_value), (DynamoType(range_value) if range_value else None)
+
+
+def _restore(table: Any, hash_key: Any, range_key: Any, old: Any) -> None:
+    if range_key is not None:
+        if old is None:
+            table.items[hash_key].pop(range_key, None)
+        else:
+            table.items[hash_key][range_key] = old
+    elif old is None:
+        table.items.pop(hash_key, None)
+    else:
+        table.items[hash_key] = old
+
+
+def install() -> None:
+    """Patch moto's DynamoDB and SQS backends, once per process."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _install_transactions()
+        _install_retention_check()
+        _installed = True
+
+
+def _install_retention_check() -> None:
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    def retained(backend: Any, queue_name: str, message: Any) -> bool:
+        period = int(backend.get_queue(queue_name).message_retention_period)
+        return bool(period + message.sent_timestamp / 1000 > unix_time())
+
+    SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign,assignment]
+
+
+def _install_transactions() -> None:
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    models.copy = _TablesNotCopied()  # type: ignore[attr-defined,assignment]
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        before: list[tuple[Any, Any, Any, Any]] = []
+        for entry in transact_items[:100]:  # more: moto refuses it before any change
+            (op,) = entry.values() if len(entry) == 1 else (None,)
+            if not isinstance(op, dict):
+                continue
+            table = backend.tables.get(op.get("TableName"))
+            key = None if table is None else _key_of(table, op)
+            if key is None:
+                continue
+            item = table.get_item(*key)
+            before.append((table, *key, None if item is None else copy.deepcopy(item)))
+        try:
+            original(backend, transact_items)
+        except Exception:
+            for table, hash_key, range_key, old in reversed(before):
+                _restore(table, hash_key, range_key, old)
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]

@@ -1,5 +1,6 @@
-"""DynamoDB transactions on the local AWS (fapiao.local.moto_fixes): all or
-nothing, as in AWS, without moto copying whole tables for each one."""
+"""What fapiao.local.moto_fixes changes in the local AWS: DynamoDB transactions are all
+or nothing, as in AWS, without moto copying whole tables for each one; an SQS receive
+does not count every message of its queue for each message it returns."""
 
 from __future__ import annotations
 
@@ -90,3 +91,37 @@ def test_a_transaction_costs_the_same_beside_a_large_table(
         )
     large = timed(20)
     assert large < small * 3 + 0.5, (small, large)  # moto alone: ~10x slower at 4,000 items
+
+
+def test_a_receive_costs_the_same_beside_many_waiting_messages(local_aws: Session) -> None:
+    sqs = local_aws.client("sqs")
+    url = sqs.create_queue(QueueName="receives")["QueueUrl"]
+
+    def timed_receives() -> float:
+        for n in range(10):
+            sqs.send_message(QueueUrl=url, MessageBody=f"now {n}")
+        started = time.perf_counter()
+        got = 0
+        while got < 10:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+            got += len(messages)
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                ],
+            )
+        return time.perf_counter() - started
+
+    few = timed_receives()
+    for start in range(0, 1000, 10):  # waiting, as webhook retries wait
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(n), "MessageBody": f"later {n}", "DelaySeconds": 900}
+                for n in range(start, start + 10)
+            ],
+        )
+    many = timed_receives()
+    assert many < few * 3 + 0.2, (few, many)  # moto alone: 1,000 counts per message

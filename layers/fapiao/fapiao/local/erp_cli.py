@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import os
 import re
 import sys
@@ -57,7 +56,6 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import httpx
 import simplejson
 
 from fapiao.local.locate import (
@@ -67,9 +65,10 @@ from fapiao.local.locate import (
     http_url,
     locate,
     positive_seconds,
+    request_hub,
 )
 from fapiao.settings import LocalHubSettings
-from fapiao.wire.common import WireError, dump_json, load_json
+from fapiao.wire.common import dump_json
 
 API_URL_VARIABLE = "FAPIAO_API_URL"
 API_KEY_VARIABLE = "FAPIAO_API_KEY"
@@ -220,30 +219,12 @@ class ErpApi:
         params: dict[str, Any] | None = None,
     ) -> Any:
         """The answer's JSON for a 2xx; ``_Refused`` with the hub's message otherwise."""
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # no line per request
-        try:
-            response = httpx.request(
-                method,
-                self.url + path,
-                content=None if body is None else dump_json(body).encode("utf-8"),
-                params=params,
-                headers={"x-api-key": self.key, "Content-Type": "application/json"},
-                timeout=self.timeout,
-            )
-        except httpx.TimeoutException:
-            raise CommandError(f"no answer from {self.url} within {self.timeout:g} s") from None
-        except httpx.HTTPError as error:
-            raise CommandError(f"no hub at {self.url} ({error})") from None
-        try:
-            answer = load_json(response.content)
-        except WireError:
-            raise CommandError(
-                f"{self.url} answered HTTP {response.status_code}, not JSON: "
-                f"{response.text[:200]!r}"
-            ) from None
-        if response.is_success:
+        status, answer = request_hub(
+            self.url, self.key, self.timeout, method, path, body=body, params=params
+        )
+        if 200 <= status < 300:
             return answer
-        raise _Refused(_refusal(answer, response.status_code))
+        raise _Refused(_refusal(answer, status))
 
 
 def _refusal(answer: Any, status: int) -> str:

@@ -19,6 +19,7 @@ A user's mistake or a hub that is not there is a ``CommandError`` of one line:
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import socket
@@ -349,3 +350,42 @@ def api_key(args: argparse.Namespace, settings: LocalHubSettings) -> str:
             f"DIR (its {DEV_KEY_FILE} file)"
         )
     return key
+
+
+def request_hub(
+    url: str,
+    key: str,
+    timeout: float,
+    method: str,
+    path: str,
+    *,
+    body: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+) -> tuple[int, Any]:
+    """One request to a hub's HTTP API with the key ``key``: the HTTP status and the
+    answer's JSON. ``CommandError`` when no answer comes or it is not JSON; what the
+    answer means is the caller's to say."""
+    import httpx
+
+    from fapiao.wire.common import WireError, dump_json, load_json
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # no line per request
+    try:
+        response = httpx.request(
+            method,
+            url + path,
+            content=None if body is None else dump_json(body).encode("utf-8"),
+            params=params,
+            headers={"x-api-key": key, "Content-Type": "application/json"},
+            timeout=timeout,
+        )
+    except httpx.TimeoutException:
+        raise CommandError(f"no answer from {url} within {timeout:g} s") from None
+    except httpx.HTTPError as error:
+        raise CommandError(f"no hub at {url} ({error})") from None
+    try:
+        return response.status_code, load_json(response.content)
+    except WireError:
+        raise CommandError(
+            f"{url} answered HTTP {response.status_code}, not JSON: {response.text[:200]!r}"
+        ) from None

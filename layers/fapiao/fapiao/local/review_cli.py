@@ -30,13 +30,10 @@ Exit 0 when the hub answered ``resCode`` 200000; 1 when it refused (its ``resCod
 from __future__ import annotations
 
 import argparse
-import logging
 import re
 import sys
 from typing import Any
 from urllib.parse import quote
-
-import httpx
 
 from fapiao.local.locate import (
     CommandError,
@@ -44,9 +41,10 @@ from fapiao.local.locate import (
     api_key,
     locate,
     positive_seconds,
+    request_hub,
 )
 from fapiao.settings import LocalHubSettings
-from fapiao.wire.common import WireError, dump_json, load_json
+from fapiao.wire.common import dump_json
 
 REVIEW_PATH = "/common/review"
 SUCCESS = 200000
@@ -122,29 +120,11 @@ class _Api:
         params: dict[str, Any] | None = None,
     ) -> Any:
         """``data`` of the hub's success answer; ``Refused`` otherwise."""
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # no line per request
-        try:
-            response = httpx.request(
-                method,
-                self.url + path,
-                content=None if body is None else dump_json(body).encode("utf-8"),
-                params=params,
-                headers={"x-api-key": self.key, "Content-Type": "application/json"},
-                timeout=self.timeout,
-            )
-        except httpx.TimeoutException:
-            raise CommandError(f"no answer from {self.url} within {self.timeout:g} s") from None
-        except httpx.HTTPError as error:
-            raise CommandError(f"no hub at {self.url} ({error})") from None
-        try:
-            answer = load_json(response.content)
-        except WireError:
-            raise CommandError(
-                f"{self.url} answered HTTP {response.status_code}, not JSON: "
-                f"{response.text[:200]!r}"
-            ) from None
+        status, answer = request_hub(
+            self.url, self.key, self.timeout, method, path, body=body, params=params
+        )
         if not isinstance(answer, dict) or answer.get("resCode") != SUCCESS:
-            raise _refusal(answer, response.status_code)
+            raise _refusal(answer, status)
         return answer.get("data")
 
 

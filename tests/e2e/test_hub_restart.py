@@ -8,7 +8,6 @@ import json
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +25,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.alone]
 def _embedded_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FAPIAO_IDENTIFIER", raising=False)
     monkeypatch.delenv("FAPIAO_INBOX_OWNER", raising=False)
-
-
-@pytest.fixture
-def hubs() -> Iterator[list[RunningHub]]:
-    started: list[RunningHub] = []
-    yield started
-    for hub in started:
-        if hub.process.poll() is None:
-            hub.process.kill()
-            hub.process.wait(timeout=30)
 
 
 def invoices(first: int, count: int) -> dict[str, tuple[bytes, str | None]]:

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +33,6 @@ LOOPBACK: dict[str, str | None] = {
     "FAPIAO_INBOX_OWNER": None,
 }
 SLACK = 3.0  # seconds a due attempt may start late: the queue's poll, a busy machine
-
-
-@pytest.fixture
-def hubs() -> Iterator[list[RunningHub]]:
-    started: list[RunningHub] = []
-    yield started
-    for hub in started:
-        if hub.process.poll() is None:
-            hub.process.kill()
-            hub.process.wait(timeout=30)
 
 
 def fapiao(hub: RunningHub, *args: str) -> subprocess.CompletedProcess[str]:

@@ -93,14 +93,14 @@ def test_a_transaction_costs_the_same_beside_a_large_table(
     assert large < small * 3 + 0.5, (small, large)  # moto alone: ~10x slower at 4,000 items
 
 
-def test_a_receive_costs_the_same_beside_many_waiting_messages(local_aws: Session) -> None:
+def test_sends_and_receives_cost_the_same_beside_many_waiting_messages(local_aws: Session) -> None:
     sqs = local_aws.client("sqs")
     url = sqs.create_queue(QueueName="receives")["QueueUrl"]
 
     def timed_receives() -> float:
+        started = time.perf_counter()
         for n in range(10):
             sqs.send_message(QueueUrl=url, MessageBody=f"now {n}")
-        started = time.perf_counter()
         got = 0
         while got < 10:
             messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]

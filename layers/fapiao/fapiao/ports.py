@@ -14,6 +14,7 @@ this module. The identifier port (``Identifier``) is still defined with its adap
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -48,10 +49,12 @@ __all__ = [
     "OutcomeBus",
     "OutcomeLog",
     "OutcomeOutbox",
+    "ProviderTurnStore",
     "RecheckScheduler",
     "ResourceProbe",
     "ReviewQueue",
     "StatusBus",
+    "TurnState",
     "Uploads",
     "VerificationCache",
     "Verifier",
@@ -185,6 +188,15 @@ class VerifyDeps:
     lease: dt.timedelta = dt.timedelta(seconds=60)
     retry_after: dt.timedelta = dt.timedelta(minutes=5)
     stats: DailyStats | None = None  # where paid checks are counted; None: not counted
+    # How long a verification waits for another one's answer to the same invoice (single
+    # flight), polling the cache; 0: not at all. The verifier's own wait for a provider's
+    # turn is set where it is built (``providers.factory``).
+    wait: dt.timedelta = dt.timedelta(0)
+    # Without a turn or that answer in time: True (the synchronous APIs) raises
+    # ``HubError(BUSY)``, which each API answers in its envelope; False (the pipeline)
+    # answers C with a retry time.
+    busy_raises: bool = False
+    sleep: Callable[[float], None] = time.sleep
 
 
 # --- the S3 drop pipeline ------------------------------------------------------------------
@@ -361,3 +373,28 @@ class ResourceProbe(Protocol):
     def table_exists(self, name: str) -> bool: ...
     def bucket_exists(self, name: str) -> bool: ...
     def event_bus_exists(self, name: str) -> bool: ...
+
+
+# --- a provider's rate limit ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TurnState:
+    """One provider's shared schedule of calls (``fapiao.providers.turns``): the next free
+    slot, and the rate the last busy answer lowered it to. Times are epoch seconds."""
+
+    next_at: float = 0.0  # the next free slot: a caller's turn is this or now, the later
+    lowered_to: float = 0.0  # calls per second after the last decrease (0: never lowered)
+    lowered_at: float = 0.0  # when the provider last answered busy
+    version: int = 0  # the writes so far: each write is conditional on it
+
+
+class ProviderTurnStore(Protocol):
+    """Port: one ``TurnState`` per provider, shared by every container and process."""
+
+    def read(self, provider: str) -> TurnState | None:
+        """The state as last written (a strongly consistent read); None: never written."""
+
+    def write(self, provider: str, state: TurnState, expected: TurnState | None) -> bool:
+        """Write ``state`` if the stored one is still ``expected`` (its version; None:
+        none is stored); False, nothing written, when another writer came first."""

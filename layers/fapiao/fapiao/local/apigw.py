@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl
 
 from fapiao.local.powertools import isolate_router_state
 from fapiao.local.template import FunctionDef, Route, Template, TemplateError
+from fapiao.local.usage import Usage
 from fapiao.settings.limits import API_GATEWAY_MAX_BODY_BYTES as MAX_BODY_BYTES
 
 logger = logging.getLogger("fapiao-local")
@@ -316,7 +317,12 @@ class FunctionPool:
     """
 
     def __init__(
-        self, function: FunctionDef, loader: Loader, concurrency: int = 4, queue_depth: int = 32
+        self,
+        function: FunctionDef,
+        loader: Loader,
+        concurrency: int = 4,
+        queue_depth: int = 32,
+        on_invoked: Callable[[str, float], None] | None = None,
     ) -> None:
         if concurrency < 1 or queue_depth < 0:
             raise ValueError("concurrency must be at least 1 and queue_depth at least 0")
@@ -330,6 +336,9 @@ class FunctionPool:
         self._running = 0  # events in a container now (or in its cold start)
         self._waiting: deque[_Waiter] = deque()
         self._api_waiting = 0
+        # (function, seconds) after each handler call: Lambda's billed duration, here
+        # the handler's wall time (a cold start's import and the wait are not in it)
+        self._on_invoked = on_invoked
 
     @property
     def running(self) -> int:
@@ -343,9 +352,12 @@ class FunctionPool:
         """The handler's result for ``event``; ``FunctionBusy`` for an API event that
         finds every container busy and ``queue_depth`` API events waiting already."""
         handler = self._acquire(from_api)
+        started = time.perf_counter()
         try:
             return handler(event, LambdaContext(self.function.logical_id))
         finally:
+            if self._on_invoked is not None:
+                self._on_invoked(self.function.logical_id, time.perf_counter() - started)
             self._release(handler)
 
     def _acquire(self, from_api: bool) -> Handler:
@@ -395,8 +407,16 @@ class Router:
     """The template's routes, each bound to its function's pool of handlers."""
 
     def __init__(
-        self, template: Template, loader: Loader, *, concurrency: int = 4, queue_depth: int = 32
+        self,
+        template: Template,
+        loader: Loader,
+        *,
+        concurrency: int = 4,
+        queue_depth: int = 32,
+        usage: Usage | None = None,
     ) -> None:
+        # every invocation of every function, timed (the hub passes its local AWS's)
+        self.usage = usage
         functions = {f.logical_id: f for f in template.functions}
         self._functions = functions
         self._loader = loader
@@ -419,7 +439,13 @@ class Router:
         self._buckets_lock = threading.Lock()
 
     def _pool(self, function: FunctionDef) -> FunctionPool:
-        return FunctionPool(function, self._loader, self.concurrency, self.queue_depth)
+        return FunctionPool(
+            function, self._loader, self.concurrency, self.queue_depth, self._invoked
+        )
+
+    def _invoked(self, function: str, seconds: float) -> None:
+        if self.usage is not None:
+            self.usage.invoked(function, seconds)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """The route API Gateway picks for ``method`` on ``path``: the most specific

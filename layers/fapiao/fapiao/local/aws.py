@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,6 +35,7 @@ from moto.server import ThreadedMotoServer
 from fapiao.local import moto_fixes
 from fapiao.local.recorded import Recorded, read_journal
 from fapiao.local.state import RestoredState, StateStore
+from fapiao.local.usage import Usage
 
 logger = logging.getLogger("fapiao-local.aws")
 
@@ -214,6 +215,8 @@ class LocalAws:
         self.restored = RestoredState()
         self.restore_seconds = 0.0
         self.invoker: Invoker | None = None  # set by the hub: runs a function in process
+        # every request forwarded or invoked, counted (fapiao.local.usage; bench/cost.py)
+        self.usage = Usage()
 
     @property
     def replayed(self) -> int:
@@ -334,6 +337,7 @@ class LocalAws:
         found = _INVOKE.match(request.path)
         if request.method != "POST" or found is None or self.invoker is None:
             return None
+        self.usage.request("lambda", "Invoke")
         body, error = self.invoker(unquote(found.group("name")), request.body)
         headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
         if error is not None:
@@ -348,10 +352,29 @@ class LocalAws:
             if self._upstream is None or self._state is None:
                 # stopping: what is not in the final snapshot must not be acknowledged
                 raise RuntimeError("LocalAws is not running")
+            measure = self.usage.measure(request, self._stored_size)
             status, headers, body = self._upstream.send(request)
+            measure.done(status, body)
             if status < 400 and request.changes_state():
                 self._state.record_request(request)
         return status, headers, body
+
+    def _stored_size(self, table_name: str, key: Mapping[str, Any]) -> int:
+        """The size of the item ``key`` names (a key or a whole item) as moto stores it,
+        0 if there is none: what DynamoDB bills a write by. moto runs in this process;
+        called under the lock, so no request changes it meanwhile."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        try:
+            table = dynamodb_backends[DEFAULT_ACCOUNT_ID][self.region].get_table(table_name)
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            item = table.get_item(hash_key, range_key)
+        except Exception:  # no such table or key: the request failed, nothing stored
+            return 0
+        return int(item.size()) if item is not None else 0
 
     def stop(self) -> None:
         """Keep the state as a snapshot, then stop. From the snapshot on, every request

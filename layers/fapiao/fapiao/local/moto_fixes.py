@@ -9,11 +9,13 @@ growing). Here the tables are not copied; the items the transaction names are, a
 are put back if it fails. The local AWS's gateway runs one request at a time, so nothing
 else sees the items between.
 
-**SQS receives.** For each message it receives, moto asks for the queue's retention
-period through ``get_queue_attributes``, which counts every message of the queue (visible,
-delayed, in flight) on the way: receiving from a queue of n messages cost n² (measured:
-half of the local AWS's time with 1,000 webhook deliveries waiting). Here the retention
-period is read from the queue itself.
+**SQS receives and sends.** For each message it receives, moto asks for the queue's
+retention period through ``get_queue_attributes``, and each send asks the queue's
+attributes whether it deduplicates by content: both count every message of the queue
+(visible, delayed, in flight) on the way, so a queue of n messages cost n² (measured:
+half of the local AWS's time with 1,000 webhook deliveries waiting, and most of an event
+rule's delivery). Here the receive reads the retention period from the queue itself, and a
+send sees the queue's attributes without the counts.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def install() -> None:
             return
         _install_transactions()
         _install_retention_check()
+        _install_uncounted_sends()
         _installed = True
 
 
@@ -93,6 +96,33 @@ def _install_retention_check() -> None:
         return bool(period + message.sent_timestamp / 1000 > unix_time())
 
     SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign,assignment]
+
+
+_sending = threading.local()
+
+
+def _install_uncounted_sends() -> None:
+    from moto.sqs.models import Queue, SQSBackend
+
+    counted = Queue.attributes
+    send_message = SQSBackend.send_message
+
+    def attributes(queue: Any) -> dict[str, Any]:
+        if getattr(_sending, "on", False):  # send_message reads only this one
+            if not queue.fifo_queue:
+                return {}
+            return {"ContentBasedDeduplication": str(queue.content_based_deduplication).lower()}
+        return counted.fget(queue)  # type: ignore[no-any-return,attr-defined]
+
+    def send_uncounted(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        _sending.on = True
+        try:
+            return send_message(backend, *args, **kwargs)
+        finally:
+            _sending.on = False
+
+    Queue.attributes = property(attributes)  # type: ignore[assignment,method-assign]
+    SQSBackend.send_message = send_uncounted  # type: ignore[method-assign,assignment]
 
 
 def _install_transactions() -> None:

@@ -10,6 +10,13 @@ and their rules. One ``call`` is at most ``attempts`` POSTs of the same request:
   backoff_base * 2 ** (n - 1))`` seconds, unless that sleep would end past the budget;
 - the outcome is the last one ``decide`` made, or ``no_time`` when no attempt started.
 
+With ``turns`` (the provider's rate limit, ``fapiao.providers.turns``) every attempt,
+the retries included, first takes a turn, waiting at most ``turn_wait`` seconds (and no
+longer than the budget left); without one the call ends: ``no_turn`` when no attempt
+was made, else the last outcome. An answer ``throttled`` recognises as the provider's
+"busy" (HTTP 429 by default; exocr adds its 4007) lowers the shared rate, so that a
+retry waits for a later turn instead of adding load.
+
 A transport failure never raises; it is a ``Reply`` with ``failure`` set, ``retryable``
 and ``problem`` (the error catalogue's word) as follows:
 
@@ -39,7 +46,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 from pydantic import ValidationError
@@ -48,7 +55,10 @@ from fapiao.catalogue.errors import Problem
 from fapiao.logs import trace_httpx
 from fapiao.wire.common import WireError, load_json
 
-__all__ = ["JSON", "Body", "ProviderClient", "Reply"]
+if TYPE_CHECKING:
+    from fapiao.providers.turns import ProviderTurns
+
+__all__ = ["JSON", "Body", "ProviderClient", "Reply", "too_many_requests"]
 
 T = TypeVar("T")
 Outcome = TypeVar("Outcome")
@@ -73,6 +83,11 @@ class Body(Generic[T]):
 
 
 JSON: Body[Any] = Body("JSON", load_json)
+
+
+def too_many_requests(reply: Reply[Any]) -> bool:
+    """HTTP 429: the provider says the hub calls it too often."""
+    return reply.http_status == 429
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,8 @@ class ProviderClient:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        turns: ProviderTurns | None = None,
+        turn_wait: float = 10.0,
     ) -> None:
         self.name = name  # in messages and as the alarm: "exocr"
         self.spec = spec  # the spec its answers follow: "003"
@@ -137,6 +154,8 @@ class ProviderClient:
         self._sleep = sleep
         self._monotonic = monotonic
         self._jitter = jitter
+        self.turns = turns  # None: no rate limit
+        self.turn_wait = turn_wait
 
     def close(self) -> None:
         self._client.close()
@@ -160,22 +179,34 @@ class ProviderClient:
         decide: Callable[[Reply[T]], tuple[Outcome, bool]],
         *,
         no_time: Outcome,
+        no_turn: Outcome | None = None,
+        throttled: Callable[[Reply[T]], bool] = too_many_requests,
         log: Mapping[str, object] | None = None,
         started: float | None = None,
         **content: Any,
     ) -> tuple[Outcome, int]:
         """POST ``content`` (httpx's ``data``, ``json``, ``files``) to ``url`` until
         ``decide`` says another attempt cannot change the outcome, the attempts are spent
-        or the budget is (from ``started``, else from now). Returns the last outcome
-        (``no_time`` if no attempt started) and how many requests were made."""
+        or the budget is (from ``started``, else from now), each attempt in its turn.
+        Returns the last outcome (``no_time`` if no attempt started, ``no_turn`` if no
+        turn came for the first) and how many requests were made."""
         started = self.start() if started is None else started
         outcome, requests = no_time, 0
         for attempt in range(1, self._attempts + 1):
             remaining = self.time_left(started)
             if remaining <= 0:
                 break
+            if not self._turn(min(self.turn_wait, remaining), attempt, log):
+                if requests == 0 and no_turn is not None:
+                    outcome = no_turn
+                break
+            remaining = self.time_left(started)
+            if remaining <= 0:
+                break
             reply = self.post(url, body, attempt=attempt, remaining=remaining, log=log, **content)
             requests += 1
+            if self.turns is not None and throttled(reply):
+                self.turns.busy()
             outcome, retry = decide(reply)
             if not retry or attempt == self._attempts:
                 break
@@ -184,6 +215,15 @@ class ProviderClient:
                 break
             self._sleep(delay)
         return outcome, requests
+
+    def _turn(self, within: float, attempt: int, log: Mapping[str, object] | None) -> bool:
+        if self.turns is None or self.turns.take(within):
+            return True
+        self._logger.info(
+            f"{self.name} not called: no turn within {within:.1f} s",
+            extra={**(log or {}), "attempt": attempt},
+        )
+        return False
 
     def post(
         self,

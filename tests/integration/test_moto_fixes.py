@@ -125,3 +125,43 @@ def test_sends_and_receives_cost_the_same_beside_many_waiting_messages(local_aws
         )
     many = timed_receives()
     assert many < few * 3 + 0.2, (few, many)  # moto alone: 1,000 counts per message
+
+
+def test_a_query_of_one_partition_costs_the_same_beside_a_large_table(
+    tables: Session, names: LocalNames
+) -> None:
+    client, table = tables.client("dynamodb"), names.ref("EventsTable")
+    for n in range(5):
+        client.put_item(TableName=table, Item={"feed": {"S": "mine"}, "seq": {"N": str(n)}})
+
+    def timed() -> float:
+        started = time.perf_counter()
+        for _ in range(20):
+            found = client.query(
+                TableName=table,
+                KeyConditionExpression="feed = :f AND seq >= :s",
+                ExpressionAttributeValues={":f": {"S": "mine"}, ":s": {"N": "1"}},
+            )["Items"]
+            assert [int(i["seq"]["N"]) for i in found] == [1, 2, 3, 4]
+        return time.perf_counter() - started
+
+    alone = timed()
+    for start in range(0, 4000, 25):
+        client.batch_write_item(
+            RequestItems={
+                table: [
+                    {"PutRequest": {"Item": {"feed": {"S": f"other{n % 7}"}, "seq": {"N": str(n)}}}}
+                    for n in range(start, start + 25)
+                ]
+            }
+        )
+    beside = timed()
+    assert beside < alone * 3 + 0.3, (alone, beside)  # moto alone: every item compared
+    assert (
+        client.query(
+            TableName=table,
+            KeyConditionExpression="feed = :f",
+            ExpressionAttributeValues={":f": {"S": "nobody"}},
+        )["Items"]
+        == []
+    )

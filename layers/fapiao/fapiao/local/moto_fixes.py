@@ -1,4 +1,4 @@
-"""Two of moto's costs that grow with the local AWS's state, made constant.
+"""Three of moto's costs that grow with the local AWS's state, made constant.
 
 **DynamoDB transactions.** moto's ``transact_write_items`` deep-copies every table a
 transaction names before it runs, to roll back on a failed condition: each transaction
@@ -8,6 +8,11 @@ costs the size of its tables. The ERP feed numbers each event in a transaction
 growing). Here the tables are not copied; the items the transaction names are, and those
 are put back if it fails. The local AWS's gateway runs one request at a time, so nothing
 else sees the items between.
+
+**DynamoDB queries.** moto answers a Query of one partition by looking at every item of
+the table (and comparing its key): a look-up of the webhook subscriptions, one partition,
+cost the size of the table of deliveries beside them. Here a Query of a table's own key
+looks at its partition only (a Query of an index is left as moto does it).
 
 **SQS receives and sends.** For each message it receives, moto asks for the queue's
 retention period through ``get_queue_attributes``, and each send asks the queue's
@@ -84,6 +89,7 @@ def install() -> None:
         _install_transactions()
         _install_retention_check()
         _install_uncounted_sends()
+        _install_partition_queries()
         _installed = True
 
 
@@ -96,6 +102,37 @@ def _install_retention_check() -> None:
         return bool(period + message.sent_timestamp / 1000 > unix_time())
 
     SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign,assignment]
+
+
+_partition = threading.local()
+
+
+def _install_partition_queries() -> None:
+    from moto.dynamodb.models.table import Table
+
+    query, all_items = Table.query, Table.all_items
+
+    def items_of_the_partition(table: Table) -> list[Any]:
+        if getattr(_partition, "table", None) is not table:
+            return all_items(table)
+        items: dict[Any, Any] = table.items
+        found = items.get(_partition.key)  # .get: the defaultdict grows no entry
+        if found is None:
+            return []
+        return list(found.values()) if table.range_key_attr else [found]
+
+    def partition_query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None:
+            return query(table, hash_key, *args, **kwargs)
+        _partition.table, _partition.key = table, hash_key
+        try:
+            return query(table, hash_key, *args, **kwargs)
+        finally:
+            _partition.table = _partition.key = None
+
+    Table.query = partition_query  # type: ignore[method-assign,assignment]
+    Table.all_items = items_of_the_partition  # type: ignore[method-assign,assignment]
 
 
 _sending = threading.local()

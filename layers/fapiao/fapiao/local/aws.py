@@ -363,7 +363,7 @@ class LocalAws:
         """The size of the item ``key`` names (a key or a whole item) as moto stores it,
         0 if there is none: what DynamoDB bills a write by. moto runs in this process;
         called under the lock, so no request changes it meanwhile."""
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.dynamodb.models import dynamodb_backends
         from moto.dynamodb.models.dynamo_type import DynamoType
 

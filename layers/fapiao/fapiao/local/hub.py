@@ -120,6 +120,7 @@ class LocalHub:
                 default_loader(self.template),
                 concurrency=self.config.concurrency,
                 queue_depth=self.config.queue_depth,
+                usage=self.aws.usage,  # invocations counted beside the AWS requests
             )
             self.aws.invoker = self.router.invoke_function
             session = boto3.session.Session()

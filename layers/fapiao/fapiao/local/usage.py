@@ -59,7 +59,7 @@ class Counts:
     read_units: float  # DynamoDB read request units
     write_units: float  # DynamoDB write request units
     invocations: dict[str, Invocations]  # function logical id -> invocations
-    event_entries: int  # EventBridge PutEvents entries (each one billed)
+    event_entries: dict[str, int]  # EventBridge entries put, by detail-type (each billed)
     units_by_table: dict[str, tuple[float, float]] = field(default_factory=dict)  # (RRU, WRU)
 
     def total(self, service: str) -> int:
@@ -74,14 +74,14 @@ class Usage:
     _requests: Counter[tuple[str, str]] = field(default_factory=Counter)
     _units: dict[str, list[float]] = field(default_factory=dict)  # table -> [RRU, WRU]
     _invocations: dict[str, list[float]] = field(default_factory=dict)  # fn -> [n, s]
-    _entries: int = 0
+    _entries: Counter[str] = field(default_factory=Counter)
 
     def reset(self) -> None:
         with self._lock:
             self._requests.clear()
             self._units.clear()
             self._invocations.clear()
-            self._entries = 0
+            self._entries.clear()
 
     def counts(self) -> Counts:
         with self._lock:
@@ -96,7 +96,7 @@ class Usage:
                     name: Invocations(int(n), s)
                     for name, (n, s) in sorted(self._invocations.items())
                 },
-                event_entries=self._entries,
+                event_entries=dict(sorted(self._entries.items())),
                 units_by_table={t: (u[0], u[1]) for t, u in sorted(self._units.items())},
             )
 
@@ -157,9 +157,9 @@ class Measure:
             operation = "ReceiveMessage (empty)"
         self.usage.request(self.service, operation)
         if self.service == "events" and operation == "PutEvents" and status < 400:
-            entries = len(_json_request_entries(self.body, response))
+            entries = _json_request_entries(self.body, response)
             with self.usage._lock:
-                self.usage._entries += entries
+                self.usage._entries.update(str(e.get("DetailType")) for e in entries)
         if self.service == "dynamodb" and status < 500 and self.stored is not None:
             for table, read, write in dynamodb_units(
                 operation, self.body, _json(response), self.before, self.stored
@@ -335,10 +335,17 @@ def _json(data: bytes) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _json_request_entries(request: Mapping[str, Any], response: bytes) -> list[Any]:
-    """PutEvents' accepted entries (an entry with an ErrorCode was not put)."""
-    answer = _json(response).get("Entries")
-    if isinstance(answer, list):
-        return [e for e in answer if not e.get("ErrorCode")]
+def _json_request_entries(request: Mapping[str, Any], response: bytes) -> list[dict[str, Any]]:
+    """PutEvents' entries that were put (the answer's entry at the same place has no
+    ErrorCode)."""
     entries = request.get("Entries")
-    return list(entries) if isinstance(entries, list) else []
+    if not isinstance(entries, list):
+        return []
+    answers = _json(response).get("Entries")
+    if not isinstance(answers, list):
+        return [e for e in entries if isinstance(e, dict)]
+    return [
+        e
+        for e, answer in zip(entries, answers, strict=False)
+        if isinstance(e, dict) and not (isinstance(answer, dict) and answer.get("ErrorCode"))
+    ]

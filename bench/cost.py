@@ -33,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ from fapiao.local.usage import Counts  # noqa: E402
 from support import Session  # noqa: E402
 
 ROUNDS = 3
-TARGET_USD_PER_1000_PDF = 0.05  # issue 20: PDF invoices, global list prices
+TARGET_USD_PER_1000_PDF = Decimal("0.05")  # issue 20: PDF invoices, global list prices
 PRICES = ROOT / "bench" / "prices.json"
 RESULTS = ROOT / "bench" / "results" / "cost.json"
 DEADLINE = 90.0  # seconds for one file's executions to end
@@ -324,20 +325,20 @@ QUANTITIES = {  # price name -> (service shown, quantity in a usage)
 def cost_per_1000(usage: dict[str, Any], prices: dict[str, Any], region: str) -> dict[str, Any]:
     """Cost of 1,000 such files by service; None where a price of the region is unknown
     and the quantity is not zero (the total then says it is partial)."""
-    by_service: dict[str, float] = {}
+    by_service: dict[str, Decimal] = {}
     missing: list[str] = []
     for name, (service, quantity) in QUANTITIES.items():
         price = prices[name]
-        amount = float(usage[quantity])
+        amount = Decimal(str(usage[quantity]))  # money in Decimal: the quantities are counts
         if amount == 0:
             continue
         if price[region] is None:
             missing.append(name)
             continue
-        by_service[service] = (
-            by_service.get(service, 0.0) + amount * 1000 * price[region] / price["per"]
-        )
-    return {"by_service": by_service, "total": sum(by_service.values()), "missing": missing}
+        unit = Decimal(str(price[region])) / Decimal(str(price["per"]))
+        by_service[service] = by_service.get(service, Decimal(0)) + amount * 1000 * unit
+    total = sum(by_service.values(), Decimal(0))
+    return {"by_service": by_service, "total": total, "missing": missing}
 
 
 def mean_usage(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -456,11 +457,16 @@ def report(results: dict[str, Any], prices: dict[str, Any], rounds: int) -> None
 
 
 def mix_cost(results: dict[str, Any], region: str) -> dict[str, Any]:
-    by: dict[str, float] = {}
+    by: dict[str, Decimal] = {}
     for name, weight in MIX.items():
         for service, value in results[name]["cost"][region]["by_service"].items():
-            by[service] = by.get(service, 0.0) + weight * value
-    return {"by_service": by, "total": sum(by.values())}
+            by[service] = by.get(service, Decimal(0)) + Decimal(str(weight)) * value
+    return {"by_service": by, "total": sum(by.values(), Decimal(0))}
+
+
+def _plain(value: Any) -> Any:
+    """JSON of what json cannot write itself: an amount as a number, the rest as text."""
+    return float(value) if isinstance(value, Decimal) else str(value)
 
 
 def write(results: dict[str, Any], prices: dict[str, Any], rounds: int) -> None:
@@ -474,7 +480,7 @@ def write(results: dict[str, Any], prices: dict[str, Any], rounds: int) -> None:
         "kinds": results,
         "mix_cost": {r: mix_cost(results, r) for r in ("us-east-1", "cn-north-1")},
     }
-    RESULTS.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+    RESULTS.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=_plain) + "\n")
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
 

@@ -44,8 +44,8 @@ def fail_first(failures: int, status: int = 500) -> Answer:
 
 
 class Receiver:
-    def __init__(self, answer: Answer = always(200), port: int = 0) -> None:
-        self.answer = answer
+    def __init__(self, answer: Answer | None = None, port: int = 0) -> None:
+        self.answer = answer or always(200)
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -60,7 +60,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}

@@ -61,8 +61,11 @@ def deps() -> Deps:
         store=DynamoInvoiceStore(settings.invoices_table, settings.expenses_table),
         scheduler=StepFunctionsRecheckScheduler(settings.recheck_state_machine),
         bus=EventBridgeStatusBus(settings.event_bus, feed=erp_feed()),
-        # no duplicate look-up: the invoice re-checked is in the store
-        verify=cache(partial(build_verify_deps, settings, verifier, duplicates=False)),
+        # no duplicate look-up: the invoice re-checked is in the store; a Step Functions
+        # task: a short wait for the provider's turn, then C again (and a wait in the machine)
+        verify=cache(
+            partial(build_verify_deps, settings, verifier, duplicates=False, pipeline=True)
+        ),
         company=partial(load_company_settings, settings),
         first_wait=dt.timedelta(seconds=verifier.verify_retry_after_seconds),
         clock=now_in_shanghai,

@@ -64,7 +64,7 @@ def deps() -> Deps:
     settings, verifier = HubSettings.from_env(), VerifierSettings.from_env()
     return Deps(
         endpoint=build_verify_deps(settings, verifier, duplicates=False),
-        task=build_verify_deps(settings, verifier, duplicates=True),
+        task=build_verify_deps(settings, verifier, duplicates=True, pipeline=True),
     )
 
 

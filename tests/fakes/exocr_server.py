@@ -9,7 +9,10 @@ answer 4002, a missing or unknown field 4001, whatever was scripted.
 
 Answers: ``result(code, data)``, ``error(code)``, ``example()`` (003's response example
 verbatim), ``raw(status, body)`` (5xx, broken JSON, anything) and ``slow(seconds,
-answer)``. ``transport()`` serves the same answers in process for unit tests (a slow
+answer)``. ``max_rps``: a rate cap as exocr's account has one, 4007 to any call
+beyond that many in the sliding second before it (every call counts, refused or not);
+``arrivals`` are the calls' times (``max_in_any_second()``: the most in one sliding
+second). ``transport()`` serves the same answers in process for unit tests (a slow
 answer is a read timeout there).
 """
 
@@ -227,7 +230,10 @@ class FakeExocr:
     app_key: str = APP_KEY
     app_secret: str = APP_SECRET
     busy_seconds: float = 0.0  # 4007 to everything, for this long after start()
+    max_rps: int | None = None  # 4007 beyond this many calls in a sliding second
     calls: list[dict[str, str]] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each call
+    capped: int = 0  # calls answered 4007 for the rate cap
     _scripts: dict[str, list[Answer]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -249,6 +255,24 @@ class FakeExocr:
     def script(self, invoice_no: str, *answers: Answer) -> None:
         with self._lock:
             self._scripts[invoice_no] = list(answers)
+
+    def max_in_any_second(self) -> int:
+        """The most calls that arrived within one sliding second (a window [t, t + 1))."""
+        with self._lock:
+            times = sorted(self.arrivals)
+        most, first = 0, 0
+        for last, at in enumerate(times):
+            while at - times[first] >= 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
+    def _over_cap(self, now: float) -> bool:
+        """Whether the call arriving at ``now`` (recorded already) is beyond the cap."""
+        if self.max_rps is None:
+            return False
+        recent = sum(1 for at in self.arrivals if now - at < 1.0)
+        return recent > self.max_rps
 
     def calls_for(self, invoice_no: str) -> int:
         with self._lock:
@@ -283,15 +307,19 @@ class FakeExocr:
         if path != PATH:
             return raw(404, "<html>404 Not Found</html>")
         form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        now = time.monotonic()
         with self._lock:
             self.calls.append(form)
+            self.arrivals.append(now)
+            over_cap = self._over_cap(now)
+            self.capped += over_cap
         if not content_type.startswith("application/x-www-form-urlencoded"):
             return error(4001)
         if form.get("app_key") != self.app_key or form.get("app_secret") != self.app_secret:
             return error(4002)
         if not form.get("invoice_no") or form.get("invoice_type") not in RESPONSE_TYPES:
             return error(4001)
-        if self.busy:
+        if self.busy or over_cap:
             return error(4007)
         scripted = self._next(form["invoice_no"])
         if scripted is None:

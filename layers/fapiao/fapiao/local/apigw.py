@@ -37,6 +37,7 @@ from fapiao.local.powertools import isolate_router_state
 from fapiao.local.template import FunctionDef, Route, Template, TemplateError
 from fapiao.local.usage import Usage
 from fapiao.settings.limits import API_GATEWAY_MAX_BODY_BYTES as MAX_BODY_BYTES
+from fapiao.settings.local import DEFAULT_QUEUE_DEPTH
 
 logger = logging.getLogger("fapiao-local")
 STAGE = "v1"
@@ -321,7 +322,7 @@ class FunctionPool:
         function: FunctionDef,
         loader: Loader,
         concurrency: int = 4,
-        queue_depth: int = 32,
+        queue_depth: int = DEFAULT_QUEUE_DEPTH,
         on_invoked: Callable[[str, float], None] | None = None,
     ) -> None:
         if concurrency < 1 or queue_depth < 0:
@@ -412,7 +413,7 @@ class Router:
         loader: Loader,
         *,
         concurrency: int = 4,
-        queue_depth: int = 32,
+        queue_depth: int = DEFAULT_QUEUE_DEPTH,
         usage: Usage | None = None,
     ) -> None:
         # every invocation of every function, timed (the hub passes its local AWS's)

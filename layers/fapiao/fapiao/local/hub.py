@@ -28,6 +28,7 @@ from fapiao.local.pollers import InboxWatcher, QueuePoller
 from fapiao.local.resources import LocalNames, provision, provision_notifications
 from fapiao.local.template import Template
 from fapiao.model.parties import Employee
+from fapiao.settings.local import DEFAULT_QUEUE_DEPTH
 from fapiao.store.api_keys import DynamoApiKeyStore, hash_key, new_key
 from fapiao.store.employees import DEVELOPMENT_EMPLOYEES, DynamoEmployeeDirectory
 
@@ -49,7 +50,7 @@ class HubConfig:
     employees_file: Path | None = None
     inbox_owner: str = "local.user"
     concurrency: int = 4
-    queue_depth: int = 32
+    queue_depth: int = DEFAULT_QUEUE_DEPTH
     recognition_workers: int = 2
     recognition_timeout: float = 60.0
     recognition_memory_mb: int = 3072

@@ -196,13 +196,14 @@ class ProviderClient:
             remaining = self.time_left(started)
             if remaining <= 0:
                 break
-            if not self._turn(min(self.turn_wait, remaining), attempt, log):
-                if requests == 0 and no_turn is not None:
-                    outcome = no_turn
-                break
-            remaining = self.time_left(started)
-            if remaining <= 0:
-                break
+            if self.turns is not None:  # wait for the turn, then see what is left
+                if not self._turn(self.turns, min(self.turn_wait, remaining), attempt, log):
+                    if requests == 0 and no_turn is not None:
+                        outcome = no_turn
+                    break
+                remaining = self.time_left(started)
+                if remaining <= 0:
+                    break
             reply = self.post(url, body, attempt=attempt, remaining=remaining, log=log, **content)
             requests += 1
             if self.turns is not None and throttled(reply):
@@ -216,8 +217,14 @@ class ProviderClient:
             self._sleep(delay)
         return outcome, requests
 
-    def _turn(self, within: float, attempt: int, log: Mapping[str, object] | None) -> bool:
-        if self.turns is None or self.turns.take(within):
+    def _turn(
+        self,
+        turns: ProviderTurns,
+        within: float,
+        attempt: int,
+        log: Mapping[str, object] | None,
+    ) -> bool:
+        if turns.take(within):
             return True
         self._logger.info(
             f"{self.name} not called: no turn within {within:.1f} s",

@@ -13,6 +13,10 @@ are looked up in the error catalogue:
   (``fapiao.providers.client.ProviderClient``), then C with ``retry_at``;
 - any other code (3204, 3207, 3210, 4001; result 6, 9, 105): F at once, with exocr's
   reason; result 6 carries the tax authority's data;
+- with a rate limit (``FAPIAO_EXOCR_MAX_RPS``, ``fapiao.providers.turns``) every
+  attempt waits for its turn first; 4007 or HTTP 429 lowers the shared rate; no turn
+  within the wait: C, problem ``busy``, nothing paid (the verify use case answers the
+  synchronous APIs' busy answer, the pipeline's C);
 - 4002 (credentials refused) is the hub's misconfiguration, not the invoice's fault: C
   with ``retry_at``, problem ``internal``, and an error log to alarm on
   (``alarm: exocr_credentials``).
@@ -58,6 +62,7 @@ from fapiao.mapping.exocr import (
 )
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
 from fapiao.providers.client import Body, ProviderClient, Reply
+from fapiao.providers.turns import ProviderTurns
 from fapiao.providers.verifier import DAILY_CAP, next_shanghai_day, status_of_check
 from fapiao.results import Source, Verification
 from fapiao.rules.offline_checks import INVALID_PARAMETER
@@ -77,6 +82,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+BUSY = 4007  # 003's 服务器忙: the provider is overloaded
 
 CREDENTIALS_MAX_AGE = 300  # seconds Powertools keeps a fetched secret
 
@@ -232,6 +239,8 @@ class ExocrVerifier:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        turns: ProviderTurns | None = None,
+        turn_wait: float = 10.0,
     ) -> None:
         self.url = url
         self._credentials = credentials
@@ -251,6 +260,8 @@ class ExocrVerifier:
             sleep=sleep,
             monotonic=monotonic,
             jitter=jitter,
+            turns=turns,
+            turn_wait=turn_wait,
         )
 
     @classmethod
@@ -272,6 +283,16 @@ class ExocrVerifier:
     def close(self) -> None:
         self._http.close()
 
+    @property
+    def turn_wait(self) -> float:
+        """Seconds an attempt waits for its turn (the rate limit); the factory sets the
+        pipeline's shorter wait."""
+        return self._http.turn_wait
+
+    @turn_wait.setter
+    def turn_wait(self, seconds: float) -> None:
+        self._http.turn_wait = seconds
+
     # -- the use -------------------------------------------------------------------
 
     def verify(self, invoice: Invoice) -> Verification:
@@ -283,6 +304,8 @@ class ExocrVerifier:
             ANSWER,
             lambda reply: self._decide(invoice, reply),
             no_time=self._deferred(invoice, "exocr was not asked: no time left", None),
+            no_turn=self._no_turn(invoice),
+            throttled=_throttled,
             log={"invoice_key": invoice.invoice_key},
             data=form,
         )
@@ -410,6 +433,19 @@ class ExocrVerifier:
             code=code,
         )
 
+    def _no_turn(self, invoice: Invoice) -> Verification:
+        """No turn to call exocr within the wait (its rate limit): nothing was asked,
+        nothing is remembered (the source is the hub, not exocr)."""
+        return Verification(
+            invoice_key=invoice.invoice_key,
+            status=InvoiceStatus.AWAITING_CHECK,
+            source=Source.HUB,
+            reason=f"exocr was not asked: no turn within {self._http.turn_wait:g} s "
+            "(its rate limit)",
+            problem=Problem.BUSY,
+            retry_at=self._clock() + self._retry_after,
+        )
+
     def _deferred(
         self,
         invoice: Invoice,
@@ -430,6 +466,11 @@ class ExocrVerifier:
             problem=problem,
             retry_at=retry_at or self._clock() + self._retry_after,
         )
+
+
+def _throttled(reply: Reply[tuple[VerifyResponse, list[str]]]) -> bool:
+    """exocr's "busy" (4007, 服务器忙) or HTTP 429: the hub calls it too often."""
+    return reply.http_status == 429 or (reply.body is not None and reply.body[0].error_code == BUSY)
 
 
 def _deciding_code(response: VerifyResponse) -> tuple[Family, str]:

@@ -51,6 +51,8 @@ logger = logging.getLogger(__name__)
 MIN_RATE = 1.0  # calls per second a busy provider is still given (or the limit, if lower)
 HOLD_SECONDS = 1.0  # busy answers this soon after a decrease belong to the same burst
 QUIET_SECONDS = 5.0  # each quiet period without a busy answer adds back one step
+LATE_SHARE = 0.5  # a caller past its slot by more than this share of an interval: missed
+MAX_LEAD = 1.0  # seconds: the most a slot is reserved ahead for the reservation's own time
 RACE_ATTEMPTS = 100  # lost races before a caller gives up its turn (never seen: a bound)
 
 
@@ -97,15 +99,27 @@ class ProviderTurns:
         self._store = store
         self._clock = clock
         self._sleep = sleep
+        self._lead = 0.0  # seconds the last reservation took (read and write)
 
     def __repr__(self) -> str:
         return f"ProviderTurns({self.provider!r}, {self.limit}/s)"
 
     def take(self, within: float) -> bool:
-        """Wait for a turn, at most ``within`` seconds; False (no turn, nothing reserved)
-        when the next free slot is further away."""
+        """Wait for a turn, at most ``within`` seconds; False (no turn) when the next free
+        slot is further away. A caller that reaches its slot too late (``_late``) leaves
+        it unused and takes the next free one."""
+        deadline = self._clock() + max(0.0, within)
         try:
-            slot = self._reserve(self._clock() + max(0.0, within))
+            while True:
+                slot = self._reserve(deadline)
+                if slot is None:
+                    return False
+                wait = slot - self._clock()
+                if wait > 0:
+                    self._sleep(wait)
+                if not self._late(slot):
+                    return True
+                logger.debug("provider turn missed", extra={"provider": self.provider})
         except Exception as error:  # the store: the hub's fault; the call goes ahead
             logger.error(
                 "provider turn not taken: calling without one",
@@ -116,19 +130,21 @@ class ProviderTurns:
                 },
             )
             return True
-        if slot is None:
-            return False
-        wait = slot - self._clock()
-        if wait > 0:
-            self._sleep(wait)
-        return True
+
+    def _late(self, slot: float) -> bool:
+        """Whether a caller is too late for its slot to call now: past it by more than
+        ``LATE_SHARE`` of an interval at the limit (a slow write or wake-up), a call now
+        would crowd the next slot's."""
+        return self._clock() - slot > LATE_SHARE / self.limit
 
     def _reserve(self, deadline: float) -> float | None:
         for _ in range(RACE_ATTEMPTS):
             now = self._clock()
             state = self._store.read(self.provider)
             base = state or TurnState()
-            slot = max(now, base.next_at)
+            # Not before the reservation can be written: a slot that is past by then
+            # would be missed (the lead is how long the last reservation took).
+            slot = max(now + self._lead, base.next_at)
             if slot > deadline:
                 logger.info(
                     "no provider turn in time",
@@ -138,6 +154,7 @@ class ProviderTurns:
             rate = current_rate(state, self.limit, now)
             reserved = replace(base, next_at=slot + 1 / rate, version=base.version + 1)
             if self._store.write(self.provider, reserved, state):
+                self._lead = min(MAX_LEAD, max(0.0, self._clock() - now))
                 return slot
         logger.warning("provider turn lost every race", extra={"provider": self.provider})
         return None

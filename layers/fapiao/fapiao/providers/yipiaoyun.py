@@ -55,6 +55,7 @@ from fapiao.mapping.yipiaoyun import (
 )
 from fapiao.providers.client import Body, ProviderClient, Reply
 from fapiao.providers.identifier import Poll, PollState, Submission
+from fapiao.providers.turns import ProviderTurns
 from fapiao.providers.uploads import MAX_UPLOAD_BYTES, NotSent, Upload, fit_image, pdf_uploads
 from fapiao.recognize.detect import FileKind, detect
 from fapiao.settings import IdentifierSettings
@@ -133,6 +134,8 @@ class YipiaoyunIdentifier:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        turns: ProviderTurns | None = None,
+        turn_wait: float = 2.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._max_pages = max_pages
@@ -151,6 +154,8 @@ class YipiaoyunIdentifier:
             sleep=sleep,
             monotonic=monotonic,
             jitter=jitter,
+            turns=turns,
+            turn_wait=turn_wait,
         )
 
     @classmethod
@@ -378,16 +383,27 @@ class YipiaoyunIdentifier:
     ) -> _T:
         """POST to ``path`` with the client's retries; the outcome ``decide`` made."""
         log = {"endpoint": path.rsplit("/", 1)[-1], **context}
-        outcome, _ = self._http.call(
+        called: tuple[_T, int] = self._http.call(
             f"{self.base_url}{path}",
             ANSWER,
             decide,
             no_time=no_time,
+            throttled=_throttled,
             log=log,
             started=started,
             **content,
         )
-        return outcome
+        return called[0]
+
+
+def _throttled(reply: Reply[Any]) -> bool:
+    """HTTP 429, or 004's -1 with the message of the catalogue's RATE_LIMITED row."""
+    if reply.http_status == 429:
+        return True
+    body = reply.body
+    message = body.get("message") if isinstance(body, dict) else None
+    entry = _row(message) if isinstance(message, str) else None
+    return entry is not None and entry.problem is Problem.RATE_LIMITED
 
 
 def _later(reason: str) -> Poll:

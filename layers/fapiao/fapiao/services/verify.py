@@ -11,6 +11,12 @@
 6. A lease on the invoice key, so that a concurrent verification does not pay again;
    then the provider, whose outcome is written to the cache (Y, F, and C with a retry
    time; not the hub's own faults such as refused credentials).
+7. Single flight: a verification that finds the lease held waits (``deps.wait``,
+   polling the cache every ``POLL_SECONDS``) for the holder's answer and serves it; a
+   lease given back without an answer it takes itself. Nothing in time, or no turn to
+   call the provider within its wait (its rate limit): with ``deps.busy_raises`` (the
+   synchronous APIs) ``HubError(BUSY)``, which each API answers in its own envelope
+   (003: 4007), else C with a retry time (the pipeline: 907011, re-checked later).
 
 A cache or store failure before the provider is asked answers C with a retry time:
 never an exception, never a payment the cache cannot remember.
@@ -20,9 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from decimal import Decimal
 
-from fapiao.catalogue.errors import Family, Problem, by_code, lookup
+from fapiao.catalogue.errors import Family, HubError, Problem, by_code, lookup
 from fapiao.catalogue.types import ExocrTotal
 from fapiao.dates import SHANGHAI, today_in_shanghai
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
@@ -44,6 +51,7 @@ __all__ = ["answer_check", "question_of", "verify_invoice"]
 logger = logging.getLogger(__name__)
 
 BUSY_RETRY = dt.timedelta(seconds=5)  # another verification holds the invoice
+POLL_SECONDS = 0.2  # how often a verification waiting for another's answer reads the cache
 
 
 def verify_invoice(
@@ -60,6 +68,8 @@ def verify_invoice(
     assert key is not None  # invoice_number_is_well_formed passed
     try:
         decided = _before_paying(invoice, key, deps, now)
+    except HubError:  # busy: the synchronous APIs' answer
+        raise
     except Exception:
         logger.exception("verification cache or store unavailable", extra={"invoice_key": key})
         decided = _hub_deferred(key, "the verification cache is unavailable", now, deps)
@@ -70,6 +80,8 @@ def verify_invoice(
         outcome = _ask_provider(invoice, key, deps, now)
     finally:
         _release(deps.cache, key, token)
+    if outcome.problem is Problem.BUSY and deps.busy_raises:
+        raise HubError(Problem.BUSY, outcome.reason or "the provider is busy; try again")
     return outcome.model_copy(update={"findings": findings})
 
 
@@ -143,14 +155,21 @@ def _before_paying(
         )
     token = deps.cache.claim(key, now, now + deps.lease)
     if token is None:
-        return Verification(
-            invoice_key=key,
-            status=InvoiceStatus.AWAITING_CHECK,
-            source=Source.HUB,
-            reason="another verification of this invoice is under way",
-            problem=Problem.RATE_LIMITED,
-            retry_at=now + BUSY_RETRY,
-        )
+        waited = _await_holder(invoice, key, deps)
+        if isinstance(waited, Verification):
+            return waited
+        if waited is None:
+            if deps.busy_raises:
+                raise HubError(Problem.BUSY, "another verification of this invoice is under way")
+            return Verification(
+                invoice_key=key,
+                status=InvoiceStatus.AWAITING_CHECK,
+                source=Source.HUB,
+                reason="another verification of this invoice is under way",
+                problem=Problem.RATE_LIMITED,
+                retry_at=now + BUSY_RETRY,
+            )
+        token = waited
     try:
         # The holder before us may have just written its answer.
         served = _serve(deps.cache.get(key), invoice, now)
@@ -161,6 +180,22 @@ def _before_paying(
         _release(deps.cache, key, token)
         return served
     return token
+
+
+def _await_holder(invoice: Invoice, key: str, deps: VerifyDeps) -> Verification | str | None:
+    """Single flight: the answer of the verification that holds the lease, served from
+    the cache once it is there; the lease token when the holder gave it back without an
+    answer (it had no turn, or crashed and its lease expired); None after ``deps.wait``."""
+    for _ in range(math.ceil(deps.wait.total_seconds() / POLL_SECONDS)):
+        deps.sleep(POLL_SECONDS)
+        now = deps.clock()
+        served = _serve(deps.cache.get(key), invoice, now)
+        if served is not None:
+            return served
+        token = deps.cache.claim(key, now, now + deps.lease)
+        if token is not None:
+            return token
+    return None
 
 
 def _ask_provider(invoice: Invoice, key: str, deps: VerifyDeps, now: dt.datetime) -> Verification:

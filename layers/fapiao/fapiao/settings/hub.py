@@ -58,6 +58,12 @@ class HubSettings(EnvSettings):
         env="FAPIAO_STATS_TABLE",
         description="DynamoDB table of daily counters: outcomes by kind, paid checks",
     )
+    provider_turns_table: str = setting(
+        default="fapiao-provider-turns",
+        env="FAPIAO_PROVIDER_TURNS_TABLE",
+        description="DynamoDB table of each provider's shared turns (its rate limit: "
+        "FAPIAO_EXOCR_MAX_RPS, FAPIAO_YIPIAOYUN_MAX_RPS)",
+    )
     ingest_state_machine: str | None = setting(
         default=None,
         env="FAPIAO_INGEST_STATE_MACHINE",

@@ -63,6 +63,22 @@ class IdentifierSettings(EnvSettings):
         description="time one submission (all pages of a file) or one poll may spend on "
         "yipiaoyun, retries included",
     )
+    yipiaoyun_max_rps: float = setting(
+        default=0.0,
+        env="FAPIAO_YIPIAOYUN_MAX_RPS",
+        ge=0,
+        le=10_000,
+        description="calls per second yipiaoyun receives at most from the whole hub (its "
+        "account's cap); 429 or 请求过于频繁 halves it for a while; 0: no limit",
+    )
+    yipiaoyun_turn_wait_seconds: float = setting(
+        default=1.5,
+        env="FAPIAO_YIPIAOYUN_TURN_WAIT_SECONDS",
+        ge=0,
+        le=10,
+        description="how long a pipeline task waits for yipiaoyun's turn; past it the "
+        "submission or poll is tried again after a Step Functions wait",
+    )
     yipiaoyun_max_pages: int = setting(
         default=10,
         env="FAPIAO_YIPIAOYUN_MAX_PAGES",

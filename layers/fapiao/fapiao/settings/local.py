@@ -7,7 +7,10 @@ from pathlib import Path
 
 from fapiao.settings.base import EnvSettings, setting
 
-__all__ = ["LocalHubSettings"]
+__all__ = ["DEFAULT_QUEUE_DEPTH", "LocalHubSettings"]
+
+
+DEFAULT_QUEUE_DEPTH = 64  # a month-end burst of API calls waits rather than being refused
 
 
 class LocalHubSettings(EnvSettings):
@@ -74,7 +77,7 @@ class LocalHubSettings(EnvSettings):
         "reserved concurrency would",
     )
     queue_depth: int = setting(
-        default=32,
+        default=DEFAULT_QUEUE_DEPTH,
         env="FAPIAO_QUEUE_DEPTH",
         ge=0,
         le=10_000,

@@ -83,6 +83,32 @@ class VerifierSettings(EnvSettings):
         description="time one verification may spend on exocr, retries included (API "
         "Gateway gives up at 29 s)",
     )
+    exocr_max_rps: float = setting(
+        default=0.0,
+        env="FAPIAO_EXOCR_MAX_RPS",
+        ge=0,
+        le=10_000,
+        description="calls per second exocr receives at most from the whole hub, every "
+        "container together (its account's cap); 4007 or 429 halves it for a while; 0: no "
+        "limit",
+    )
+    verify_wait_seconds: float = setting(
+        default=10.0,
+        env="FAPIAO_VERIFY_WAIT_SECONDS",
+        ge=0,
+        le=20,
+        description="how long a synchronous API (003 verify, ocrSync, Maycur import, review "
+        "re-check) waits for exocr's turn, or for a concurrent verification of the same "
+        "invoice, before its busy answer",
+    )
+    pipeline_wait_seconds: float = setting(
+        default=1.5,
+        env="FAPIAO_PIPELINE_WAIT_SECONDS",
+        ge=0,
+        le=10,
+        description="the same wait in the pipeline's verify and re-check tasks; past it the "
+        "invoice is C (907011) and its re-check waits in Step Functions, not in Lambda",
+    )
     verification_table: str = setting(
         default="fapiao-verifications",
         env="FAPIAO_VERIFICATION_TABLE",

@@ -5,6 +5,7 @@ and exit code 2, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import signal
@@ -26,6 +27,8 @@ from fapiao.local import (
 )
 from fapiao.local.locate import CommandError
 from fapiao.settings import LocalHubSettings, SettingsError
+
+STOP_SECONDS = 20.0  # a Ctrl-C ends the hub within this, whatever still runs
 
 
 class _UsageError(Exception):
@@ -104,8 +107,20 @@ def serve(args: argparse.Namespace, settings: LocalHubSettings) -> int:
     print(hub.banner(), flush=True)
     stopping.wait()
     print("stopping fapiao hub", flush=True)
-    hub.stop()
-    print("stopped", flush=True)
+    # The state is kept first (the local AWS's snapshot; the write-ahead log holds it all
+    # anyway), then what runs ends. A stop never hangs on the latter: past the deadline
+    # the process ends as a kill would, and the next start resumes what was in flight.
+    stopper = threading.Thread(target=hub.stop, name="fapiao-stop", daemon=True)
+    stopper.start()
+    stopper.join(STOP_SECONDS)
+    if stopper.is_alive():
+        print(
+            f"stopped after {STOP_SECONDS:g} s; work still in flight resumes at the next start",
+            flush=True,
+        )
+        faulthandler.dump_traceback(file=sys.stderr)  # what held the stop up, for a report
+    else:
+        print("stopped", flush=True)
     # Threads of work that was cut short (resumed at the next start) may still be
     # inside native code: end the process now rather than finalise under them.
     logging.disable(logging.CRITICAL)

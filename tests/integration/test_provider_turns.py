@@ -43,6 +43,7 @@ def test_a_write_wins_only_over_the_version_it_read(store: ProviderTurnStore) ->
     assert store.read("yipiaoyun") is None  # one item per provider
 
 
+@pytest.mark.alone  # it reads wall-clock times: measured with nothing beside it
 def test_many_containers_never_exceed_the_limit_in_any_sliding_second(
     tables: Session, names: LocalNames
 ) -> None:

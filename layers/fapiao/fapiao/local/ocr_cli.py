@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import logging
 import re
 import sys
 import time
@@ -42,7 +41,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 from botocore.exceptions import ClientError
 
 from fapiao.catalogue.types import UnknownTypeCode, from_platform_code
@@ -54,12 +52,13 @@ from fapiao.local.locate import (
     locate,
     positive_seconds,
     read_file,
+    request_hub,
 )
 from fapiao.local.pollers import owner_refusal
 from fapiao.services.drops import IDENTIFY_PREFIX
 from fapiao.settings import LocalHubSettings
 from fapiao.settings.limits import MAX_DOWNLOAD_BYTES
-from fapiao.wire.common import WireError, dump_json, load_json
+from fapiao.wire.common import dump_json
 
 OCR_SYNC_PATH = "/common/InvoiceOCR/ocrSync"
 # Under identify/: the S3 drop function skips those keys (see the module docstring).
@@ -132,27 +131,6 @@ def request_body(key: str, create: bool, user_code: str | None) -> dict[str, Any
     return body
 
 
-def _post(url: str, key: str, body: dict[str, Any], timeout: float) -> tuple[int, Any]:
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # no line per request on stderr
-    try:
-        response = httpx.post(
-            url + OCR_SYNC_PATH,
-            json=body,
-            headers={"x-api-key": key},
-            timeout=timeout,
-        )
-    except httpx.TimeoutException:
-        raise CommandError(f"no answer from {url} within {timeout:g} s") from None
-    except httpx.HTTPError as error:
-        raise CommandError(f"no hub at {url} ({error})") from None
-    try:
-        return response.status_code, load_json(response.content)
-    except WireError:
-        raise CommandError(
-            f"{url} answered HTTP {response.status_code}, not JSON: {response.text[:200]!r}"
-        ) from None
-
-
 def _field(element: dict[str, Any], *names: str) -> Any:
     """The first of ``names`` in the element, else in its ``ocrResult``."""
     ocr = element.get("ocrResult")
@@ -208,9 +186,8 @@ def run(args: argparse.Namespace, settings: LocalHubSettings) -> int:
         raise CommandError("the hub's API is not known: pass --url URL or --data DIR")
     key = api_key(args, settings)
     attachment = _upload(hub, args.file, data)
-    status, answer = _post(
-        hub.url, key, request_body(attachment, args.create, args.user_code), args.timeout
-    )
+    body = request_body(attachment, args.create, args.user_code)
+    status, answer = request_hub(hub.url, key, args.timeout, "POST", OCR_SYNC_PATH, body=body)
     code = answer.get("resCode") if isinstance(answer, dict) else None
     if args.json:
         print(dump_json(answer))

@@ -547,7 +547,9 @@ class SafeFetcher:
             target = self._check(url, deadline, redirected=False)
             logger.info("fetching a file from %s", target.host)
             for hop in range(self.settings.max_redirects + 1):
-                response = self._send(target, deadline, redirected=hop > 0)
+                response = self._send(
+                    target, deadline, redirected=hop > 0, headers={"Accept": "*/*"}
+                )
                 try:
                     if response.status_code in REDIRECTS:
                         location = response.headers.get("location")
@@ -597,47 +599,19 @@ class SafeFetcher:
         with _deadline(deadline):
             target = self._check(url, deadline, redirected=False)
             logger.info("posting a webhook to %s", target.host)
-            left = max(deadline - time.monotonic(), 0.001)
-            limits = {
-                "connect": min(self.settings.connect_timeout, left),
-                "read": left,
-                "write": left,
-                "pool": left,
-            }
-            sent = {
-                **headers,
-                "Host": target.host_header,
-                "User-Agent": USER_AGENT,
-                "Accept-Encoding": "identity",
-                "Connection": "close",
-            }
-            for address in target.addresses:
-                request = httpx.Request(
-                    "POST",
-                    target.url.copy_with(host=str(address)),
-                    headers=sent,
-                    content=body,
-                    extensions={"timeout": limits, "sni_hostname": target.host},
-                )
-                try:
-                    with _cleared(address):
-                        response = self._transport.handle_request(request)
-                except (httpx.ConnectError, httpx.ConnectTimeout):
-                    if time.monotonic() >= deadline:
-                        break
-                    continue  # try the next address
-                except httpx.TimeoutException:
-                    raise _unreachable(
-                        f"{target.host} did not answer within {timeout:g} s", timeout=True
-                    ) from None
-                except httpx.TransportError as error:
-                    raise _unreachable(f"{target.host} failed: {type(error).__name__}") from None
-                try:
-                    self._drain(response, deadline)
-                finally:
-                    response.close()
-                return Posted(response.status_code, round((time.monotonic() - started) * 1000))
-            raise _unreachable(f"cannot connect to {target.host}")
+
+            def timed_out() -> HubError:
+                said = f"{target.host} did not answer within {timeout:g} s"
+                return _unreachable(said, timeout=True)
+
+            response = self._send(
+                target, deadline, method="POST", headers=headers, content=body, timed_out=timed_out
+            )
+            try:
+                self._drain(response, deadline)
+            finally:
+                response.close()
+            return Posted(response.status_code, round((time.monotonic() - started) * 1000))
 
     def _drain(self, response: httpx.Response, deadline: float) -> None:
         """Read at most ``POST_ANSWER_BYTES`` of an answer, then stop: the status is the
@@ -651,7 +625,20 @@ class SafeFetcher:
         except httpx.TransportError:
             return
 
-    def _send(self, target: Target, deadline: float, *, redirected: bool) -> httpx.Response:
+    def _send(
+        self,
+        target: Target,
+        deadline: float,
+        *,
+        redirected: bool = False,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        timed_out: Callable[[], HubError] | None = None,
+    ) -> httpx.Response:
+        """One request to the checked addresses of ``target``, the first that connects;
+        ``headers`` are the caller's, below the hub's own. ``timed_out`` words a timeout
+        (by default as a download's)."""
         where = "the redirect target" if redirected else target.host
         left = max(deadline - time.monotonic(), 0.001)
         timeout = {
@@ -660,18 +647,19 @@ class SafeFetcher:
             "write": left,
             "pool": left,
         }
-        headers = {
+        sent = {
+            **(headers or {}),
             "Host": target.host_header,
             "User-Agent": USER_AGENT,
-            "Accept": "*/*",
             "Accept-Encoding": "identity",  # a compressed body is inflated under the cap
             "Connection": "close",
         }
         for address in target.addresses:
             request = httpx.Request(
-                "GET",
+                method,
                 target.url.copy_with(host=str(address)),
-                headers=headers,
+                headers=sent,
+                content=content,
                 extensions={"timeout": timeout, "sni_hostname": target.host},
             )
             try:
@@ -680,6 +668,8 @@ class SafeFetcher:
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 pass  # try the next address
             except httpx.TimeoutException:
+                if timed_out is not None:
+                    raise timed_out() from None
                 raise self._timed_out(deadline, f"{where} did not answer in time") from None
             except httpx.TransportError as error:
                 raise _unreachable(f"{where} failed: {type(error).__name__}") from None

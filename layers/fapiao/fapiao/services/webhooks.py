@@ -365,26 +365,13 @@ def redeliver(
     now = deps.clock()
     scheduled: list[Delivery] = []
     for event in events:
-        body = event.body().decode()
-        keep = max(
-            event.timestamp + dt.timedelta(days=deps.keep_days), now + MIN_KEEP_AFTER_REDELIVERY
-        )
         for subscription in subscriptions:
             if not _matches(subscription, event):
                 continue
             before = deps.store.get_delivery(subscription.id, event.id)
             attempts = before.attempts if before is not None else 0
-            delivery = Delivery(
-                subscription_id=subscription.id,
-                event_id=event.id,
-                event_type=event.type,
-                attempts=attempts,
-                schedule_start=attempts,
-                first_at=now,
-                due_at=now,
-                redelivery=True,
-                body=body,
-                expires_at=keep,
+            delivery = _new_delivery(subscription, event, now, deps).model_copy(
+                update={"attempts": attempts, "schedule_start": attempts, "redelivery": True}
             )
             deps.store.put_delivery(delivery)
             deps.queue.wake(subscription.id, event.id, 0)
@@ -456,26 +443,33 @@ def handle_message(body: str, receipt_handle: str, deps: WebhookDeps) -> Handled
     return Handled(kept_until=wake_at)
 
 
+def _new_delivery(
+    subscription: WebhookSubscription, event: ErpEvent, now: dt.datetime, deps: WebhookDeps
+) -> Delivery:
+    """A schedule of ``event`` to ``subscription`` from ``now``, its body kept with it; its
+    log kept as long as the event (and a day beyond a late redelivery)."""
+    keep = event.timestamp + dt.timedelta(days=deps.keep_days)
+    return Delivery(
+        subscription_id=subscription.id,
+        event_id=event.id,
+        event_type=event.type,
+        first_at=now,
+        due_at=now,
+        body=event.body().decode(),
+        expires_at=max(keep, now + MIN_KEEP_AFTER_REDELIVERY),
+    )
+
+
 def deliver_event(event: ErpEvent, deps: WebhookDeps) -> list[Delivery]:
     """One delivery of ``event`` per matching subscription (none new when made before),
     each attempted now, concurrently; one that must wait gets a wake-up message.
     Answers the deliveries of the event (as made now, or as asked for again)."""
     now = deps.clock()
-    body = event.body().decode()
-    keep = event.timestamp + dt.timedelta(days=deps.keep_days)
     made: list[tuple[WebhookSubscription, Delivery, bool]] = []
     for subscription in deps.store.subscriptions():
         if not _matches(subscription, event):
             continue
-        delivery = Delivery(
-            subscription_id=subscription.id,
-            event_id=event.id,
-            event_type=event.type,
-            first_at=now,
-            due_at=now,
-            body=body,
-            expires_at=max(keep, now + MIN_KEEP_AFTER_REDELIVERY),
-        )
+        delivery = _new_delivery(subscription, event, now, deps)
         created = deps.store.create_delivery(delivery)
         if not created:
             logger.info("event %s to %s: the delivery exists already", event.id, subscription.id)

@@ -47,7 +47,7 @@ from fixtures.served import recent_invoice  # noqa: E402
 from inprocess import local_hub  # noqa: E402
 
 from fakes.exocr_server import FakeExocr  # noqa: E402
-from fakes.yipiaoyun_server import VAT_EXAMPLE, FakeYipiaoyun  # noqa: E402
+from fakes.yipiaoyun_server import FakeYipiaoyun, yipiaoyun_result  # noqa: E402
 from fapiao.local.hub import LocalHub  # noqa: E402
 from fapiao.local.usage import Counts  # noqa: E402
 from support import Session  # noqa: E402
@@ -101,23 +101,8 @@ def first_copy(dropper: Any, _fake: Any, seed: int) -> None:
 
 
 def provider_reads(_dropper: Any, fake: FakeYipiaoyun, seed: int) -> None:
-    spec = spec_of(700 + seed)
-    date = spec.receipt_date
     fake.plan(
-        {
-            **VAT_EXAMPLE,
-            "invoiceCode": spec.invoice_code,
-            "invoiceNo": spec.invoice_number,
-            "date": f"{date.year}年{date.month:02d}月{date.day:02d}日",
-            "amountWithoutTax": str(spec.amount),
-            "taxAmount": str(spec.tax_amount),
-            "amountWithTax": str(spec.total_amount),
-            "checkCode": spec.check_code,
-            "purchaserName": spec.buyer_name,
-            "purchaserTaxNo": spec.buyer_tax_code,
-            "sellerName": spec.seller_name,
-            "sellerTaxNo": spec.seller_tax_code,
-        },
+        yipiaoyun_result(spec_of(700 + seed)),
         pending=1,
     )
 

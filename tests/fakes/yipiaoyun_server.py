@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
@@ -46,6 +46,9 @@ ENDPOINTS = {SEND_URL: "sendByImageUrl", SEND_FILE: "sendByImageFile", RESULT: "
 MAX_BYTES = 1_000_000  # 004: 图片最大支持1M
 EXTENSIONS = ("jpg", "jpeg", "png", "pdf")
 RECOGNIZING = "识别中"
+
+if TYPE_CHECKING:
+    from fixtures.generate import InvoiceSpec
 
 PendingForm = Literal["empty", "recognizing", "both"]
 
@@ -75,6 +78,25 @@ VAT_EXAMPLE: dict[str, Any] = {
     "remark": "",
     "itemNames": "*软饮料*可乐",
 }
+
+
+def yipiaoyun_result(spec: InvoiceSpec) -> dict[str, Any]:
+    """004's VAT result for the invoice ``spec`` (recent, valid tax IDs)."""
+    date = spec.receipt_date
+    return {
+        **VAT_EXAMPLE,
+        "invoiceCode": spec.invoice_code,
+        "invoiceNo": spec.invoice_number,
+        "date": f"{date.year}年{date.month:02d}月{date.day:02d}日",
+        "amountWithoutTax": str(spec.amount),
+        "taxAmount": str(spec.tax_amount),
+        "amountWithTax": str(spec.total_amount),
+        "checkCode": spec.check_code,
+        "purchaserName": spec.buyer_name,
+        "purchaserTaxNo": spec.buyer_tax_code,
+        "sellerName": spec.seller_name,
+        "sellerTaxNo": spec.seller_tax_code,
+    }
 
 
 @dataclass(frozen=True)

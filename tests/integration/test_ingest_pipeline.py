@@ -17,11 +17,11 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
-from fixtures.generate import InvoiceSpec, invoice_pdf, qr_photo
+from fixtures.generate import invoice_pdf, qr_photo
 from fixtures.served import recent_invoice
 from inprocess import local_hub
 
-from fakes.yipiaoyun_server import VAT_EXAMPLE, FakeYipiaoyun, error
+from fakes.yipiaoyun_server import FakeYipiaoyun, error, yipiaoyun_result
 from fapiao.local.hub import LocalHub
 from fapiao.model import InvoiceStatus
 from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
@@ -184,25 +184,6 @@ def fake(yipiaoyun: FakeYipiaoyun) -> FakeYipiaoyun:
 
 def unique(name: str) -> str:
     return f"{uuid.uuid4().hex[:8]}-{name}"
-
-
-def yipiaoyun_result(spec: InvoiceSpec) -> dict[str, Any]:
-    """004's VAT result for the invoice ``spec`` (recent, valid tax IDs)."""
-    date = spec.receipt_date
-    return {
-        **VAT_EXAMPLE,
-        "invoiceCode": spec.invoice_code,
-        "invoiceNo": spec.invoice_number,
-        "date": f"{date.year}年{date.month:02d}月{date.day:02d}日",
-        "amountWithoutTax": str(spec.amount),
-        "taxAmount": str(spec.tax_amount),
-        "amountWithTax": str(spec.total_amount),
-        "checkCode": spec.check_code,
-        "purchaserName": spec.buyer_name,
-        "purchaserTaxNo": spec.buyer_tax_code,
-        "sellerName": spec.seller_name,
-        "sellerTaxNo": spec.seller_tax_code,
-    }
 
 
 def photo_without_qr(seed: int) -> bytes:

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import sys
 import time
@@ -243,11 +242,11 @@ def _line(value: Any) -> str:
 
 def api_of(args: argparse.Namespace, settings: LocalHubSettings) -> ErpApi:
     """The hub this command talks to (see the module's docstring)."""
-    key = os.environ.get(API_KEY_VARIABLE, "").strip()
+    key = (settings.api_key or "").strip()
     url: str | None = args.url
-    if url is None and os.environ.get(API_URL_VARIABLE, "").strip():
+    if url is None and (settings.api_url or "").strip():
         try:
-            url = http_url(os.environ[API_URL_VARIABLE].strip())
+            url = http_url((settings.api_url or "").strip())
         except argparse.ArgumentTypeError as error:
             raise CommandError(f"{API_URL_VARIABLE}: {error}") from None
     if url is None:

@@ -57,6 +57,18 @@ class LocalHubSettings(EnvSettings):
         description="the local hub's development API key; unset: one is made and kept in "
         "the data folder",
     )
+    api_url: str | None = setting(
+        default=None,
+        env="FAPIAO_API_URL",
+        description="the hub `fapiao webhooks` and `fapiao events` talk to (local or in AWS); "
+        "unset: the running local hub",
+    )
+    api_key: str | None = setting(
+        default=None,
+        env="FAPIAO_API_KEY",
+        description="the API key `fapiao webhooks` and `fapiao events` send (webhooks: an admin "
+        "key; the feed: erp or admin); unset: the local hub's development key",
+    )
     employees_file: Path | None = setting(
         default=None,
         env="FAPIAO_EMPLOYEES_FILE",

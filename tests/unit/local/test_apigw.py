@@ -472,3 +472,24 @@ def test_the_hubs_template_returns_the_consoles_pictures_as_bytes() -> None:
 
     types = Template(HUB_TEMPLATE).binary_media_types
     assert {"image/png", "image/jpeg"} <= set(types)
+
+
+def test_metrics_of_a_hub_that_publishes_none_never_reach_stdout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Powertools, with metrics disabled, keeps what log_metrics would have flushed and
+    prints the set by itself at a metric's 100th value: 150 refusals printed a line."""
+    from aws_lambda_powertools.metrics import Metrics, MetricUnit
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    metrics = Metrics(namespace="Fapiao")
+
+    @metrics.log_metrics
+    def refuse(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
+        return {}
+
+    pool = FunctionPool(FUNCTION, lambda function, instance: refuse, concurrency=1)
+    for _ in range(150):
+        pool.invoke({})
+    assert capsys.readouterr().out == ""

@@ -33,7 +33,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fapiao.local.powertools import isolate_router_state
+from fapiao.local.powertools import discard_unpublished_metrics, isolate_router_state
 from fapiao.local.template import FunctionDef, Route, Template, TemplateError
 from fapiao.local.usage import Usage
 from fapiao.settings.limits import API_GATEWAY_MAX_BODY_BYTES as MAX_BODY_BYTES
@@ -357,6 +357,7 @@ class FunctionPool:
         try:
             return handler(event, LambdaContext(self.function.logical_id))
         finally:
+            discard_unpublished_metrics()
             if self._on_invoked is not None:
                 self._on_invoked(self.function.logical_id, time.perf_counter() - started)
             self._release(handler)

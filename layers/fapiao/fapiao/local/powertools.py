@@ -12,6 +12,12 @@ request's body, and its bizId found "in progress" (409001).
 
 ``isolate_router_state`` keeps both attributes per thread, for class and instance
 access alike. The local hub calls it before it loads a handler; Lambda never needs it.
+
+``discard_unpublished_metrics``: the local hub publishes no metrics
+(``POWERTOOLS_METRICS_DISABLED``). Then ``log_metrics`` neither prints nor clears what a
+handler added, and Powertools prints the whole set to stdout by itself once a metric
+has 100 values (after 100 refused requests, a line of EMF in the middle of a command's
+output). The local hub drops them after each handler call instead.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from abc import ABCMeta
 from functools import partial
 from typing import Any
 
-__all__ = ["isolate_router_state"]
+__all__ = ["discard_unpublished_metrics", "isolate_router_state"]
 
 _NAMES = ("current_event", "lambda_context")
 _state = threading.local()
@@ -65,3 +71,13 @@ def isolate_router_state() -> None:
             type.__setattr__(BaseRouter, name, property(partial(_instance_get, name)))
         # A class's metaclass can be swapped for a subclass of the same layout.
         setattr(BaseRouter, "__class__", _PerThreadRouterMeta)  # noqa: B010 - not a method
+
+
+def discard_unpublished_metrics() -> None:
+    """Forget the metrics handlers added, when metrics are not published (one metric
+    set per process, shared by every ``Metrics`` instance)."""
+    from aws_lambda_powertools.metrics import Metrics
+    from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+    if is_metrics_disabled():
+        Metrics().clear_metrics()

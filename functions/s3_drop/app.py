@@ -1,5 +1,7 @@
-"""S3 drop: each ObjectCreated notification (through SQS) starts one ingest execution,
-named from the object's bucket, key and version, so a repeated event starts nothing.
+"""S3 drop: each ObjectCreated notification (through SQS) starts one Express ingest
+execution, named from the object's bucket, key and version. Express names are not
+deduplicated: a repeated event runs it again, and its idempotent tasks change nothing
+(the Standard machine, where a file waits, starts once by that name).
 Objects under ``identify/`` are skipped: the identify API started their execution,
 named by the identify id, when it stored them."""
 
@@ -49,7 +51,7 @@ def start(record: SQSRecord) -> None:
         if obj.key.startswith(IDENTIFY_PREFIX):
             logger.info("identify object skipped", extra={"object_id": obj.object_id})
             continue
-        started = start_ingest(deps().settings, obj)
+        started = start_ingest(deps().settings, obj, express=True)
         metrics.add_metric(
             name="ExecutionsStarted" if started else "RepeatedEvents",
             unit=MetricUnit.Count,

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import ingest_runs
 import pypdfium2 as pdfium
 import pytest
 from fixtures.generate import invoice_pdf, qr_photo
@@ -201,11 +202,9 @@ def test_ocr_prints_the_invoice_of_a_corpus_pdf_and_starts_no_pipeline(
     pdf = next(p for p in corpus_pdfs() if p.name.endswith("25429165818000921016.pdf"))
     session = Session(hub.aws)
     names = LocalNames(Template(TEMPLATE), REGION)
-    machine = names.ref("IngestStateMachine")
 
-    def executions() -> int:
-        pages = session.client("stepfunctions").get_paginator("list_executions")
-        return sum(len(p["executions"]) for p in pages.paginate(stateMachineArn=machine))
+    def executions() -> int:  # of both ingest machines
+        return len(ingest_runs.runs(session.client("stepfunctions"), names))
 
     before = executions()
 

@@ -188,12 +188,13 @@ def test_the_s3_drop_left_identify_objects_alone(hub: RunningHub) -> None:
         raise AssertionError("the S3 drop never saw the identify object's notification")
     assert not any('"message":"dropped"' in line and identify_id in line for line in hub.output)
     stepfunctions = Session(hub.aws).client("stepfunctions")
-    (machine,) = [
-        m["stateMachineArn"]
+    names = [  # of the Standard machine, and of the Express one it runs the invoices in
+        execution["name"]
         for m in stepfunctions.list_state_machines()["stateMachines"]
-        if m["name"] == "IngestStateMachine"
+        if m["name"] in ("IngestStateMachine", "fapiao-local-ExpressIngest")
+        for execution in stepfunctions.list_executions(stateMachineArn=m["stateMachineArn"])[
+            "executions"
+        ]
     ]
-    executions = stepfunctions.list_executions(stateMachineArn=machine)["executions"]
-    names = [execution["name"] for execution in executions]
     assert identify_id in names
     assert all(re.fullmatch(r"[0-9a-f]{32}", name) for name in names), names  # no obj-… twin

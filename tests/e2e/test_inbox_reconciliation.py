@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import ingest_runs
 import pytest
 from fixtures.generate import invoice_pdf, qr_photo
 from fixtures.served import recent_invoice
@@ -109,11 +110,9 @@ class Drop:
         return events
 
     def executions(self) -> Counter[str]:
+        """Executions of both ingest machines by status (Express, and Standard)."""
         sfn = self.session.client("stepfunctions")
-        pages = sfn.get_paginator("list_executions").paginate(
-            stateMachineArn=self.names.ref("IngestStateMachine")
-        )
-        return Counter(e["status"] for page in pages for e in page["executions"])
+        return Counter(e["status"] for e in ingest_runs.runs(sfn, self.names))
 
     def finished(self, timeout: float) -> Counter[str]:
         """The executions by status once none runs (an outcome is recorded, and the

@@ -22,6 +22,7 @@ from fapiao.model.pipeline import (
     ExecutionStatus,
     Outcome,
     OutcomeKind,
+    Publication,
     Recorded,
 )
 from fapiao.model.stored import (
@@ -244,6 +245,7 @@ class MemoryOutcomes:
 
     def __init__(self) -> None:
         self._kept: dict[tuple[str, int], Recorded] = {}
+        self._claims: dict[tuple[str, int], float] = {}  # key -> its publisher's lease
         self._lock = threading.Lock()
 
     def record(self, outcome: Outcome) -> Recorded:
@@ -263,6 +265,21 @@ class MemoryOutcomes:
             kept = self._kept[key]
             if kept.outcome.outcome is outcome.outcome:
                 self._kept[key] = Recorded(kept.outcome, published=True)
+
+    def claim_publication(self, outcome: Outcome, until: float, now: float) -> Publication:
+        with self._lock:
+            key = (outcome.object.object_id, outcome.index)
+            kept = self._kept[key]
+            if kept.published or kept.outcome.outcome is not outcome.outcome:
+                return Publication.DONE
+            if self._claims.get(key, float("-inf")) >= now:
+                return Publication.HELD
+            self._claims[key] = until
+            return Publication.CLAIMED
+
+    def release_publication(self, outcome: Outcome) -> None:
+        with self._lock:
+            self._claims.pop((outcome.object.object_id, outcome.index), None)
 
     def of_object(self, object_id: str) -> Sequence[Outcome]:
         with self._lock:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
+import ingest_runs
 import pytest
 from fixtures.generate import invoice_pdf, qr_photo
 from fixtures.served import recent_invoice
@@ -77,21 +78,16 @@ class Pipeline:
         self.client("sqs").send_message(QueueUrl=self.queue_url("DropQueue"), MessageBody=body)
 
     def executions(self, obj: DroppedObject) -> list[dict[str, Any]]:
-        sfn = self.client("stepfunctions")
-        pages = sfn.get_paginator("list_executions").paginate(
-            stateMachineArn=self.hub.names.ref("IngestStateMachine")
-        )
-        return [e for page in pages for e in page["executions"] if e["name"] == obj.execution_name]
+        """The object's executions of both ingest machines (Express first)."""
+        return ingest_runs.runs(self.client("stepfunctions"), self.hub.names, obj.execution_name)
 
     def finished(self, obj: DroppedObject, timeout: float = DEADLINE_SECONDS) -> dict[str, Any]:
-        """The object's execution once it is no longer running (bounded wait)."""
+        """The object's last execution once it is no longer running (bounded wait)."""
         deadline = time.monotonic() + timeout
+        sfn = self.client("stepfunctions")
         while time.monotonic() < deadline:
-            executions = self.executions(obj)
-            if executions and executions[0]["status"] != "RUNNING":
-                described: dict[str, Any] = self.client("stepfunctions").describe_execution(
-                    executionArn=executions[0]["executionArn"]
-                )
+            described = ingest_runs.finished(sfn, self.hub.names, obj.execution_name)
+            if described is not None:
                 return described
             time.sleep(0.2)
         raise AssertionError(f"no finished execution for {obj.key} after {timeout} s")
@@ -332,7 +328,7 @@ def test_a_file_the_provider_refuses_is_unrecognisable_without_polling(
 # --- (4) the same S3 event twice ---------------------------------------------------------
 
 
-def test_the_same_s3_event_delivered_twice_starts_one_execution(pipeline: Pipeline) -> None:
+def test_the_same_s3_event_delivered_again_changes_nothing(pipeline: Pipeline) -> None:
     """S3 delivers at least once: the very message S3 sent, sent again to the DropQueue
     (once while the first execution may still run, once after it ended)."""
     s3, sqs = pipeline.client("s3"), pipeline.client("sqs")
@@ -373,15 +369,40 @@ def test_the_same_s3_event_delivered_twice_starts_one_execution(pipeline: Pipeli
 
     pipeline.notify(message["Body"])
     first = pipeline.finished(obj)
+    kept = pipeline.outcomes(obj)
+    stored = pipeline.invoices().get(kept[0].invoice_key)
     pipeline.notify(message["Body"])
     pipeline.notify(message["Body"])
 
+    # Express names are not deduplicated: each repeat runs the file again, and its
+    # idempotent tasks find the work done.
+    runs = wait_for(lambda: done_runs(pipeline, obj, 4))  # S3's own and three repeats
+    assert [r["machine"] for r in runs] == [ingest_runs.EXPRESS] * 4
+    assert len({r["executionArn"] for r in runs}) == 4
+    assert first["executionArn"] in {r["executionArn"] for r in runs}
+    assert {r["status"] for r in runs} == {"SUCCEEDED"}
     assert pipeline.queue_is_empty("DropQueue")
-    assert first["status"] == "SUCCEEDED"
-    assert [e["executionArn"] for e in pipeline.executions(obj)] == [first["executionArn"]]
-    assert [o.outcome for o in pipeline.outcomes(obj)] == [OutcomeKind.CREATED]
+    assert pipeline.outcomes(obj) == kept  # the first outcome, not rewritten
+    assert [o.outcome for o in kept] == [OutcomeKind.CREATED]
+    assert pipeline.invoices().get(kept[0].invoice_key) == stored  # created once
     assert len(pipeline.erp_events(obj)) == 1
     assert pipeline.queue_is_empty("DropDeadLetterQueue", timeout=0.5)
+
+
+def done_runs(pipeline: Pipeline, obj: DroppedObject, count: int) -> list[dict[str, Any]] | None:
+    runs = pipeline.executions(obj)
+    if len(runs) < count or any(r["status"] == "RUNNING" for r in runs):
+        return None
+    return runs
+
+
+def wait_for(look: Any, timeout: float = DEADLINE_SECONDS) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (seen := look()) is not None:
+            return seen
+        time.sleep(0.2)
+    raise AssertionError(f"not seen within {timeout} s")
 
 
 # --- (5) an execution run again for the same object ------------------------------------

@@ -145,7 +145,7 @@ def test_a_kept_state_machine_takes_the_templates_definition(
         definition = session.client("stepfunctions").describe_state_machine(
             stateMachineArn=machine
         )["definition"]
-        assert '"StartAt": "Recognize"' in definition
+        assert '"StartAt": "Recognized"' in definition
         assert provision(template, names, session) == []
 
 

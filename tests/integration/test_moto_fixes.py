@@ -1,11 +1,16 @@
 """What fapiao.local.moto_fixes changes in the local AWS (moto runs in this process, so
 its work can be counted, not timed): DynamoDB transactions are all or nothing, as in AWS,
 without moto copying whole tables for each one; a Query of one partition looks at that
-partition only; an SQS send or receive does not count every message of its queue."""
+partition only; an SQS send or receive does not count every message of its queue.
+Express executions are started as AWS starts them (a name may repeat), and Step
+Functions' own integration (``states:startExecution``, ``.sync:2``) runs."""
 
 from __future__ import annotations
 
 import copy
+import json
+import time
+import uuid
 from typing import Any
 
 import pytest
@@ -156,3 +161,131 @@ def test_sends_and_receives_count_no_messages(
     assert counts == 0  # moto alone: the queue's messages counted for each send and receive
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert counts == 1 and attributes["ApproximateNumberOfMessagesDelayed"] == "100"
+
+
+ROLE = "arn:aws:iam::123456789012:role/test"
+
+
+def machine(sfn: Any, definition: dict[str, Any], kind: str = "STANDARD") -> str:
+    name = f"m-{uuid.uuid4().hex[:8]}"
+    created = sfn.create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=ROLE, type=kind
+    )
+    return str(created["stateMachineArn"])
+
+
+@pytest.fixture
+def states(tables: Session, monkeypatch: pytest.MonkeyPatch) -> Session:
+    """The local AWS, where moto's interpreter calls AWS for a state (as the hub sets it)."""
+    monkeypatch.setenv("MOTO_PORT", tables.endpoint.rsplit(":", 1)[1])
+    return tables
+
+
+def partition(arn: str) -> str:
+    return arn.split(":")[1]  # aws-cn in the China regions, as the ingest ASL's ${Partition}
+
+
+def ended(sfn: Any, arn: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.05)
+    raise AssertionError(f"{arn} still running")
+
+
+PASS = {
+    "StartAt": "P",
+    "States": {"P": {"Type": "Pass", "Result": 1, "ResultPath": "$.p", "End": True}},
+}
+
+
+def test_an_express_name_may_repeat_and_each_start_is_an_execution(tables: Session) -> None:
+    sfn = tables.client("stepfunctions")
+    express = machine(sfn, PASS, "EXPRESS")
+
+    first = sfn.start_execution(stateMachineArn=express, name="file", input='{"a": 1}')
+    again = sfn.start_execution(stateMachineArn=express, name="file", input='{"a": 2}')
+
+    plain = express.replace(":stateMachine:", ":execution:") + ":file"
+    assert first["executionArn"] == plain  # found by its name, as a Standard one is
+    assert again["executionArn"].startswith(plain + ":")
+    runs = [ended(sfn, r["executionArn"]) for r in (first, again)]
+    assert [json.loads(r["output"]) for r in runs] == [{"a": 1, "p": 1}, {"a": 2, "p": 1}]
+    listed = sfn.list_executions(stateMachineArn=express)["executions"]
+    assert sorted(e["name"] for e in listed) == ["file", "file"]
+
+
+def test_a_standard_name_is_still_started_once(tables: Session) -> None:
+    sfn = tables.client("stepfunctions")
+    standard = machine(sfn, PASS)
+    sfn.start_execution(stateMachineArn=standard, name="file", input='{"a": 1}')
+    ended(sfn, standard.replace(":stateMachine:", ":execution:") + ":file")
+
+    with pytest.raises(ClientError) as refused:
+        sfn.start_execution(stateMachineArn=standard, name="file", input='{"a": 2}')
+    assert refused.value.response["Error"]["Code"] == "ExecutionAlreadyExists"
+
+
+def test_a_standard_execution_runs_an_express_one_to_its_end_and_takes_its_output(
+    states: Session,
+) -> None:
+    sfn = states.client("stepfunctions")
+    child = machine(sfn, PASS, "EXPRESS")
+    parent = machine(
+        sfn,
+        {
+            "StartAt": "Child",
+            "States": {
+                "Child": {
+                    "Type": "Task",
+                    "Resource": f"arn:{partition(child)}:states:::states:startExecution.sync:2",
+                    "Parameters": {
+                        "StateMachineArn": child,
+                        "Name.$": "$$.Execution.Name",
+                        "Input.$": "$",
+                    },
+                    "ResultSelector": {"output.$": "$.Output", "status.$": "$.Status"},
+                    "End": True,
+                }
+            },
+        },
+    )
+    started = sfn.start_execution(stateMachineArn=parent, name="file", input='{"a": 1}')
+
+    described = ended(sfn, started["executionArn"])
+
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"]) == {
+        "output": {"a": 1, "p": 1},
+        "status": "SUCCEEDED",
+    }
+
+
+def test_a_state_starts_another_machines_execution_and_sees_its_arn(states: Session) -> None:
+    sfn = states.client("stepfunctions")
+    other = machine(sfn, PASS)
+    starter = machine(
+        sfn,
+        {
+            "StartAt": "Start",
+            "States": {
+                "Start": {
+                    "Type": "Task",
+                    "Resource": f"arn:{partition(other)}:states:::states:startExecution",
+                    "Parameters": {"StateMachineArn": other, "Name": "handed", "Input.$": "$"},
+                    "ResultSelector": {"arn.$": "$.ExecutionArn"},
+                    "End": True,
+                }
+            },
+        },
+        "EXPRESS",
+    )
+    started = sfn.start_execution(stateMachineArn=starter, name="x", input='{"a": 1}')
+
+    described = ended(sfn, started["executionArn"])
+
+    handed = other.replace(":stateMachine:", ":execution:") + ":handed"
+    assert json.loads(described["output"]) == {"arn": handed}
+    assert json.loads(ended(sfn, handed)["output"]) == {"a": 1, "p": 1}

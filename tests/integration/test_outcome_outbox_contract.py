@@ -19,7 +19,7 @@ import pytest
 from fakes.memory import MemoryOutcomes
 from fapiao.local.resources import LocalNames
 from fapiao.model import InvoiceStatus
-from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind, Recorded
+from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind, Publication, Recorded
 from fapiao.model.status import InvoiceTypeName
 from fapiao.ports import OutcomeOutbox
 from fapiao.services.reconcile import outcomes_in, reconcile
@@ -268,3 +268,42 @@ def test_an_item_written_before_the_outbox_counts_as_unpublished(
     )
 
     assert outbox.record(an_outcome(at=LATER)) == Recorded(old, published=False)
+    # and its publication may be claimed, though the item has no marker at all
+    assert outbox.claim_publication(old, until=110.0, now=100.0) is Publication.CLAIMED
+
+
+# --- who publishes: one run at a time, a dead run's claim taken over at its lease's end
+
+
+def test_one_run_claims_the_publication_and_another_finds_it_held(
+    outbox: OutcomeOutbox,
+) -> None:
+    kept = outbox.record(an_outcome()).outcome
+
+    assert outbox.claim_publication(kept, until=110.0, now=100.0) is Publication.CLAIMED
+    assert outbox.claim_publication(kept, until=111.0, now=101.0) is Publication.HELD
+    assert outbox.claim_publication(kept, until=121.0, now=111.0) is Publication.CLAIMED
+
+
+def test_a_published_or_replaced_outcome_needs_no_publisher(outbox: OutcomeOutbox) -> None:
+    kept = outbox.record(an_outcome()).outcome
+    outbox.mark_published(kept)
+    assert outbox.claim_publication(kept, until=110.0, now=100.0) is Publication.DONE
+
+    failed = outbox.record(an_outcome(1, OutcomeKind.FAILED)).outcome
+    outbox.record(an_outcome(1))  # a later run got further: it replaced the failure
+    assert outbox.claim_publication(failed, until=110.0, now=100.0) is Publication.DONE
+
+
+def test_a_released_claim_is_free_at_once(outbox: OutcomeOutbox) -> None:
+    kept = outbox.record(an_outcome()).outcome
+    assert outbox.claim_publication(kept, until=110.0, now=100.0) is Publication.CLAIMED
+
+    outbox.release_publication(kept)
+
+    assert outbox.claim_publication(kept, until=111.0, now=101.0) is Publication.CLAIMED
+
+
+def test_claiming_an_outcome_never_kept_raises(outbox: OutcomeOutbox) -> None:
+    with pytest.raises(KeyError):
+        outbox.claim_publication(an_outcome(), until=110.0, now=100.0)

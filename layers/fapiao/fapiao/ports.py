@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the records only name types here: importing ports builds no
     from fapiao.model import Invoice, InvoiceStatus
     from fapiao.model.erp import ErpEvent
     from fapiao.model.parties import Employee
-    from fapiao.model.pipeline import DroppedObject, Execution, Outcome, Recorded
+    from fapiao.model.pipeline import DroppedObject, Execution, Outcome, Publication, Recorded
     from fapiao.model.review import OpenOutcome, OutcomeRef, ReviewPage, ReviewQuery
     from fapiao.model.status import StatusChange
     from fapiao.model.stored import Expense, StoredInvoice
@@ -228,6 +228,14 @@ class OutcomeOutbox(OutcomeLog, Protocol):
     def mark_published(self, outcome: Outcome) -> None:
         """Mark the outcome kept for ``outcome``'s (object_id, index) as published;
         ``KeyError`` when none is kept (nothing is written then)."""
+
+    def claim_publication(self, outcome: Outcome, until: float, now: float) -> Publication:
+        """Take the right to publish the kept outcome ``outcome`` until ``until`` (epoch
+        seconds): CLAIMED when it is unpublished and nobody holds an unexpired claim;
+        DONE when it is published, or no longer the one kept; HELD otherwise."""
+
+    def release_publication(self, outcome: Outcome) -> None:
+        """Give up this run's claim (its publication failed)."""
 
 
 class OutcomeBus(Protocol):

@@ -602,7 +602,9 @@ def test_the_s3_drop_leaves_identify_objects_to_the_identify_api(
     module = load_function("S3DropFunction", monkeypatch)
     started: list[str] = []
     monkeypatch.setattr(
-        module, "start_ingest", lambda settings, obj: started.append(obj.key) or True
+        module,
+        "start_ingest",
+        lambda settings, obj, express: started.append(obj.key) or express,
     )
     body = json.dumps(s3_notification("identify/abc/a.pdf", "u1/inbox/a.pdf"))
     module.start(SQSRecord({"messageId": "m1", "body": body}))

@@ -7,6 +7,7 @@ once in normal operation, at least once always."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from fakes.memory import MemoryBus, MemoryOutcomes
 from fapiao.model import InvoiceStatus
 from fapiao.model.pipeline import DroppedObject, Outcome, OutcomeKind
-from fapiao.services.pipeline import record_outcome
+from fapiao.services.pipeline import PUBLICATION_LEASE_SECONDS, record_outcome
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2024, 5, 1, 10, 30, tzinfo=SHANGHAI)
@@ -164,3 +165,57 @@ def test_each_invoice_of_an_object_is_published_once() -> None:
         ("e1", 0),
         ("another", 0),
     ]
+
+
+class SlowBus(MemoryBus):
+    """A publication that takes a while: a second run arrives meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = threading.Event()
+        self.go_on = threading.Event()
+
+    def publish(self, outcome: Outcome) -> None:
+        self.inside.set()
+        self.go_on.wait(timeout=5)
+        super().publish(outcome)
+
+
+def test_two_runs_at_once_publish_the_outcome_once() -> None:
+    """Express executions of one file may run at once: both keep the same outcome, one
+    publishes it, the other waits for its marker instead of publishing it again."""
+    outbox, bus = MemoryOutcomes(), SlowBus()
+    first = threading.Thread(target=record_outcome, args=(an_outcome(at=NOW), outbox, bus))
+    first.start()
+    assert bus.inside.wait(timeout=5)
+    answers: list[Outcome] = []
+    second = threading.Thread(
+        target=lambda: answers.append(record_outcome(an_outcome(at=LATER), outbox, bus))
+    )
+    second.start()
+    second.join(timeout=0.5)
+    assert second.is_alive()  # waiting for the first run's publication
+    bus.go_on.set()
+    first.join(timeout=5)
+    second.join(timeout=5)
+
+    assert answers == [an_outcome(at=NOW)]
+    assert bus.published == [an_outcome(at=NOW)]
+
+
+def test_a_claim_whose_holder_died_is_taken_over_when_its_lease_ends() -> None:
+    outbox, bus = MemoryOutcomes(), MemoryBus()
+    first = an_outcome(at=NOW)
+    outbox.record(first)
+    # a run claimed the publication at t=100 and died (kill -9): nobody releases it
+    assert outbox.claim_publication(first, until=100 + PUBLICATION_LEASE_SECONDS, now=100.0)
+    clock = [101.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    assert record_outcome(first, outbox, bus, clock=lambda: clock[0], sleep=sleep) == first
+    assert bus.published == [first]
+    assert PUBLICATION_LEASE_SECONDS - 1 <= sum(slept) <= PUBLICATION_LEASE_SECONDS

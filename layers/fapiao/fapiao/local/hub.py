@@ -179,11 +179,17 @@ class LocalHub:
             resumed.append(execution["name"])
         if self.aws.restored.migrated or "IngestStateMachine" not in self.template.resources:
             return resumed
-        machine = self.names.ref("IngestStateMachine")
+        machines = [
+            self.names.ref(m)
+            for m in ("IngestStateMachine", "ExpressIngestStateMachine")
+            if m in self.template.resources
+        ]
+        machine = machines[-1]  # a dropped object starts the Express one, as S3DropFunction
         known = {
             e["name"]
+            for each in machines
             for page in stepfunctions.get_paginator("list_executions").paginate(
-                stateMachineArn=machine
+                stateMachineArn=each
             )
             for e in page["executions"]
         }

@@ -135,23 +135,32 @@ class _Pipeline:
     """The hub's ingest executions and the outcomes they recorded."""
 
     def __init__(self, hub: Hub) -> None:
-        self.machine = hub.ref("IngestStateMachine")
+        # A dropped file runs the Express machine; one that waits for the asynchronous
+        # provider is handed over to the Standard one by the same name.
+        self.machines = [hub.ref("IngestStateMachine")]
+        if "ExpressIngestStateMachine" in hub.names.template.resources:
+            self.machines.append(hub.ref("ExpressIngestStateMachine"))
         self.stepfunctions = hub.client("stepfunctions")
         self.outcomes_of = outcomes_in(
             DynamoOutcomes(hub.ref("OutcomesTable"), hub.client("dynamodb"))
         )
 
     def _execution(self, sent: Sent) -> dict[str, Any] | None:
-        for name in sent.names:
-            try:
-                described: dict[str, Any] = self.stepfunctions.describe_execution(
-                    executionArn=execution_arn(self.machine, name)
-                )
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
-                    continue
-                raise
-            return described
+        """The Standard execution of the file if there is one, else its (first) Express
+        one; an Express one that handed the file over is still running, in effect."""
+        for machine in self.machines:
+            for name in sent.names:
+                try:
+                    described: dict[str, Any] = self.stepfunctions.describe_execution(
+                        executionArn=execution_arn(machine, name)
+                    )
+                except ClientError as error:
+                    if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                        continue
+                    raise
+                if described["status"] == "SUCCEEDED" and _handed_over(described):
+                    return {**described, "status": "RUNNING"}
+                return described
         return None
 
     def look(self, sent: Sent) -> Seen:
@@ -175,6 +184,12 @@ class _Pipeline:
             )
         said = ": ".join(str(p) for p in (described.get("error"), described.get("cause")) if p)
         return Seen(ended=True, outcomes=found, failure=f"{status.value}: {said or 'no cause'}")
+
+
+def _handed_over(described: dict[str, Any]) -> bool:
+    """An Express execution that ended by starting the Standard one (no outcomes)."""
+    output = json.loads(described.get("output") or "{}")
+    return isinstance(output, dict) and "outcomes" not in output
 
 
 def _in_order(outcomes: Sequence[Outcome]) -> tuple[Outcome, ...]:

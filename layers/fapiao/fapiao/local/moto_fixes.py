@@ -1,4 +1,5 @@
-"""Three of moto's costs that grow with the local AWS's state, made constant.
+"""Three of moto's costs that grow with the local AWS's state, made constant; and
+Express executions started as AWS starts them.
 
 **DynamoDB transactions.** moto's ``transact_write_items`` deep-copies every table a
 transaction names before it runs, to roll back on a failed condition: each transaction
@@ -21,12 +22,30 @@ attributes whether it deduplicates by content: both count every message of the q
 half of the local AWS's time with 1,000 webhook deliveries waiting, and most of an event
 rule's delivery). Here the receive reads the retention period from the queue itself, and a
 send sees the queue's attributes without the counts.
+
+**Express executions.** moto runs an Express state machine's executions as Standard ones:
+a second start of the same name finds the first (or is refused). AWS does not
+deduplicate Express names: each start is a new execution (at least once), which is why
+every task an Express workflow calls must be idempotent. Here a start of an Express
+machine always starts an execution; the first of a name keeps the ARN a Standard one
+would have (``DescribeExecution`` by name finds it, as the local hub's tools do), a
+repeat gets the ARN with a random suffix, as AWS gives each Express execution.
+
+**Step Functions' own integration** (``arn:aws:states:::states:startExecution``, and its
+``.sync:2``): moto passes the state's parameters to botocore as written
+(``StateMachineArn``, ``Name``, ``Input``) where botocore's names are ``stateMachineArn``,
+``name``, ``input``, so every such task failed with States.Runtime; and it answers in
+botocore's names where a state sees AWS's (``ExecutionArn``; ``Output``, ``Status`` of
+the ``.sync:2`` result), which its own ``.sync`` resolver reads too. Here both are named
+as AWS names them.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import threading
+import uuid
 from typing import Any
 
 __all__ = ["install"]
@@ -90,6 +109,8 @@ def install() -> None:
         _install_retention_check()
         _install_uncounted_sends()
         _install_partition_queries()
+        _install_express_executions()
+        _install_sfn_service_names()
         _installed = True
 
 
@@ -102,6 +123,63 @@ def _install_retention_check() -> None:
         return bool(period + message.sent_timestamp / 1000 > unix_time())
 
     SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign,assignment]
+
+
+def is_express(machine: Any) -> bool:
+    """moto keeps a state machine's type in ``type`` (its ``sm_type`` is always STANDARD)."""
+    return str(getattr(machine, "type", "STANDARD")) == "EXPRESS"
+
+
+def _install_express_executions() -> None:
+    from moto.stepfunctions import models
+    from moto.stepfunctions.parser import models as parser_models
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    deduplicate = models.StateMachine._handle_name_input_idempotency
+
+    def by_name(machine: Any, name: str, execution_input: str) -> Any:
+        if is_express(machine):
+            return None  # every start of an Express machine is a new execution
+        return deduplicate(machine, name, execution_input)
+
+    class RepeatableExecution(Execution):
+        """An execution whose ARN is its own when an Express name repeats."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            clone = kwargs["state_machine"]  # start_execution's copy, without executions
+            if is_express(clone):
+                machine = clone.backend.describe_state_machine(clone.arn)
+                if any(e.exec_arn == kwargs["exec_arn"] for e in machine.executions):
+                    kwargs["exec_arn"] = f"{kwargs['exec_arn']}:{uuid.uuid4()}"
+            super().__init__(*args, **kwargs)
+
+    models.StateMachine._handle_name_input_idempotency = by_name  # type: ignore[method-assign,assignment]
+    parser_models.Execution = RepeatableExecution  # type: ignore[attr-defined]
+
+
+def _install_sfn_service_names() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn as sfn_service,
+    )
+
+    service = sfn_service.StateTaskServiceSfn
+    parameters_as_written = service._normalise_parameters
+
+    def botocore_names(self: Any, parameters: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        parameters_as_written(self, parameters, *args, **kwargs)
+        for key in list(parameters):  # StateMachineArn -> stateMachineArn
+            parameters[key[:1].lower() + key[1:]] = parameters.pop(key)
+
+    def aws_names(self: Any, response: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(response, dict):
+            for key in list(response):  # executionArn -> ExecutionArn
+                value = response.pop(key)
+                if isinstance(value, dt.datetime):  # AWS: epoch milliseconds
+                    value = int(value.timestamp() * 1000)
+                response[key[:1].upper() + key[1:]] = value
+
+    service._normalise_parameters = botocore_names  # type: ignore[method-assign]
+    service._normalise_response = aws_names  # type: ignore[method-assign]
 
 
 _partition = threading.local()

@@ -56,8 +56,15 @@ class LocalNames:
             return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{self.queue_name(name)}"
         if kind == "AWS::Serverless::StateMachine":
             partition = self.pseudo["AWS::Partition"]
-            return f"arn:{partition}:states:{self.region}:{ACCOUNT_ID}:stateMachine:{name}"
+            machine = self.state_machine_name(name)
+            return f"arn:{partition}:states:{self.region}:{ACCOUNT_ID}:stateMachine:{machine}"
         return name
+
+    def state_machine_name(self, name: str) -> str:
+        """Its ``Name`` when the template gives one, else its logical id (as the local
+        hub has always named it: a kept data folder finds its machines and executions)."""
+        props = self.template.resources[name].get("Properties", {})
+        return str(self.resolve(props.get("Name", name)))
 
     def queue_name(self, name: str) -> str:
         props = self.template.resources[name].get("Properties", {})
@@ -83,6 +90,8 @@ class LocalNames:
                 return f"arn:{partition}:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
             if kind == "AWS::Serverless::StateMachine":
                 return physical
+        if attribute == "Name" and kind == "AWS::Serverless::StateMachine":
+            return self.state_machine_name(name)
         if attribute in ("Name", "QueueName"):
             return physical
         if attribute == "QueueUrl" and kind == "AWS::SQS::Queue":
@@ -296,9 +305,10 @@ def _provision_state_machines(
                 created.append(f"state machine {logical_id} updated")
             continue
         stepfunctions.create_state_machine(
-            name=logical_id,
+            name=names.state_machine_name(logical_id),
             definition=definition,
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-states",
+            type=props.get("Type", "STANDARD"),  # EXPRESS: see fapiao.local.moto_fixes
         )
         created.append(f"state machine {logical_id}")
     return created

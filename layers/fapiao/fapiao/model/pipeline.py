@@ -31,6 +31,7 @@ __all__ = [
     "Found",
     "Outcome",
     "OutcomeKind",
+    "Publication",
     "Recognized",
     "Recorded",
 ]
@@ -172,6 +173,14 @@ class Recorded:
 
     outcome: Outcome
     published: bool
+
+
+class Publication(StrEnum):
+    """Who publishes a kept outcome (``OutcomeOutbox.claim_publication``)."""
+
+    CLAIMED = "claimed"  # this run: nobody published it, nobody else is at it
+    HELD = "held"  # another run is publishing it now (its claim has not expired)
+    DONE = "done"  # published already, or replaced by a later outcome
 
 
 class ExecutionStatus(StrEnum):

@@ -7,10 +7,12 @@ JSON; the outbox and the bus they record outcomes in are ports (``fapiao.ports``
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +21,14 @@ from fapiao.dates import now_in_shanghai
 from fapiao.mapping.messages import refusal_message
 from fapiao.model import Invoice, InvoiceStatus
 from fapiao.model.create import CreateOutcome
-from fapiao.model.pipeline import DroppedObject, Found, Outcome, OutcomeKind, Recognized
+from fapiao.model.pipeline import (
+    DroppedObject,
+    Found,
+    Outcome,
+    OutcomeKind,
+    Publication,
+    Recognized,
+)
 from fapiao.model.status import InvoiceTypeName
 from fapiao.model.stored import Provenance, StoredInvoice
 from fapiao.ports import FileStore, InvoiceStore, OutcomeBus, OutcomeOutbox
@@ -320,17 +329,45 @@ def _hub_error_words(error: dict[str, Any]) -> str | None:
     return words.strip()[:500]
 
 
-def record_outcome(outcome: Outcome, outbox: OutcomeOutbox, bus: OutcomeBus) -> Outcome:
+PUBLICATION_LEASE_SECONDS = 10.0  # a run's claim to publish an outcome (a PutEvents)
+CLAIM_RETRY_SECONDS = 0.2
+
+
+def record_outcome(
+    outcome: Outcome,
+    outbox: OutcomeOutbox,
+    bus: OutcomeBus,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
     """Keep the outcome, publish it, mark it published; answer the outcome that counts.
 
     A record task run again for the same invoice of an object (a retry, an execution
-    re-run from the start after the hub died) finds the first outcome kept: it is not
-    rewritten, and it is published only if it never was, so the ERP hears of each
-    outcome once in normal operation and at least once always (a crash between the
-    publication and its marker publishes it again on the next run).
+    re-run from the start after the hub died, an Express execution run twice) finds the
+    first outcome kept: it is not rewritten, and it is published only if it never was,
+    so the ERP hears of each outcome once in normal operation and at least once always
+    (a crash between the publication and its marker publishes it again on the next run).
+    Two runs at once (Express executions are not deduplicated by name) publish once: one
+    claims the publication for a lease; the other waits for its marker, and takes the
+    claim over if the lease runs out first (its holder died).
     """
     recorded = outbox.record(outcome)
-    if not recorded.published:
-        bus.publish(recorded.outcome)
-        outbox.mark_published(recorded.outcome)
-    return recorded.outcome
+    if recorded.published:
+        return recorded.outcome
+    while True:
+        now = clock()
+        claim = outbox.claim_publication(
+            recorded.outcome, until=now + PUBLICATION_LEASE_SECONDS, now=now
+        )
+        if claim is Publication.DONE:
+            return recorded.outcome
+        if claim is Publication.CLAIMED:
+            try:
+                bus.publish(recorded.outcome)
+                outbox.mark_published(recorded.outcome)
+            except Exception:
+                with contextlib.suppress(Exception):  # a retry need not wait for the lease
+                    outbox.release_publication(recorded.outcome)
+                raise
+            return recorded.outcome
+        sleep(CLAIM_RETRY_SECONDS)  # HELD: bounded by the lease

@@ -67,7 +67,14 @@ class HubSettings(EnvSettings):
     ingest_state_machine: str | None = setting(
         default=None,
         env="FAPIAO_INGEST_STATE_MACHINE",
-        description="ARN of the ingest state machine that each dropped object starts",
+        description="ARN of the Standard ingest state machine: the asynchronous "
+        "identify API's executions, and a dropped object's when no Express one is set",
+    )
+    express_ingest_state_machine: str | None = setting(
+        default=None,
+        env="FAPIAO_EXPRESS_INGEST_STATE_MACHINE",
+        description="ARN of the Express ingest state machine that each dropped object "
+        "starts (it hands a file over to the Standard one when it must wait)",
     )
     recheck_state_machine: str | None = setting(
         default=None,

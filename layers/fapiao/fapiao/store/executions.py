@@ -20,14 +20,26 @@ from fapiao.settings import HubSettings
 
 
 def start_ingest(
-    settings: HubSettings, obj: DroppedObject, name: str | None = None, client: Any = None
+    settings: HubSettings,
+    obj: DroppedObject,
+    name: str | None = None,
+    client: Any = None,
+    *,
+    express: bool = False,
 ) -> bool:
-    """True when an execution started; False when one of that name exists already."""
-    if not settings.ingest_state_machine:
+    """True when an execution started; False when one of that name exists already.
+
+    ``express``: the Express machine when one is set (a dropped file). Its names are not
+    unique: a repeated notification starts it again, and its idempotent tasks find the
+    work done (the hand-over to the Standard machine goes by the same name)."""
+    machine = settings.ingest_state_machine
+    if express and settings.express_ingest_state_machine:
+        machine = settings.express_ingest_state_machine
+    if not machine:
         raise RuntimeError("FAPIAO_INGEST_STATE_MACHINE is not set")
     try:
         (client or aws.client("stepfunctions")).start_execution(
-            stateMachineArn=settings.ingest_state_machine,
+            stateMachineArn=machine,
             name=name or obj.execution_name,
             input=f'{{"object": {obj.model_dump_json()}}}',
         )

@@ -34,7 +34,7 @@ from botocore.exceptions import ClientError
 from fapiao import aws
 from fapiao.dates import SHANGHAI
 from fapiao.model.erp import event_of_outcome
-from fapiao.model.pipeline import Outcome, OutcomeKind, Recorded
+from fapiao.model.pipeline import Outcome, OutcomeKind, Publication, Recorded
 from fapiao.ports import OUTCOME_COUNTS
 from fapiao.store.events import EVENT_SOURCE as EVENT_SOURCE  # the tests read it here
 from fapiao.store.events import DynamoEventFeed, announce
@@ -180,6 +180,42 @@ class DynamoOutcomes:
                 raise
             if "Item" not in cast(dict[str, Any], error.response):
                 raise KeyError((outcome.object.object_id, outcome.index)) from error
+
+    def claim_publication(self, outcome: Outcome, until: float, now: float) -> Publication:
+        """One conditional write: ``publishing_until`` set while the kept outcome is of
+        ``outcome``'s kind, unpublished, and nobody's claim runs past ``now``."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(outcome),
+                UpdateExpression="SET publishing_until = :until",
+                ConditionExpression="attribute_exists(object_id) AND outcome = :kind"
+                " AND (attribute_not_exists(published) OR published = :no)"
+                " AND (attribute_not_exists(publishing_until) OR publishing_until < :now)",
+                ExpressionAttributeValues={
+                    ":until": {"N": f"{until:.3f}"},
+                    ":now": {"N": f"{now:.3f}"},
+                    ":no": {"BOOL": False},
+                    ":kind": {"S": outcome.outcome.value},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+            kept = cast(dict[str, Any], error.response).get("Item")
+            if kept is None:
+                raise KeyError((outcome.object.object_id, outcome.index)) from error
+            if kept.get("published", {}).get("BOOL") or kept["outcome"]["S"] != outcome.outcome:
+                return Publication.DONE
+            return Publication.HELD
+        return Publication.CLAIMED
+
+    def release_publication(self, outcome: Outcome) -> None:
+        """Give a claim up (its publication failed): the next run need not wait."""
+        self.client.update_item(
+            TableName=self.table, Key=_key(outcome), UpdateExpression="REMOVE publishing_until"
+        )
 
     def of_object(self, object_id: str) -> Sequence[Outcome]:
         items = self.client.query(

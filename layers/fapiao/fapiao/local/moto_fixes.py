@@ -38,6 +38,13 @@ repeat gets the ARN with a random suffix, as AWS gives each Express execution.
 botocore's names where a state sees AWS's (``ExecutionArn``; ``Output``, ``Status`` of
 the ``.sync:2`` result), which its own ``.sync`` resolver reads too. Here both are named
 as AWS names them.
+
+**Step Functions' parsing.** moto parses a state machine's definition (ANTLR) at the start
+of every execution, and builds a new JSONPath parser (its LR tables) for every path a
+state reads: together a seventh of the local hub's CPU while 200 inbox files ran. Here
+a definition is parsed once (the parsed program holds no execution's state: an inline
+Map already runs one program for its items at once; a Parallel state does keep counts
+in it, so a definition with one is parsed each time) and a path once.
 """
 
 from __future__ import annotations
@@ -111,6 +118,7 @@ def install() -> None:
         _install_partition_queries()
         _install_express_executions()
         _install_sfn_service_names()
+        _install_parse_once()
         _installed = True
 
 
@@ -155,6 +163,75 @@ def _install_express_executions() -> None:
 
     models.StateMachine._handle_name_input_idempotency = by_name  # type: ignore[method-assign,assignment]
     parser_models.Execution = RepeatableExecution  # type: ignore[attr-defined]
+
+
+def _install_parse_once() -> None:
+    import functools
+
+    import jsonpath_ng.ext
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.utils import json_path
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    # A JSONPath parsed once: Step Functions' paths, and EventBridge's input transformers
+    # (moto.events imports it from jsonpath_ng.ext at each call)
+    parse_once = functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parse)  # type: ignore[attr-defined]
+    jsonpath_ng.ext.parse = parse_once  # type: ignore[attr-defined]
+    json_path.parse = parse_once  # type: ignore[attr-defined]
+
+    @functools.lru_cache(maxsize=64)
+    def program_of(definition: str) -> Any:
+        return AmazonStateLanguageParser.parse(definition)[0]
+
+    def entrypoint(worker: Any) -> Any:
+        definition = worker._evaluation_details.state_machine_details.definition
+        if '"Parallel"' in definition:  # its branches count their workers in the program
+            return AmazonStateLanguageParser.parse(definition)[0]
+        return program_of(definition)
+
+    execution_worker.ExecutionWorker._get_evaluation_entrypoint = entrypoint  # type: ignore[method-assign,assignment]
+    _install_one_client_per_service()
+
+
+def _install_one_client_per_service() -> None:
+    """moto's interpreter makes a new boto3 client for every Task state it runs (a Lambda
+    invoke, an SQS send): loading a service model and an SSL context each time, a
+    seventh of the local hub's CPU. Here one client per service, region and port is
+    made and shared (boto3's clients are thread-safe)."""
+    import sys
+
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    make = boto_client.boto_client_for
+    made: dict[tuple[str, str, bool, str], Any] = {}
+    lock = threading.Lock()
+
+    def shared_client(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto's own ignores the state's credentials (its clients sign with fixed keys)
+        key = (region, service, bool(botocore_stubber.enabled), str(moto_server_port()))
+        with lock:
+            client = made.get(key)
+            if client is None:
+                client = made[key] = make(region, service, state_credentials)
+        return client
+
+    # the modules of the tasks the hub's machines run, imported before they are patched
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: F401
+        lambda_eval_utils,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: F401
+        state_task_service_sfn,
+        state_task_service_sqs,
+    )
+
+    boto_client.boto_client_for = shared_client  # a module imported later takes this one
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and (
+            getattr(module, "boto_client_for", None) is make
+        ):
+            module.boto_client_for = shared_client  # type: ignore[attr-defined]
 
 
 def _install_sfn_service_names() -> None:

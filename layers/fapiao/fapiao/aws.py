@@ -11,6 +11,7 @@ session is not safe to share between threads while it creates clients.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -24,6 +25,25 @@ _CONFIG = Config(
 )
 
 
+# The local hub's in-process route to its AWS (fapiao.local.aws.LocalAws.attach): given
+# each new client, it answers the client's requests without HTTP. None in Lambda.
+_route: Callable[[Any], None] | None = None
+
+
+def route_through(attach: Callable[[Any], None] | None) -> None:
+    """Route new clients through ``attach`` (the local hub), or over HTTP again (None)."""
+    global _route
+    _route = attach
+    client.cache_clear()
+
+
+def routed(made: Any) -> Any:
+    """``made`` (a botocore client), through the local hub's route when there is one."""
+    if _route is not None:
+        _route(made)
+    return made
+
+
 @cache
 def client(service: str) -> Any:
-    return botocore.session.Session().create_client(service, config=_CONFIG)
+    return routed(botocore.session.Session().create_client(service, config=_CONFIG))

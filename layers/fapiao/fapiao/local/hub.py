@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from fapiao import aws as aws_clients
 from fapiao.clients import ApiClient
 from fapiao.local.apigw import MAX_BODY_BYTES, HttpRequest, HttpResponse, Router, default_loader
 from fapiao.local.aws import LOCAL_CREDENTIALS, LocalAws, Server
@@ -108,6 +109,8 @@ class LocalHub:
         endpoint = self.aws.start()
         try:
             os.environ.update(self.environment(endpoint))
+            # The handlers' clients (fapiao.aws) reach the local AWS in process
+            aws_clients.route_through(self.aws.attach)
             self._start_workers()
             self.created = provision(self.template, self.names, boto3.session.Session())
             tables = {t.logical_id for t in self.template.tables}
@@ -125,6 +128,7 @@ class LocalHub:
             )
             self.aws.invoker = self.router.invoke_function
             session = boto3.session.Session()
+            session.events.register("before-send", self.aws.in_process)  # the pollers' too
             provision_notifications(self.template, self.names, session)
             self.resumed = self._resume(session)
             self._start_pollers(session)
@@ -132,6 +136,7 @@ class LocalHub:
         except BaseException:
             self._stop_workers()
             self.aws.stop()
+            aws_clients.route_through(None)
             raise
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fapiao-hub", daemon=True
@@ -315,6 +320,7 @@ class LocalHub:
         for poller in self._pollers:
             poller.stop(timeout=max(deadline - time.monotonic(), 0.0))
         self._stop_workers()
+        aws_clients.route_through(None)
 
     def banner(self) -> str:
         assert self.router is not None

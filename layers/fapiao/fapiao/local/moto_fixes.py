@@ -204,6 +204,8 @@ def _install_one_client_per_service() -> None:
     from moto.settings import moto_server_port
     from moto.stepfunctions.parser.asl.utils import boto_client
 
+    from fapiao import aws
+
     make = boto_client.boto_client_for
     made: dict[tuple[str, str, bool, str], Any] = {}
     lock = threading.Lock()
@@ -214,7 +216,8 @@ def _install_one_client_per_service() -> None:
         with lock:
             client = made.get(key)
             if client is None:
-                client = made[key] = make(region, service, state_credentials)
+                # the local hub's route when it runs one: its tasks' calls without HTTP
+                client = made[key] = aws.routed(make(region, service, state_credentials))
         return client
 
     # the modules of the tasks the hub's machines run, imported before they are patched

@@ -436,19 +436,26 @@ class StateStore:
             if described.get("StreamSpecification"):
                 definition["StreamSpecification"] = described["StreamSpecification"]
             ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-            items: list[Any] = []
-            for page in dynamodb.get_paginator("scan").paginate(TableName=name):
-                items.extend(page["Items"])
+            items = self._items_of(name)
             tables.append(
                 {
                     "definition": definition,
                     "ttl": ttl.get("AttributeName")
                     if ttl.get("TimeToLiveStatus") == "ENABLED"
                     else None,
-                    "items": _jsonable(items),
+                    "items": items,
                 }
             )
         return tables
+
+    def _items_of(self, table_name: str) -> list[Any]:
+        """The table's items as a Scan would answer them (``_jsonable``), read from moto
+        in this process: a Scan through moto's serializer and back through botocore's
+        parser was a sixth of the local hub's CPU under load, taken every snapshot."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        table = dynamodb_backends[ACCOUNT_ID][self.region].get_table(table_name)
+        return [_jsonable(item.to_json()["Attributes"]) for item in table.all_items()]
 
     def _snapshot_buckets(self, s3: Any) -> list[dict[str, Any]]:
         from moto.s3.models import FakeKey

@@ -248,7 +248,7 @@ class MemoryOutcomes:
         self._claims: dict[tuple[str, int], float] = {}  # key -> its publisher's lease
         self._lock = threading.Lock()
 
-    def record(self, outcome: Outcome) -> Recorded:
+    def record(self, outcome: Outcome, claim_until: float | None = None) -> Recorded:
         with self._lock:
             key = (outcome.object.object_id, outcome.index)
             kept = self._kept.get(key)
@@ -257,6 +257,9 @@ class MemoryOutcomes:
                 and outcome.outcome is not OutcomeKind.FAILED
             ):
                 kept = self._kept[key] = Recorded(outcome.model_copy(deep=True), False)
+                if claim_until is not None:
+                    self._claims[key] = claim_until
+                return Recorded(kept.outcome.model_copy(deep=True), False, claim_until is not None)
             return Recorded(kept.outcome.model_copy(deep=True), kept.published)
 
     def mark_published(self, outcome: Outcome) -> None:

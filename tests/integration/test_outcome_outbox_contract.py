@@ -307,3 +307,18 @@ def test_a_released_claim_is_free_at_once(outbox: OutcomeOutbox) -> None:
 def test_claiming_an_outcome_never_kept_raises(outbox: OutcomeOutbox) -> None:
     with pytest.raises(KeyError):
         outbox.claim_publication(an_outcome(), until=110.0, now=100.0)
+
+
+def test_an_outcome_kept_with_a_claim_is_claimed_in_the_same_write(
+    outbox: OutcomeOutbox,
+) -> None:
+    recorded = outbox.record(an_outcome(), claim_until=110.0)
+
+    assert recorded.claimed
+    assert outbox.claim_publication(recorded.outcome, until=111.0, now=101.0) is (Publication.HELD)
+    assert outbox.claim_publication(recorded.outcome, until=121.0, now=111.0) is (
+        Publication.CLAIMED
+    )
+    again = outbox.record(an_outcome(at=LATER), claim_until=130.0)
+    assert not again.claimed  # kept already: the first one's, not this call's
+    assert again.outcome == recorded.outcome

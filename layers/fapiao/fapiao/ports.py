@@ -221,9 +221,11 @@ class OutcomeLog(Protocol):
 class OutcomeOutbox(OutcomeLog, Protocol):
     """Port: the outcomes as an outbox of the ERP's events, one per (object_id, index)."""
 
-    def record(self, outcome: Outcome) -> Recorded:
+    def record(self, outcome: Outcome, claim_until: float | None = None) -> Recorded:
         """Keep ``outcome``, unpublished, unless one is kept for its (object_id, index)
-        already: that first one is answered, unchanged, with its ``published`` marker."""
+        already: that first one is answered, unchanged, with its ``published`` marker.
+        With ``claim_until``, an outcome kept by this call is claimed for publication
+        until then in the same write (``claimed``), as ``claim_publication`` would."""
 
     def mark_published(self, outcome: Outcome) -> None:
         """Mark the outcome kept for ``outcome``'s (object_id, index) as published;

@@ -173,6 +173,8 @@ class Recorded:
 
     outcome: Outcome
     published: bool
+    # this record wrote it, with the claim to publish it (``record``'s ``claim_until``)
+    claimed: bool = False
 
 
 class Publication(StrEnum):

@@ -351,14 +351,17 @@ def record_outcome(
     claims the publication for a lease; the other waits for its marker, and takes the
     claim over if the lease runs out first (its holder died).
     """
-    recorded = outbox.record(outcome)
+    recorded = outbox.record(outcome, claim_until=clock() + PUBLICATION_LEASE_SECONDS)
     if recorded.published:
         return recorded.outcome
     while True:
-        now = clock()
-        claim = outbox.claim_publication(
-            recorded.outcome, until=now + PUBLICATION_LEASE_SECONDS, now=now
-        )
+        if recorded.claimed:  # kept by this run, claimed in the same write
+            claim = Publication.CLAIMED
+        else:
+            now = clock()
+            claim = outbox.claim_publication(
+                recorded.outcome, until=now + PUBLICATION_LEASE_SECONDS, now=now
+            )
         if claim is Publication.DONE:
             return recorded.outcome
         if claim is Publication.CLAIMED:

@@ -117,11 +117,14 @@ class DynamoOutcomes:
     def client(self) -> Any:
         return self._client if self._client is not None else aws.client("dynamodb")
 
-    def record(self, outcome: Outcome) -> Recorded:
+    def record(self, outcome: Outcome, claim_until: float | None = None) -> Recorded:
+        item = outcome_item(outcome)
+        if claim_until is not None:  # the writer publishes it: no second write to claim
+            item["publishing_until"] = {"N": f"{claim_until:.3f}"}
         try:
             answer = self.client.put_item(
                 TableName=self.table,
-                Item=outcome_item(outcome),
+                Item=item,
                 **_first_or_over_a_failure(outcome),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 ReturnValues="ALL_OLD",
@@ -136,7 +139,7 @@ class DynamoOutcomes:
                 published=bool(first.get("published", {}).get("BOOL", False)),
             )
         self._count(outcome, answer.get("Attributes"))
-        return Recorded(outcome=outcome, published=False)
+        return Recorded(outcome=outcome, published=False, claimed=claim_until is not None)
 
     def _count(self, outcome: Outcome, replaced: dict[str, Any] | None) -> None:
         """Count a newly kept outcome on its day, and take back the failure it replaced.

@@ -11,8 +11,8 @@ session is not safe to share between threads while it creates clients.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import botocore.session
@@ -44,6 +44,28 @@ def routed(made: Any) -> Any:
     return made
 
 
-@cache
-def client(service: str) -> Any:
-    return routed(botocore.session.Session().create_client(service, config=_CONFIG))
+class _Clients:
+    """``client(service)``: one client per service, made once even when several threads
+    ask for it first at once (``functools.cache`` would let each make its own: in the
+    local hub's first burst a dozen containers each loaded the same service model)."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str) -> Any:
+        made = self._made.get(service)
+        if made is None:
+            with self._lock:
+                made = self._made.get(service)
+                if made is None:
+                    created = botocore.session.Session().create_client(service, config=_CONFIG)
+                    made = self._made[service] = routed(created)
+        return made
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._made.clear()
+
+
+client = _Clients()

@@ -35,7 +35,7 @@ from fapiao.model.stored import (
     StaleInvoice,
     StoredInvoice,
 )
-from fapiao.results import CachedVerification
+from fapiao.results import CachedVerification, Lease
 
 __all__ = [
     "MemoryApiKeyStore",
@@ -175,7 +175,7 @@ class MemoryVerificationCache:
             self.requests += 1
             self._records[record.invoice_key] = record
 
-    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> str | None:
+    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> Lease | None:
         with self._lock:
             self.requests += 1
             held = self._leases.get(invoice_key)
@@ -183,14 +183,14 @@ class MemoryVerificationCache:
                 return None
             token = secrets.token_hex(8)
             self._leases[invoice_key] = (token, until)
-            return token
+            return Lease(token, first=held is None)
 
     def release(self, invoice_key: str, token: str) -> None:
         with self._lock:
             self.requests += 1
             held = self._leases.get(invoice_key)
-            if held is not None and held[0] == token:
-                del self._leases[invoice_key]
+            if held is not None and held[0] == token:  # kept, free: a lease was held
+                self._leases[invoice_key] = (token, dt.datetime.min.replace(tzinfo=dt.UTC))
 
     def __len__(self) -> int:
         return len(self._records)

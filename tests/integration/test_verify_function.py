@@ -469,3 +469,20 @@ def test_a_record_waiting_for_completion_is_not_known(cloud: str) -> None:
         Item={"invoice_key": {"S": "k7"}, "message_code": {"S": "907001"}},
     )
     assert known.exists("k7")
+
+
+def test_cache_contract_a_lease_knows_whether_one_was_held_before(
+    cache: VerificationCache,
+) -> None:
+    """A verification that finds no answer and then the invoice's first lease need not
+    look again: answers are written under a lease, and a given-back lease is kept."""
+    now = dt.datetime(2024, 6, 1, 10, tzinfo=SHANGHAI)
+    first = cache.claim("k5", now, now + dt.timedelta(seconds=60))
+    assert first is not None and first.first
+    cache.release("k5", first)
+
+    again = cache.claim("k5", now, now + dt.timedelta(seconds=60))
+    assert again is not None and not again.first  # someone may have answered meanwhile
+    expired = cache.claim("k5", now + dt.timedelta(seconds=61), now + dt.timedelta(seconds=121))
+    assert expired is not None and not expired.first
+    assert cache.get("k5") is None  # a lease is still not a record

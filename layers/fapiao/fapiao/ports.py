@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # the records only name types here: importing ports builds no
     from fapiao.model.status import StatusChange
     from fapiao.model.stored import Expense, StoredInvoice
     from fapiao.model.webhooks import Delivery, DeliveryAttempt, WebhookSubscription
-    from fapiao.results import CachedVerification, Verification
+    from fapiao.results import CachedVerification, Lease, Verification
 
 __all__ = [
     "OUTCOME_COUNTS",
@@ -146,11 +146,13 @@ class VerificationCache(Protocol):
     def put(self, record: CachedVerification) -> None:
         """Write or replace the record of ``record.invoice_key``."""
 
-    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> str | None:
-        """Hold the invoice until ``until``; a token, or None when another holds it."""
+    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> Lease | None:
+        """Hold the invoice until ``until``; a lease (its token), or None when another
+        holds it."""
 
     def release(self, invoice_key: str, token: str) -> None:
-        """Give the invoice back (only the holder of ``token`` can)."""
+        """Give the invoice back (only the holder of ``token`` can); the lease is kept,
+        free, so that the next claim knows one was held."""
 
 
 class KnownInvoices(Protocol):

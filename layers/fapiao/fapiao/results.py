@@ -188,6 +188,20 @@ class ImportedInvoice:
         return self.outcome is not None and not self.duplicate
 
 
+class Lease(str):
+    """A verification's hold on an invoice (``VerificationCache.claim``): its token, as
+    ``release`` takes it, and ``first``: no lease was ever held on the invoice before, so
+    nobody can have written an answer since the caller last looked (answers are written
+    under a lease, and a released lease is kept, marked free, until it expires)."""
+
+    first: bool
+
+    def __new__(cls, token: str, first: bool = False) -> Lease:
+        lease = super().__new__(cls, token)
+        lease.first = first
+        return lease
+
+
 class CachedVerification(HubModel):
     """A provider's outcome for one invoice, and the question it answered.
 

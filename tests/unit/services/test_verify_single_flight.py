@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import threading
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -154,3 +155,64 @@ def test_no_provider_turn_is_busy_for_a_synchronous_api_and_c_for_the_pipeline(
     assert len(exocr.calls) == 0
     assert len(cache) == 0  # nothing was asked: nothing is remembered
     assert cache.claim(KEY, NOW, NOW) is not None  # and the lease was given back
+
+
+class AnsweredBetween(MemoryVerificationCache):
+    """Another verification claims, pays, caches and gives the lease back between this
+    one's first look and its claim."""
+
+    def __init__(self, other: Any) -> None:
+        super().__init__()
+        self.other = other
+        self.looks = 0
+
+    def get(self, invoice_key: str) -> Any:
+        self.looks += 1
+        found = super().get(invoice_key)
+        if self.looks == 1:
+            self.other()  # after this look answered "nothing yet"
+        return found
+
+
+def test_an_answer_written_between_the_look_and_the_claim_is_served_not_paid_again(
+    exocr: FakeExocr,
+) -> None:
+    """The lease kept after its release tells the later claim to look again."""
+    holder: list[VerifyDeps] = []
+    cache = AnsweredBetween(lambda: verify_invoice(invoice(), holder[0]))
+    holder.append(make_deps(exocr, MemoryVerificationCache(), [], busy_raises=True))
+    holder[0] = dataclasses.replace(holder[0], cache=_Plain(cache))
+
+    served = verify_invoice(invoice(), make_deps(exocr, cache, [], busy_raises=True))
+
+    assert (served.source, served.provider_calls) == (Source.CACHE, 0)
+    assert len(exocr.calls) == 1  # the other verification's, paid once
+
+
+def test_the_first_lease_of_an_invoice_pays_without_looking_again(exocr: FakeExocr) -> None:
+    cache = MemoryVerificationCache()
+
+    paid = verify_invoice(invoice(), make_deps(exocr, cache, [], busy_raises=True))
+
+    assert paid.provider_calls == 1
+    # look, claim, put, release: no second look after a first lease
+    assert cache.requests == 4
+
+
+class _Plain:
+    """The same cache without AnsweredBetween's hook (the other verification's view)."""
+
+    def __init__(self, cache: MemoryVerificationCache) -> None:
+        self.cache = cache
+
+    def get(self, invoice_key: str) -> Any:
+        return MemoryVerificationCache.get(self.cache, invoice_key)
+
+    def put(self, record: Any) -> None:
+        self.cache.put(record)
+
+    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> Any:
+        return self.cache.claim(invoice_key, now, until)
+
+    def release(self, invoice_key: str, token: str) -> None:
+        self.cache.release(invoice_key, token)

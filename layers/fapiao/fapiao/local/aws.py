@@ -13,6 +13,7 @@ Ctrl-C and ``kill -9`` through a snapshot and a short write-ahead log
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import json
 import logging
@@ -435,8 +436,11 @@ class LocalAws:
         if isinstance(body, str):
             body = body.encode("utf-8")
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        status, answer_headers, answer = self.relay(
-            Recorded(request.method, path, headers, body or b"")
+        # In a context of its own, as on the gateway's thread: botocore copies the
+        # calling context into every call it makes, and a Lambda invoke answered here
+        # would have its handler's calls each copy the caller's
+        status, answer_headers, answer = contextvars.Context().run(
+            self.relay, Recorded(request.method, path, headers, body or b"")
         )
         headers_of_answer = HTTPHeaders()
         for name, value in answer_headers:

@@ -53,7 +53,7 @@ from fapiao.ports import (
     VerifyDeps,
 )
 from fapiao.providers.verifier import next_shanghai_day
-from fapiao.results import CachedVerification, Verification
+from fapiao.results import CachedVerification, Lease, Verification
 from fapiao.rules import create as rules
 from fapiao.rules.file_signatures import signature_refusal
 from fapiao.services.create_invoice import status_of_cause
@@ -286,7 +286,7 @@ class _DeferralsAskAgain:
     def put(self, record: CachedVerification) -> None:
         self._cache.put(record)
 
-    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> str | None:
+    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> Lease | None:
         return self._cache.claim(invoice_key, now, until)
 
     def release(self, invoice_key: str, token: str) -> None:

@@ -35,7 +35,7 @@ from fapiao.dates import SHANGHAI, today_in_shanghai
 from fapiao.model import CheckResult, Invoice, InvoiceStatus
 from fapiao.ports import PAID_CHECKS, VerificationCache, VerifyDeps
 from fapiao.providers.verifier import MISMATCH, VERIFIED, next_shanghai_day, status_of_check
-from fapiao.results import CachedVerification, Source, Verification
+from fapiao.results import CachedVerification, Lease, Source, Verification
 from fapiao.rules.offline_checks import (
     INVALID_PARAMETER,
     Finding,
@@ -153,7 +153,7 @@ def _before_paying(
             reason=entry.message,
             problem=Problem.DUPLICATE_INVOICE,
         )
-    token = deps.cache.claim(key, now, now + deps.lease)
+    token: str | None = deps.cache.claim(key, now, now + deps.lease)
     if token is None:
         waited = _await_holder(invoice, key, deps)
         if isinstance(waited, Verification):
@@ -170,6 +170,8 @@ def _before_paying(
                 retry_at=now + BUSY_RETRY,
             )
         token = waited
+    if isinstance(token, Lease) and token.first:
+        return token  # no lease before this one: nobody answered since the first look
     try:
         # The holder before us may have just written its answer.
         served = _serve(deps.cache.get(key), invoice, now)

@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from fapiao import aws
 from fapiao.model.stored import awaits_completion
-from fapiao.results import CachedVerification
+from fapiao.results import CachedVerification, Lease
 
 __all__ = ["DynamoKnownInvoices", "DynamoVerificationCache"]
 
@@ -70,10 +70,10 @@ class DynamoVerificationCache:
             item["retry_at"] = {"N": _epoch(record.verification.retry_at)}
         self.client.put_item(TableName=self.table, Item=item)
 
-    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> str | None:
+    def claim(self, invoice_key: str, now: dt.datetime, until: dt.datetime) -> Lease | None:
         token = secrets.token_hex(8)
         try:
-            self.client.put_item(
+            answer = self.client.put_item(
                 TableName=self.table,
                 Item={
                     "invoice_key": {"S": invoice_key + LEASE_SUFFIX},
@@ -83,21 +83,25 @@ class DynamoVerificationCache:
                 },
                 ConditionExpression="attribute_not_exists(invoice_key) OR lease_until < :now",
                 ExpressionAttributeValues={":now": {"N": _epoch(now)}},
+                ReturnValues="ALL_OLD",  # a lease before this one, held or given back
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return None
             raise
-        return token
+        return Lease(token, first="Attributes" not in answer)
 
     def release(self, invoice_key: str, token: str) -> None:
+        """The lease marked free (its time set to 0), not deleted: the next claim knows a
+        verification held it, and may have answered meanwhile."""
         try:
-            self.client.delete_item(
+            self.client.update_item(
                 TableName=self.table,
                 Key={"invoice_key": {"S": invoice_key + LEASE_SUFFIX}},
+                UpdateExpression="SET lease_until = :free",
                 ConditionExpression="#token = :token",
                 ExpressionAttributeNames={"#token": "token"},
-                ExpressionAttributeValues={":token": {"S": token}},
+                ExpressionAttributeValues={":token": {"S": token}, ":free": {"N": "0"}},
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":

@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,17 +113,22 @@ def test_a_line_cut_short_by_the_kill_is_dropped(tmp_path: Path, names: LocalNam
         assert len(items) == 3
 
 
+def create_table_t(dynamodb: Any) -> None:
+    """Table ``t``, keyed by the string ``k``."""
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 def test_the_log_is_compacted_into_snapshots(tmp_path: Path, names: LocalNames) -> None:
     data = tmp_path / "data"
     with LocalAws(data, snapshot_every=20) as aws:
         session = Session(aws.endpoint)
         dynamodb = session.client("dynamodb")
-        dynamodb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table_t(dynamodb)
         for n in range(100):
             dynamodb.put_item(TableName="t", Item={"k": {"S": str(n)}})
         # A snapshot runs beside the requests: between writing the new files and
@@ -150,12 +156,7 @@ def test_restart_time_follows_the_state_not_its_history(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with LocalAws(data) as aws:
         dynamodb = Session(aws.endpoint).client("dynamodb")
-        dynamodb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table_t(dynamodb)
         for n in range(300):
             dynamodb.put_item(TableName="t", Item={"k": {"S": str(n % 10)}, "n": {"N": str(n)}})
     with LocalAws(data) as aws:
@@ -183,12 +184,7 @@ def test_a_snapshot_keeps_every_kind_of_value_as_a_scan_reads_it(tmp_path: Path)
     }
     with LocalAws(data) as aws:
         dynamodb = Session(aws.endpoint).client("dynamodb")
-        dynamodb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table_t(dynamodb)
         dynamodb.put_item(TableName="t", Item=item)
         before = dynamodb.get_item(TableName="t", Key={"k": {"S": "one"}})["Item"]
         aws.snapshot()

@@ -289,3 +289,49 @@ def test_a_state_starts_another_machines_execution_and_sees_its_arn(states: Sess
     handed = other.replace(":stateMachine:", ":execution:") + ":handed"
     assert json.loads(described["output"]) == {"arn": handed}
     assert json.loads(ended(sfn, handed)["output"]) == {"a": 1, "p": 1}
+
+
+def test_the_interpreter_keeps_no_thread_it_started(states: Session) -> None:
+    """moto appends every thread it starts to a module-level list nobody empties."""
+    import sys
+
+    sfn = states.client("stepfunctions")
+    child = machine(sfn, PASS, "EXPRESS")
+    start = f"arn:{partition(child)}:states:::states:startExecution"
+    parent = machine(
+        sfn,
+        {
+            "StartAt": "Each",
+            "States": {
+                "Each": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "INLINE"},
+                        "StartAt": "Child",
+                        "States": {
+                            "Child": {
+                                "Type": "Task",
+                                "Resource": start,
+                                "Parameters": {"StateMachineArn": child, "Input.$": "$"},
+                                "End": True,
+                            }
+                        },
+                    },
+                    "End": True,
+                }
+            },
+        },
+    )
+    for n in range(3):
+        started = sfn.start_execution(
+            stateMachineArn=parent, name=f"run-{n}", input='{"items": [1, 2, 3]}'
+        )
+        assert ended(sfn, started["executionArn"])["status"] == "SUCCEEDED"
+
+    kept = {
+        name: len(module.TMP_THREADS)
+        for name, module in list(sys.modules.items())
+        if name.startswith("moto.stepfunctions.parser") and hasattr(module, "TMP_THREADS")
+    }
+    assert kept and set(kept.values()) == {0}, kept

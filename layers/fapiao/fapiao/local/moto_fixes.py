@@ -45,6 +45,11 @@ state reads: together a seventh of the local hub's CPU while 200 inbox files ran
 a definition is parsed once (the parsed program holds no execution's state: an inline
 Map already runs one program for its items at once; a Parallel state does keep counts
 in it, so a definition with one is parsed each time) and a path once.
+
+**Threads kept forever.** moto's interpreter appends every thread it starts (one per
+execution, Task state and Map item) to a module-level list that nothing empties: a
+local hub that ran 100,000 files would hold a million finished threads. Here the list
+keeps nothing.
 """
 
 from __future__ import annotations
@@ -119,6 +124,7 @@ def install() -> None:
         _install_express_executions()
         _install_sfn_service_names()
         _install_parse_once()
+        _install_no_thread_hoard()
         _installed = True
 
 
@@ -235,6 +241,29 @@ def _install_one_client_per_service() -> None:
             getattr(module, "boto_client_for", None) is make
         ):
             module.boto_client_for = shared_client  # type: ignore[attr-defined]
+
+
+class _KeepsNothing(list):  # type: ignore[type-arg]
+    """A list whose appends are forgotten (moto's TMP_THREADS: read by nobody)."""
+
+    def append(self, _: Any) -> None:
+        pass
+
+
+def _install_no_thread_hoard() -> None:
+    import sys
+
+    from moto.stepfunctions.parser import utils
+
+    hoard = utils.TMP_THREADS
+    forgetful = _KeepsNothing()
+    utils.TMP_THREADS = forgetful  # a module imported later takes this one
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and (
+            getattr(module, "TMP_THREADS", None) is hoard
+        ):
+            module.TMP_THREADS = forgetful  # type: ignore[attr-defined]
+    hoard.clear()
 
 
 def _install_sfn_service_names() -> None:

@@ -1,5 +1,5 @@
-"""Three of moto's costs that grow with the local AWS's state, made constant; and
-Express executions started as AWS starts them.
+"""moto made to answer as AWS does, at a cost that does not grow with the local AWS's
+state or the hours it has run: DynamoDB, SQS and Step Functions, each below.
 
 **DynamoDB transactions.** moto's ``transact_write_items`` deep-copies every table a
 transaction names before it runs, to roll back on a failed condition: each transaction
@@ -112,7 +112,7 @@ def _restore(table: Any, hash_key: Any, range_key: Any, old: Any) -> None:
 
 
 def install() -> None:
-    """Patch moto's DynamoDB and SQS backends, once per process."""
+    """Patch moto's DynamoDB, SQS and Step Functions, once per process."""
     global _installed
     with _lock:
         if _installed:
@@ -124,6 +124,7 @@ def install() -> None:
         _install_express_executions()
         _install_sfn_service_names()
         _install_parse_once()
+        _install_one_client_per_service()
         _install_no_thread_hoard()
         _installed = True
 
@@ -196,7 +197,21 @@ def _install_parse_once() -> None:
         return program_of(definition)
 
     execution_worker.ExecutionWorker._get_evaluation_entrypoint = entrypoint  # type: ignore[method-assign,assignment]
-    _install_one_client_per_service()
+
+
+def _rebind(module: Any, name: str, new: Any) -> None:
+    """``module.name`` replaced by ``new``, and so in every module of moto's interpreter
+    that imported the old one by name (``from ... import name``); a module imported
+    later takes the new one from ``module``."""
+    import sys
+
+    old = getattr(module, name)
+    setattr(module, name, new)
+    for module_name, other in list(sys.modules.items()):
+        if module_name.startswith("moto.stepfunctions.parser") and (
+            getattr(other, name, None) is old
+        ):
+            setattr(other, name, new)
 
 
 def _install_one_client_per_service() -> None:
@@ -204,8 +219,6 @@ def _install_one_client_per_service() -> None:
     invoke, an SQS send): loading a service model and an SSL context each time, a
     seventh of the local hub's CPU. Here one client per service, region and port is
     made and shared (boto3's clients are thread-safe)."""
-    import sys
-
     from moto.core.models import botocore_stubber
     from moto.settings import moto_server_port
     from moto.stepfunctions.parser.asl.utils import boto_client
@@ -226,21 +239,7 @@ def _install_one_client_per_service() -> None:
                 client = made[key] = aws.routed(make(region, service, state_credentials))
         return client
 
-    # the modules of the tasks the hub's machines run, imported before they are patched
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: F401
-        lambda_eval_utils,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: F401
-        state_task_service_sfn,
-        state_task_service_sqs,
-    )
-
-    boto_client.boto_client_for = shared_client  # a module imported later takes this one
-    for name, module in list(sys.modules.items()):
-        if name.startswith("moto.stepfunctions.parser") and (
-            getattr(module, "boto_client_for", None) is make
-        ):
-            module.boto_client_for = shared_client  # type: ignore[attr-defined]
+    _rebind(boto_client, "boto_client_for", shared_client)
 
 
 class _KeepsNothing(list):  # type: ignore[type-arg]
@@ -251,18 +250,10 @@ class _KeepsNothing(list):  # type: ignore[type-arg]
 
 
 def _install_no_thread_hoard() -> None:
-    import sys
-
     from moto.stepfunctions.parser import utils
 
     hoard = utils.TMP_THREADS
-    forgetful = _KeepsNothing()
-    utils.TMP_THREADS = forgetful  # a module imported later takes this one
-    for name, module in list(sys.modules.items()):
-        if name.startswith("moto.stepfunctions.parser") and (
-            getattr(module, "TMP_THREADS", None) is hoard
-        ):
-            module.TMP_THREADS = forgetful  # type: ignore[attr-defined]
+    _rebind(utils, "TMP_THREADS", _KeepsNothing())
     hoard.clear()
 
 

@@ -259,13 +259,8 @@ class FakeExocr:
     def max_in_any_second(self) -> int:
         """The most calls that arrived within one sliding second (a window [t, t + 1))."""
         with self._lock:
-            times = sorted(self.arrivals)
-        most, first = 0, 0
-        for last, at in enumerate(times):
-            while at - times[first] >= 1.0:
-                first += 1
-            most = max(most, last - first + 1)
-        return most
+            times = list(self.arrivals)
+        return most_in_one_second(times)
 
     def _over_cap(self, now: float) -> bool:
         """Whether the call arriving at ``now`` (recorded already) is beyond the cap."""
@@ -388,3 +383,14 @@ class FakeExocr:
 def running() -> Iterator[FakeExocr]:
     with FakeExocr() as fake:
         yield fake
+
+
+def most_in_one_second(times: list[float]) -> int:
+    """The most of ``times`` within one sliding second (a window [t, t + 1))."""
+    times = sorted(times)
+    most, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most

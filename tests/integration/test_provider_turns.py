@@ -11,8 +11,9 @@ import time
 from typing import Any
 
 import pytest
-from unit.providers.test_turns import MemoryTurns, most_in_one_second
+from unit.providers.test_turns import MemoryTurns
 
+from fakes.exocr_server import most_in_one_second
 from fapiao.local.resources import LocalNames
 from fapiao.ports import ProviderTurnStore, TurnState
 from fapiao.providers.turns import ProviderTurns

@@ -13,7 +13,7 @@ from itertools import pairwise
 import httpx
 import pytest
 
-from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, error, result
+from fakes.exocr_server import APP_KEY, APP_SECRET, FakeExocr, error, most_in_one_second, result
 from fapiao.catalogue.errors import Problem
 from fapiao.catalogue.types import InvoiceType
 from fapiao.dates import SHANGHAI
@@ -71,16 +71,6 @@ class MemoryTurns:
         self.states[provider] = state
         self.writes += 1
         return True
-
-
-def most_in_one_second(times: list[float]) -> int:
-    times = sorted(times)
-    most, first = 0, 0
-    for last, at in enumerate(times):
-        while at - times[first] >= 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 @pytest.fixture

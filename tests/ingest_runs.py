@@ -4,9 +4,9 @@ runs the Express machine again, by the same name, for the file's invoices)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from fapiao.local.ingest_cli import handed_over
 from fapiao.local.resources import LocalNames
 
 EXPRESS, STANDARD = "ExpressIngestStateMachine", "IngestStateMachine"
@@ -27,12 +27,6 @@ def runs(sfn: Any, names: LocalNames, name: str | None = None) -> list[dict[str,
                 if name is None or execution["name"] == name:
                     found.append({**execution, "machine": logical_id})
     return found
-
-
-def handed_over(described: dict[str, Any]) -> bool:
-    """An Express execution that ended by starting the Standard one (no outcomes)."""
-    output = json.loads(described.get("output") or "{}")
-    return isinstance(output, dict) and "outcomes" not in output
 
 
 def finished(sfn: Any, names: LocalNames, name: str) -> dict[str, Any] | None:

@@ -158,7 +158,7 @@ class _Pipeline:
                     if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
                         continue
                     raise
-                if described["status"] == "SUCCEEDED" and _handed_over(described):
+                if described["status"] == "SUCCEEDED" and handed_over(described):
                     return {**described, "status": "RUNNING"}
                 return described
         return None
@@ -186,7 +186,7 @@ class _Pipeline:
         return Seen(ended=True, outcomes=found, failure=f"{status.value}: {said or 'no cause'}")
 
 
-def _handed_over(described: dict[str, Any]) -> bool:
+def handed_over(described: dict[str, Any]) -> bool:
     """An Express execution that ended by starting the Standard one (no outcomes)."""
     output = json.loads(described.get("output") or "{}")
     return isinstance(output, dict) and "outcomes" not in output

@@ -354,23 +354,30 @@ def record_outcome(
     recorded = outbox.record(outcome, claim_until=clock() + PUBLICATION_LEASE_SECONDS)
     if recorded.published:
         return recorded.outcome
+    # kept by this run: claimed in the same write; else wait for the run that kept it
+    if not recorded.claimed and not _claim(recorded.outcome, outbox, clock, sleep):
+        return recorded.outcome  # published by another run meanwhile, or replaced
+    try:
+        bus.publish(recorded.outcome)
+        outbox.mark_published(recorded.outcome)
+    except Exception:
+        with contextlib.suppress(Exception):  # a retry need not wait for the lease
+            outbox.release_publication(recorded.outcome)
+        raise
+    return recorded.outcome
+
+
+def _claim(
+    outcome: Outcome,
+    outbox: OutcomeOutbox,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> bool:
+    """True once this run holds the claim to publish ``outcome``; False when there is
+    nothing left to publish. Waits while another run holds it (bounded by its lease)."""
     while True:
-        if recorded.claimed:  # kept by this run, claimed in the same write
-            claim = Publication.CLAIMED
-        else:
-            now = clock()
-            claim = outbox.claim_publication(
-                recorded.outcome, until=now + PUBLICATION_LEASE_SECONDS, now=now
-            )
-        if claim is Publication.DONE:
-            return recorded.outcome
-        if claim is Publication.CLAIMED:
-            try:
-                bus.publish(recorded.outcome)
-                outbox.mark_published(recorded.outcome)
-            except Exception:
-                with contextlib.suppress(Exception):  # a retry need not wait for the lease
-                    outbox.release_publication(recorded.outcome)
-                raise
-            return recorded.outcome
-        sleep(CLAIM_RETRY_SECONDS)  # HELD: bounded by the lease
+        now = clock()
+        claim = outbox.claim_publication(outcome, until=now + PUBLICATION_LEASE_SECONDS, now=now)
+        if claim is not Publication.HELD:
+            return claim is Publication.CLAIMED
+        sleep(CLAIM_RETRY_SECONDS)

@@ -138,9 +138,6 @@ class _InProcess:
                 close()
         return int(status.split(" ", 1)[0]), list(headers.items()), body
 
-    def close(self) -> None:
-        pass
-
 
 def _dispatcher() -> Any:
     """moto's dispatcher, which finds each request's service by trying every backend of
@@ -499,9 +496,7 @@ class LocalAws:
         if self._watcher is not None:
             self._watcher.join(timeout=10)
         with self._lock:
-            if self._upstream is not None:
-                self._upstream.close()
-                self._upstream = None
+            self._upstream = None  # no connection to close: moto runs in this process
         if self._moto is not None:
             with contextlib.suppress(Exception):  # moto's shutdown is best effort
                 self._moto.stop()
